@@ -1,0 +1,1 @@
+"""The examgate candidate engine: no Qt here. ``client.ui`` and ``client.proctor`` hold the Qt parts."""

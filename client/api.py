@@ -1,0 +1,113 @@
+"""The HTTP client for the examgate API (requests), signing private requests with the device key.
+
+Every failure becomes a ``ClientError`` with a sentence: unreachable, refused (4xx, with the
+server's reason), or failed (5xx). The ``requests.Session`` is a parameter, the transport seam.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from client.errors import ServerFailed, ServerRefused, ServerUnreachable
+from shared import canonical
+from shared.crypto import Ed25519PrivateKey, b64encode
+from shared.errors import MalformedData
+from shared.protocol import (
+    API_PREFIX,
+    HEADER_DEVICE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    request_signing_bytes,
+)
+
+
+class ApiClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        device_id: str | None = None,
+        signing_key: Ed25519PrivateKey | None = None,
+        session: requests.Session | None = None,
+        timeout_s: float = 20.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.device_id = device_id
+        self.signing_key = signing_key
+        self.session = session or requests.Session()
+        self.timeout_s = timeout_s
+
+    def _headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
+        if self.device_id is None or self.signing_key is None:
+            return {}
+        timestamp = str(time.time_ns() // 1_000_000)
+        message = request_signing_bytes(method, path, timestamp, hashlib.sha256(body).hexdigest())
+        return {
+            HEADER_DEVICE: self.device_id,
+            HEADER_TIMESTAMP: timestamp,
+            HEADER_SIGNATURE: b64encode(self.signing_key.sign(message)),
+        }
+
+    def request(self, method: str, route: str, body: bytes = b"") -> requests.Response:
+        url = self.base_url + API_PREFIX + route
+        headers = self._headers(method, urlsplit(url).path, body)
+        if body:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self.session.request(
+                method, url, data=body or None, headers=headers, timeout=self.timeout_s
+            )
+        except requests.RequestException as error:
+            raise ServerUnreachable(self.base_url) from error
+        if response.status_code >= 500:
+            raise ServerFailed(response.status_code)
+        if response.status_code >= 400:
+            try:
+                reason = response.json()
+                code, message = str(reason["error"]), str(reason["message"])
+            except (ValueError, KeyError, TypeError):
+                code, message = "refused", f"The server refused the request ({response.status_code})."
+            raise ServerRefused(response.status_code, code, message)
+        return response
+
+    def json(self, method: str, route: str, payload: Any = None) -> Any:
+        body = canonical.dumps(payload) if payload is not None else b""
+        response = self.request(method, route, body)
+        try:
+            return canonical.loads(response.content)
+        except MalformedData as error:
+            raise MalformedData("The server's answer was not valid JSON.") from error
+
+    # -- the API, one method per route ------------------------------------------------------
+    def server_key(self) -> dict[str, Any]:
+        return dict(self.json("GET", "/server-key"))
+
+    def enrol(self, invitation: str, sign_public: str, kex_public: str, name: str) -> dict[str, Any]:
+        payload = {
+            "invitation": invitation,
+            "sign_public": sign_public,
+            "kex_public": kex_public,
+            "device_name": name,
+        }
+        return dict(self.json("POST", "/enrol", payload))
+
+    def sittings(self) -> list[dict[str, Any]]:
+        return list(self.json("GET", "/sittings")["sittings"])
+
+    def package(self, sitting_id: str) -> dict[str, Any]:
+        return dict(self.json("POST", f"/sittings/{sitting_id}/package"))
+
+    def start(self, sitting_id: str) -> str:
+        return str(self.json("POST", f"/sittings/{sitting_id}/start")["unlock_code"])
+
+    def submit(self, document: bytes) -> dict[str, Any]:
+        response = self.request("POST", "/submissions", document)
+        return dict(canonical.loads(response.content))
+
+    def certificate(self, submission_id: str) -> bytes:
+        return self.request("GET", f"/results/{submission_id}/certificate").content

@@ -1,0 +1,83 @@
+"""``examgate-client``: the desktop app, and ``simulate``, a headless candidate.
+
+    examgate-client [--home DIR] [--server URL] [--invite CODE]
+    examgate-client simulate --server URL --invite CODE [--unlock CODE]
+                             [--strategy random|first] [--seed N] [--home DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from client.keystore import FileKeyStore, KeyringStore, KeyStore, keyring_available
+from client.settings import ClientSettings
+from shared.errors import ExamgateError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="examgate-client", description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, help="the client's data folder")
+    parser.add_argument("--server", help="prefill the enrolment page with this server address")
+    parser.add_argument("--invite", help="prefill the enrolment page with this invitation code")
+    commands = parser.add_subparsers(dest="command")
+    simulate = commands.add_parser("simulate", help="sit an exam headlessly, end to end")
+    simulate.add_argument("--server", required=True, help="server address, e.g. http://127.0.0.1:8080")
+    simulate.add_argument("--invite", required=True, help="invitation code")
+    simulate.add_argument("--unlock", help="unlock code (offline sittings); else the server's")
+    simulate.add_argument("--strategy", choices=("random", "first"), default="random")
+    simulate.add_argument("--seed", type=int, help="seed for the random strategy")
+    simulate.add_argument("--home", type=Path, dest="sim_home", help="the client's data folder")
+    simulate.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def headless_keystore(home: Path) -> KeyStore:
+    """The keyring when there is one; otherwise a 0600 key file, said on stderr."""
+    if keyring_available():
+        return KeyringStore(home)
+    store = FileKeyStore(home)
+    print(
+        f"examgate-client: no system keyring; device keys are kept in {store.path} (mode 0600).",
+        file=sys.stderr,
+    )
+    return store
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from client.engine import Engine
+    from client.simulate import run
+
+    settings = ClientSettings.load(args.sim_home or args.home)
+    engine = Engine(settings, headless_keystore(settings.home))
+    try:
+        summary = run(engine, args.server, args.invite, args.unlock, args.strategy, args.seed)
+    finally:
+        engine.close()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"Overall level: {summary['result']['overall']}")
+        for name, level in summary["result"]["categories"].items():
+            print(f"  {name}: {level}")
+        print(f"Certificate: {summary['certificate']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "simulate":
+            return _simulate(args)
+        from client.ui.app import run_app
+
+        return run_app(ClientSettings.load(args.home), server=args.server, invitation=args.invite)
+    except ExamgateError as error:
+        print(f"examgate-client: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

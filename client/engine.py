@@ -1,0 +1,180 @@
+"""The candidate engine: everything the desktop app and ``simulate`` do, with no window.
+
+    engine = Engine(settings, keystore)
+    engine.enrol(server_url, invitation)       # keys, registration, pinned server key
+    engine.download(sitting_id)                # sealed package, verified, stored for offline use
+    code = engine.release_code(sitting_id)     # online sittings: the server releases the code
+    session = engine.unlock(sitting_id, code)  # decrypts; the session runs the sitting
+    engine.seal(session)                       # signed submission into the outbox
+    engine.sync()                              # upload; result and certificate come back
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from client import package, submission
+from client.api import ApiClient
+from client.errors import NotEnrolled, PackageNotReady, ServerKeyChanged
+from client.journal import Journal
+from client.keystore import DeviceKeys, KeyStore, load_or_create
+from client.outbox import Delivered, Outbox
+from client.session import Clock, ExamSession, SystemClock
+from client.settings import ClientSettings
+from client.store import Enrolment, LocalState, connect
+from shared import crypto
+
+
+class Engine:
+    def __init__(
+        self, settings: ClientSettings, keystore: KeyStore, clock: Clock | None = None
+    ) -> None:
+        self.settings = settings
+        self.keystore = keystore
+        self.clock = clock or SystemClock()
+        self.db = connect(settings.database)
+        self.state = LocalState(self.db)
+        self.outbox = Outbox(self.db)
+        self._keys: DeviceKeys | None = None
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def keys(self) -> DeviceKeys:
+        if self._keys is None:
+            self._keys = load_or_create(self.keystore)
+        return self._keys
+
+    def enrolment(self) -> Enrolment:
+        enrolment = self.state.enrolment()
+        if enrolment is None:
+            raise NotEnrolled()
+        return enrolment
+
+    def api(self, server_url: str | None = None) -> ApiClient:
+        enrolment = self.state.enrolment()
+        if server_url is not None and (enrolment is None or enrolment.server_url != server_url):
+            return ApiClient(server_url, timeout_s=self.settings.timeout_s)
+        if enrolment is None:
+            raise NotEnrolled()
+        return ApiClient(
+            enrolment.server_url,
+            device_id=enrolment.device_id,
+            signing_key=self.keys.signing,
+            timeout_s=self.settings.timeout_s,
+        )
+
+    # -- enrolment and preparation -------------------------------------------------------------
+    def enrol(self, server_url: str, invitation: str) -> dict[str, Any]:
+        """Register this device with an invitation and pin the server's key; return the sitting."""
+        server_url = server_url.rstrip("/")
+        keys = self.keys
+        answer = self.api(server_url).enrol(
+            invitation.strip(),
+            crypto.b64encode(crypto.public_bytes(keys.signing)),
+            crypto.b64encode(crypto.public_bytes(keys.kex)),
+            platform.node() or "device",
+        )
+        server = answer["server"]
+        seen = crypto.fingerprint(crypto.b64decode(server["public_key"]))
+        pinned = self.state.enrolment()
+        if pinned is not None and pinned.server_url == server_url and pinned.fingerprint != seen:
+            raise ServerKeyChanged(pinned.fingerprint, seen)
+        self.state.save_enrolment(
+            Enrolment(server_url, server["public_key"], seen, answer["device_id"])
+        )
+        self.state.save_sitting(answer["sitting"])
+        return dict(answer["sitting"])
+
+    def refresh(self) -> list[dict[str, Any]]:
+        """Fetch this device's sittings from the server, keep them locally, and return them."""
+        for summary in self.api().sittings():
+            self.state.save_sitting(summary)
+        return self.state.sittings()
+
+    def sittings(self) -> list[dict[str, Any]]:
+        """The sittings known on this computer, with whether each is downloaded (no network)."""
+        return self.state.sittings()
+
+    def download(self, sitting_id: str) -> dict[str, Any]:
+        """Fetch, verify and keep the sealed package, so the sitting can run offline."""
+        enrolment = self.enrolment()
+        sealed = self.api().package(sitting_id)
+        header = package.verify(
+            sealed, crypto.b64decode(enrolment.server_public), enrolment.device_id
+        )
+        self.state.save_package(sitting_id, sealed)
+        return header
+
+    def release_code(self, sitting_id: str) -> str:
+        """For an online sitting: ask the server to release the unlock code (Start)."""
+        return self.api().start(sitting_id)
+
+    # -- the sitting -------------------------------------------------------------------------------
+    def unlock(self, sitting_id: str, unlock_code: str) -> ExamSession:
+        """Open the stored package with the code and return the session (resumed if begun)."""
+        enrolment = self.enrolment()
+        sealed = self.state.package(sitting_id)
+        if sealed is None:
+            raise PackageNotReady(
+                "This exam is not downloaded on this computer yet: connect and download it first."
+            )
+        header, items = package.open_items(
+            sealed,
+            server_public=crypto.b64decode(enrolment.server_public),
+            device_id=enrolment.device_id,
+            kex_key=self.keys.kex,
+            unlock_code=unlock_code,
+            now_ms=self.clock.wall_ms(),
+        )
+        return ExamSession(
+            sitting_id, items, int(header["duration_s"]), Journal(self.db, sitting_id), self.clock
+        )
+
+    def seal(self, session: ExamSession) -> str:
+        """Sign the ended sitting's submission into the outbox; return its submission id."""
+        existing = self.outbox.for_sitting(session.sitting_id)
+        if existing is not None:
+            return str(existing["submission_id"])
+        enrolment = self.enrolment()
+        header = package.verify(
+            self.state.package(session.sitting_id),
+            crypto.b64decode(enrolment.server_public),
+            enrolment.device_id,
+        )
+        document = submission.build(session, header, enrolment.device_id, self.keys.signing)
+        return self.outbox.put(session.sitting_id, document)
+
+    def sync(
+        self,
+        *,
+        attempts: int = 6,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> list[Delivered]:
+        """Upload every pending submission; return what the server acknowledged."""
+        enrolment = self.enrolment()
+        public = crypto.b64decode(enrolment.server_public)
+        api = self.api()
+        return [
+            self.outbox.deliver(sid, api, public, attempts=attempts, sleep=sleep, rng=rng)
+            for sid in self.outbox.pending()
+        ]
+
+    def save_certificate(self, submission_id: str, folder: Path | None = None) -> Path:
+        """Download the certificate PDF into ``folder`` (default: the client's certificates)."""
+        pdf = self.api().certificate(submission_id)
+        folder = folder or self.settings.certificates
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"certificate-{submission_id[:12]}.pdf"
+        partial = path.with_suffix(".pdf.part")
+        partial.write_bytes(pdf)
+        partial.replace(path)
+        self.outbox.set_certificate(submission_id, str(path))
+        return path

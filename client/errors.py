@@ -1,0 +1,75 @@
+"""What the candidate engine raises; every message is a sentence a candidate can act on.
+
+    shared.errors.ExamgateError
+    ├── ClientError
+    │   ├── ServerUnreachable     no answer from the server (offline, wrong address, dropped)
+    │   ├── ServerRefused         the server answered with a 4xx error and its reason
+    │   ├── ServerFailed          the server answered with a 5xx error
+    │   ├── NotEnrolled           no device identity or enrolment yet
+    │   ├── KeyringUnavailable    no OS keyring to keep the device keys in
+    │   ├── ServerKeyChanged      the server's key is not the one pinned at enrolment
+    │   ├── PackageNotReady       the sitting's package is not downloaded, or expired
+    │   └── SittingClosed         the sitting is over; nothing more can be answered
+    ├── CannotOpen, InvalidSignature, WrongDevice, MalformedData   (from shared.errors)
+"""
+
+from __future__ import annotations
+
+from shared.errors import ExamgateError
+
+
+class ClientError(ExamgateError):
+    pass
+
+
+class ServerUnreachable(ClientError):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"The exam server at {url} cannot be reached. Check the network connection and the "
+            "server address; anything you have finished is kept and sent later."
+        )
+
+
+class ServerRefused(ClientError):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class ServerFailed(ClientError):
+    def __init__(self, status: int) -> None:
+        super().__init__(
+            f"The exam server had a problem (error {status}). Nothing was lost: try again shortly."
+        )
+        self.status = status
+
+
+class NotEnrolled(ClientError):
+    def __init__(self) -> None:
+        super().__init__("This computer is not enrolled yet: enter your invitation code first.")
+
+
+class KeyringUnavailable(ClientError):
+    def __init__(self) -> None:
+        super().__init__(
+            "examgate keeps this device's keys in the system keyring, and none is available. "
+            "Install or unlock a keyring (for example GNOME Keyring or KWallet) and try again."
+        )
+
+
+class ServerKeyChanged(ClientError):
+    def __init__(self, pinned: str, seen: str) -> None:
+        super().__init__(
+            f"The server's identity has changed (expected {pinned}, got {seen}). Do not continue: "
+            "contact the organisation that invited you."
+        )
+
+
+class PackageNotReady(ClientError):
+    pass
+
+
+class SittingClosed(ClientError):
+    def __init__(self) -> None:
+        super().__init__("This sitting has ended; no more answers can be given.")

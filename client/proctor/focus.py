@@ -1,0 +1,76 @@
+"""Focus-loss detection: the exam window losing activation, or the application going inactive.
+
+Each loss becomes a ``focus_lost`` event and each return a ``focus_returned`` event with the
+time away, both written through ``record`` (the session's journal) as they happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QWidget
+
+Record = Callable[[str, dict[str, Any]], object]
+
+
+class FocusWatcher(QObject):
+    lost = Signal(str)
+    returned = Signal(int, int)  # time away in ms, losses so far
+
+    def __init__(self, window: QWidget, record: Record, mono_ms: Callable[[], int]) -> None:
+        super().__init__(window)
+        self.window = window
+        self.record = record
+        self.mono_ms = mono_ms
+        self.losses = 0
+        self._away_since: int | None = None
+        self._active = True
+        window.installEventFilter(self)
+        app = QGuiApplication.instance()
+        assert isinstance(app, QGuiApplication)
+        app.applicationStateChanged.connect(self._application_state)
+
+    def stop(self) -> None:
+        self._active = False
+        self.window.removeEventFilter(self)
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.applicationStateChanged.disconnect(self._application_state)
+
+    @property
+    def away(self) -> bool:
+        return self._away_since is not None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if watched is self.window:
+            if event.type() == QEvent.Type.WindowDeactivate:
+                self._lose("window")
+            elif event.type() == QEvent.Type.WindowActivate:
+                self._return("window")
+        return False
+
+    def _application_state(self, state: Qt.ApplicationState) -> None:
+        if state == Qt.ApplicationState.ApplicationActive:
+            if self.window.isActiveWindow():
+                self._return("application")
+        else:
+            self._lose("application")
+
+    def _lose(self, source: str) -> None:
+        if not self._active or self._away_since is not None:
+            return
+        self._away_since = self.mono_ms()
+        self.losses += 1
+        self.record("focus_lost", {"source": source, "count": self.losses})
+        self.lost.emit(source)
+
+    def _return(self, source: str) -> None:
+        if not self._active or self._away_since is None:
+            return
+        away_ms = max(0, self.mono_ms() - self._away_since)
+        self._away_since = None
+        self.record("focus_returned", {"source": source, "away_ms": away_ms})
+        self.returned.emit(away_ms, self.losses)

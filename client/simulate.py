@@ -1,0 +1,61 @@
+"""``examgate-client simulate``: a headless candidate driving the same engine as the app.
+
+Enrols, downloads, unlocks (the given code, or the one the server releases), answers every item
+by a strategy, seals, syncs and saves the certificate; returns one JSON-ready summary.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from client.engine import Engine
+from client.session import ExamSession
+
+STRATEGIES = ("random", "first")
+
+
+def answer_all(session: ExamSession, strategy: str, rng: random.Random) -> None:
+    session.start()
+    while session.state == "running":
+        item = session.current
+        assert item is not None
+        choice = item.options[0] if strategy == "first" else rng.choice(item.options)
+        session.answer([choice.id])
+        session.advance()
+
+
+def run(
+    engine: Engine,
+    server_url: str,
+    invitation: str,
+    unlock_code: str | None,
+    strategy: str = "random",
+    seed: int | None = None,
+    certificate_dir: Path | None = None,
+) -> dict[str, Any]:
+    sitting = engine.enrol(server_url, invitation)
+    header = engine.download(sitting["id"])
+    code = unlock_code or engine.release_code(sitting["id"])
+    session = engine.unlock(sitting["id"], code)
+    answer_all(session, strategy, random.Random(seed))
+    submission_id = engine.seal(session)
+    delivered = {d.submission_id: d.result for d in engine.sync()}
+    result = delivered[submission_id]
+    certificate = engine.save_certificate(submission_id, certificate_dir)
+    return {
+        "submission_id": submission_id,
+        "sitting_id": sitting["id"],
+        "assessment": header["assessment"],
+        "items": session.total,
+        "answered": session.answered(),
+        "end_reason": session.end_reason,
+        "result": {
+            "overall": result["overall"],
+            "categories": result["categories"],
+            "scoring": result["scoring"],
+            "verification_code": result["verification_code"],
+        },
+        "certificate": str(certificate),
+    }

@@ -1,0 +1,1 @@
+"""The examgate server: a Starlette app, its storage, the item bank, assembly, scoring and CLI."""

@@ -1,0 +1,104 @@
+"""``examgate-server``: init, serve and invite.
+
+    examgate-server init   --data DIR [--database URL] [--public-url URL]
+    examgate-server serve  --data DIR [--host H] [--port P] [--workers N]
+    examgate-server invite --data DIR [--offline] [--candidate NAME] [--assessment SLUG] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from server.errors import ApiError
+from server.keys import KeyFileError
+from server.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="examgate-server", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    init = commands.add_parser("init", help="create the key, database, bank and demo assessment")
+    init.add_argument("--data", type=Path, required=True, help="the server's data folder")
+    init.add_argument("--database", help="database URL (default: SQLite in the data folder)")
+    init.add_argument("--public-url", help="address candidates and verifiers reach, for QR codes")
+
+    serve = commands.add_parser("serve", help="run the HTTP API under uvicorn")
+    serve.add_argument("--data", type=Path, required=True)
+    serve.add_argument("--database")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL)")
+    serve.add_argument("--public-url")
+
+    invite = commands.add_parser("invite", help="create an invitation for one sitting")
+    invite.add_argument("--data", type=Path, required=True)
+    invite.add_argument("--database")
+    invite.add_argument("--assessment", default="deep-learning")
+    invite.add_argument("--candidate", default="Demo Candidate")
+    invite.add_argument("--offline", action="store_true", help="a supervised offline sitting")
+    invite.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings.load(args.data, args.database, args.public_url)
+    if not settings.key_file.exists():
+        raise KeyFileError(f"No server in {settings.data_dir}: run 'examgate-server init' first.")
+    # Workers are separate processes: they read the settings from the environment.
+    os.environ["EXAMGATE_DATA"] = str(settings.data_dir)
+    os.environ["EXAMGATE_DATABASE_URL"] = settings.database_url
+    os.environ["EXAMGATE_PUBLIC_URL"] = settings.public_url
+    uvicorn.run(
+        "server.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        if args.command == "init":
+            from server.provision import initialise
+
+            summary = initialise(Settings.load(args.data, args.database, args.public_url))
+            print(json.dumps(summary, indent=2))
+            return 0
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "invite":
+            from server.context import Context
+            from server.sittings import create_invitation
+
+            ctx = Context.open(Settings.load(args.data, args.database))
+            invitation = create_invitation(ctx, args.assessment, args.candidate, args.offline)
+            ctx.engine.dispose()
+            if args.json:
+                print(json.dumps(invitation))
+            else:
+                print(f"Invitation code: {invitation['invitation']}")
+                if args.offline:
+                    print(f"Unlock code (give it to the proctor): {invitation['unlock_code']}")
+            return 0
+    except (KeyFileError, ApiError) as error:
+        print(f"examgate-server: {error}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""What every server operation needs: settings, the database, the signing key, time, chance."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+
+from server import db
+from server.keys import load_key_file
+from server.settings import Settings
+from shared import crypto
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    signing_key: Ed25519PrivateKey
+    now_ms: Callable[[], int] = wall_ms
+    # Unpredictable in production; tests pass a seeded random.Random.
+    rng: random.Random = field(default_factory=random.SystemRandom)
+
+    @property
+    def public_key(self) -> bytes:
+        return crypto.public_bytes(self.signing_key)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Context:
+        return cls(
+            settings=settings,
+            engine=db.make_engine(settings.database_url),
+            signing_key=load_key_file(settings.key_file),
+        )

@@ -1,0 +1,152 @@
+"""Storage: the SQLAlchemy Core tables, the engine, and migrations to the newest schema.
+
+Times are integer milliseconds since the epoch; JSON columns hold canonical JSON text.
+SQLite (WAL) is the embedded default; the same code runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+
+metadata = MetaData()
+
+employers = Table(
+    "employers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("employer_id", String(32), ForeignKey("employers.id"), nullable=False),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("duration_s", Integer, nullable=False),
+    Column("blueprint", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("category", String(32), nullable=False, index=True),
+    Column("skill", String(200), nullable=False),
+    Column("stem", Text, nullable=False),
+    Column("options", Text, nullable=False),
+    Column("answer_key", Text, nullable=False),
+    Column("a", Float, nullable=False),
+    Column("b", Float, nullable=False),
+    Column("c", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(200), nullable=False),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("sign_public", String(64), nullable=False, unique=True),
+    Column("kex_public", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# A sitting starts life as an invitation (a hashed code) and is claimed by one device.
+sittings = Table(
+    "sittings",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("invitation_hash", String(64), nullable=False, unique=True),
+    Column("assessment_id", String(32), ForeignKey("assessments.id"), nullable=False),
+    Column("candidate_name", String(200), nullable=False),
+    Column("offline", Boolean, nullable=False),
+    Column("unlock_code", String(32), nullable=False),
+    Column("device_id", String(32), ForeignKey("devices.id"), nullable=True, index=True),
+    Column("state", String(16), nullable=False),
+    Column("form", Text, nullable=True),
+    Column("package", Text, nullable=True),
+    Column("package_id", String(32), nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("enrolled_ms", BigInteger, nullable=True),
+    Column("prepared_ms", BigInteger, nullable=True),
+    Column("started_ms", BigInteger, nullable=True),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("sitting_id", String(32), ForeignKey("sittings.id"), nullable=False, unique=True),
+    Column("device_id", String(32), ForeignKey("devices.id"), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+)
+
+results = Table(
+    "results",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("submission_id", String(64), ForeignKey("submissions.id"), nullable=False, unique=True),
+    Column("sitting_id", String(32), ForeignKey("sittings.id"), nullable=False, unique=True),
+    Column("overall", String(16), nullable=False),
+    Column("report", Text, nullable=False),
+    Column("verification_code", String(32), nullable=False, unique=True),
+    Column("certificate", LargeBinary, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, full sync and enforced foreign keys."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema (Alembic ``upgrade head``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

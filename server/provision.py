@@ -1,0 +1,64 @@
+"""``examgate-server init``: key, schema, bundled bank, demo employer and assessment. Idempotent."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import select
+
+from server import db
+from server.bank.loader import bundled_files, load_files
+from server.bank.store import import_items
+from server.keys import create_key_file
+from server.settings import Settings
+from shared import canonical, crypto
+
+DEMO_EMPLOYER = {"id": "demo-employer", "name": "Demo Employer"}
+DEMO_ASSESSMENT = {
+    "id": "deep-learning",
+    "slug": "deep-learning",
+    "title": "Deep learning skills test",
+    "duration_s": 480,
+    "blueprint": {"per_category": {"foundations": 5, "improving": 5, "cnn": 5, "sequence": 5}},
+}
+
+
+def initialise(settings: Settings) -> dict[str, Any]:
+    """Create what a server needs in ``settings.data_dir``; running it again changes nothing new."""
+    settings.save()
+    key = create_key_file(settings.key_file)
+    engine = db.make_engine(settings.database_url)
+    try:
+        db.migrate(engine)
+        bank = load_files(bundled_files())
+        now = time.time_ns() // 1_000_000
+        with engine.begin() as connection:
+            inserted, updated = import_items(connection, bank)
+            if connection.execute(
+                select(db.employers.c.id).where(db.employers.c.id == DEMO_EMPLOYER["id"])
+            ).first() is None:
+                connection.execute(db.employers.insert().values(**DEMO_EMPLOYER, created_ms=now))
+            if connection.execute(
+                select(db.assessments.c.id).where(db.assessments.c.id == DEMO_ASSESSMENT["id"])
+            ).first() is None:
+                connection.execute(
+                    db.assessments.insert().values(
+                        **dict(DEMO_ASSESSMENT, blueprint=canonical.dumps(
+                            DEMO_ASSESSMENT["blueprint"]).decode()),
+                        employer_id=DEMO_EMPLOYER["id"],
+                        created_ms=now,
+                    )
+                )
+    finally:
+        engine.dispose()
+    public = crypto.public_bytes(key)
+    return {
+        "data": str(settings.data_dir),
+        "database": settings.database_url.split("@")[-1],
+        "fingerprint": crypto.fingerprint(public),
+        "items": len(bank),
+        "items_inserted": inserted,
+        "items_updated": updated,
+        "assessment": DEMO_ASSESSMENT["slug"],
+    }

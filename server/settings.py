@@ -1,0 +1,55 @@
+"""The server's configuration: one typed object, read once at start and passed down."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.protocol import MAX_BODY_BYTES
+
+CONFIG_FILE = "server.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "keys" / "server-signing.key"
+
+    @classmethod
+    def load(
+        cls, data_dir: Path, database_url: str | None = None, public_url: str | None = None
+    ) -> Settings:
+        """Settings for ``data_dir``: arguments, then the environment, then what ``init`` saved."""
+        data_dir = data_dir.resolve()
+        saved: dict[str, str] = {}
+        config = data_dir / CONFIG_FILE
+        if config.exists():
+            saved = json.loads(config.read_text(encoding="utf-8"))
+        database_url = (
+            database_url
+            or os.environ.get("EXAMGATE_DATABASE_URL")
+            or saved.get("database_url")
+            or f"sqlite:///{data_dir / 'examgate.db'}"
+        )
+        public_url = (
+            public_url
+            or os.environ.get("EXAMGATE_PUBLIC_URL")
+            or saved.get("public_url")
+            or cls.public_url
+        )
+        return cls(data_dir=data_dir, database_url=database_url, public_url=public_url.rstrip("/"))
+
+    def save(self) -> None:
+        """Remember the database and public address so ``serve`` finds them."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)  # the database holds personal data and unlock codes
+        body = {"database_url": self.database_url, "public_url": self.public_url}
+        (self.data_dir / CONFIG_FILE).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,64 @@
+"""Canonical JSON: one byte string per value, so signatures and hashes are stable.
+
+Keys sorted, no insignificant white space, UTF-8, no floats (timings travel as integer
+milliseconds), no NaN. Both the client and the server sign and verify these bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.errors import MalformedData
+
+JSONValue = Any
+
+
+def _check(value: JSONValue, depth: int = 0) -> None:
+    if depth > 64:
+        raise MalformedData("The data is nested too deeply.")
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        return
+    if isinstance(value, float):
+        raise MalformedData("Canonical JSON holds no floating-point numbers.")
+    if isinstance(value, list | tuple):
+        for element in value:
+            _check(element, depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, element in value.items():
+            if not isinstance(key, str):
+                raise MalformedData("Canonical JSON object keys must be strings.")
+            _check(element, depth + 1)
+        return
+    raise MalformedData(f"Canonical JSON cannot hold a {type(value).__name__}.")
+
+
+def dumps(value: JSONValue) -> bytes:
+    """Encode ``value`` as canonical JSON bytes."""
+    _check(value)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def loads(data: bytes | str) -> JSONValue:
+    """Decode JSON strictly: duplicate keys and non-finite numbers are refused."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:
+                raise MalformedData(f"The JSON repeats the key {key!r}.")
+            result[key] = value
+        return result
+
+    def no_constant(name: str) -> Any:
+        raise MalformedData(f"The JSON holds {name}, which is not a number.")
+
+    try:
+        return json.loads(data, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+    except (ValueError, RecursionError) as error:
+        raise MalformedData("The data is not valid JSON.") from error

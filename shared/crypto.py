@@ -1,0 +1,212 @@
+"""Crypto recipes: sign, verify, seal and open. The primitives stay inside this module.
+
+- Signatures are Ed25519 over canonical JSON; a signed document travels as
+  ``{"body": {...}, "signature": "<base64url>"}``.
+- A sealed package is encrypted with AES-256-GCM under a key that needs both the recipient
+  device's X25519 private key and the sitting's unlock code (scrypt), joined by HKDF-SHA256.
+  The header is authenticated as associated data and the whole package is signed.
+
+Every failure to verify raises ``InvalidSignature``; every failure to decrypt raises
+``CannotOpen``; neither says which check failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from shared import canonical
+from shared.errors import CannotOpen, InvalidSignature, MalformedData
+
+__all__ = [
+    "Ed25519PrivateKey",
+    "X25519PrivateKey",
+    "b64decode",
+    "b64encode",
+    "fingerprint",
+    "generate_kex_key",
+    "generate_signing_key",
+    "new_unlock_code",
+    "normalise_unlock_code",
+    "open_sealed",
+    "private_bytes",
+    "public_bytes",
+    "seal",
+    "sign_document",
+    "verify_document",
+]
+
+PACKAGE_KEY_INFO = b"examgate package key v1"
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+# Accepted scrypt costs when opening: low enough that a hostile header cannot exhaust memory,
+# high enough that nobody seals with a cost that makes guessing unlock codes cheap.
+_SCRYPT_N_RANGE = (2**14, 2**17)
+# Crockford base32: no I, L, O or U, so a code read aloud or off paper is unambiguous.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+Random = Callable[[int], bytes]
+
+
+def b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: object, what: str = "value") -> bytes:
+    """Decode unpadded base64url; anything else is ``MalformedData``."""
+    if not isinstance(text, str):
+        raise MalformedData(f"The {what} is not a base64 string.")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as error:
+        raise MalformedData(f"The {what} is not valid base64.") from error
+
+
+def generate_signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def generate_kex_key() -> X25519PrivateKey:
+    return X25519PrivateKey.generate()
+
+
+def public_bytes(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def private_bytes(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+
+
+def signing_key_from_bytes(raw: bytes) -> Ed25519PrivateKey:
+    try:
+        return Ed25519PrivateKey.from_private_bytes(raw)
+    except ValueError as error:
+        raise MalformedData("The stored signing key is damaged.") from error
+
+
+def kex_key_from_bytes(raw: bytes) -> X25519PrivateKey:
+    try:
+        return X25519PrivateKey.from_private_bytes(raw)
+    except ValueError as error:
+        raise MalformedData("The stored key-exchange key is damaged.") from error
+
+
+def fingerprint(public_key: bytes) -> str:
+    """A human-comparable fingerprint of a public key: SHA-256, hex, in groups of four."""
+    digest = hashlib.sha256(public_key).hexdigest()[:32]
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+
+def sign_document(body: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """Sign ``body`` (canonical JSON) and return the signed document."""
+    return {"body": body, "signature": b64encode(key.sign(canonical.dumps(body)))}
+
+
+def verify_document(document: object, public_key: bytes, what: str = "data") -> dict[str, Any]:
+    """Return the body of a signed document if ``public_key`` signed it, else raise."""
+    if not isinstance(document, dict) or set(document) != {"body", "signature"}:
+        raise MalformedData(f"The {what} is not a signed document.")
+    body = document["body"]
+    if not isinstance(body, dict):
+        raise MalformedData(f"The {what} is not a signed document.")
+    signature = b64decode(document["signature"], "signature")
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, canonical.dumps(body))
+    except (_CryptoInvalidSignature, ValueError) as error:
+        raise InvalidSignature(what) from error
+    return body
+
+
+def new_unlock_code(randbelow: Callable[[int], int] = secrets.randbelow, groups: int = 3) -> str:
+    """A fresh code like ``7KQ2-M9XD-4TNB``: ``groups`` groups of four, 20 bits each."""
+    chars = "".join(_CODE_ALPHABET[randbelow(32)] for _ in range(4 * groups))
+    return "-".join(chars[i : i + 4] for i in range(0, len(chars), 4))
+
+
+def normalise_unlock_code(code: str) -> str:
+    """Upper-case, drop separators, and read look-alike letters as the digits they resemble."""
+    text = code.upper().translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return "".join(ch for ch in text if ch not in " -\t")
+
+
+def _package_key(shared_secret: bytes, unlock_code: str, salt: bytes, n: int, context: bytes) -> bytes:
+    code_key = Scrypt(salt=salt, length=32, n=n, r=SCRYPT_R, p=SCRYPT_P).derive(
+        normalise_unlock_code(unlock_code).encode("utf-8")
+    )
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=salt, info=PACKAGE_KEY_INFO + context
+    ).derive(shared_secret + code_key)
+
+
+def seal(
+    plaintext: bytes,
+    *,
+    header: dict[str, Any],
+    recipient_public: bytes,
+    unlock_code: str,
+    random: Random = os.urandom,
+    scrypt_n: int = SCRYPT_N,
+) -> dict[str, Any]:
+    """Encrypt ``plaintext`` for one device and one unlock code.
+
+    Returns ``{"header": ..., "ciphertext": ...}``; the header gains a ``seal`` entry with what the
+    recipient needs (ephemeral public key, scrypt salt and cost, nonce). Sign the result with
+    ``sign_document`` to make a package.
+    """
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = public_bytes(ephemeral)
+    shared_secret = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
+    salt, nonce = random(16), random(12)
+    full_header = dict(header)
+    full_header["seal"] = {
+        "alg": "X25519+scrypt/HKDF-SHA256/AES-256-GCM",
+        "ephemeral_public": b64encode(ephemeral_public),
+        "recipient_public": b64encode(recipient_public),
+        "salt": b64encode(salt),
+        "scrypt_n": scrypt_n,
+        "nonce": b64encode(nonce),
+    }
+    key = _package_key(shared_secret, unlock_code, salt, scrypt_n, ephemeral_public + recipient_public)
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext, canonical.dumps(full_header))
+    return {"header": full_header, "ciphertext": b64encode(ciphertext)}
+
+
+def open_sealed(sealed: dict[str, Any], *, recipient: X25519PrivateKey, unlock_code: str) -> bytes:
+    """Decrypt what ``seal`` made. A wrong code or a changed byte raises ``CannotOpen``."""
+    header = sealed.get("header")
+    if not isinstance(header, dict) or not isinstance(header.get("seal"), dict):
+        raise MalformedData("The exam package has no seal.")
+    info = header["seal"]
+    n = info.get("scrypt_n")
+    if not isinstance(n, int) or not _SCRYPT_N_RANGE[0] <= n <= _SCRYPT_N_RANGE[1] or n & (n - 1):
+        raise MalformedData("The exam package asks for an unsupported key derivation.")
+    ephemeral_public = b64decode(info.get("ephemeral_public"), "package key")
+    recipient_public = public_bytes(recipient)
+    salt = b64decode(info.get("salt"), "package salt")
+    nonce = b64decode(info.get("nonce"), "package nonce")
+    ciphertext = b64decode(sealed.get("ciphertext"), "package content")
+    if len(ephemeral_public) != 32 or len(nonce) != 12 or len(salt) != 16:
+        raise MalformedData("The exam package's seal is damaged.")
+    try:
+        shared_secret = recipient.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+        key = _package_key(shared_secret, unlock_code, salt, n, ephemeral_public + recipient_public)
+        return AESGCM(key).decrypt(nonce, ciphertext, canonical.dumps(header))
+    except (InvalidTag, ValueError) as error:
+        raise CannotOpen() from error

@@ -1,0 +1,246 @@
+"""Shared fixtures: a keyring for tests, servers on real databases over real HTTP, a clock."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYNPUT_BACKEND", "dummy")
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.backend
+import pytest
+import uvicorn
+
+from client.engine import Engine
+from client.keystore import KeyringStore
+from client.settings import ClientSettings
+from server.app import create_app
+from server.context import Context
+from server.provision import initialise
+from server.settings import Settings
+from server.sittings import create_invitation
+
+PG_ADMIN_URL = os.environ.get("EXAMGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def need(condition: bool, variable: str, reason: str) -> None:
+    """Skip when a system part is missing, or fail when CI says it must be there."""
+    if condition:
+        return
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{reason} ({variable}=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """The tests' own keyring backend (no desktop keyring exists here)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+class ManualClock:
+    """A clock the test moves by hand: wall and monotonic time advance together."""
+
+    def __init__(self, wall_ms: int | None = None) -> None:
+        self.wall = wall_ms if wall_ms is not None else time.time_ns() // 1_000_000
+        self.mono = 1_000
+
+    def wall_ms(self) -> int:
+        return self.wall
+
+    def mono_ms(self) -> int:
+        return self.mono
+
+    def advance(self, ms: int) -> None:
+        self.wall += ms
+        self.mono += ms
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    import psycopg
+
+    need(postgres_available(), "EXAMGATE_REQUIRE_POSTGRES", "PostgreSQL is not reachable")
+    name = f"examgate_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'server' / 'examgate.db'}"
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ThreadServer:
+    """The real app under uvicorn on a loopback port, in a thread of the test process."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(ctx), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.ctx.engine.dispose()
+
+    def invite(self, offline: bool = False, candidate: str = "Ada Lovelace") -> dict[str, Any]:
+        return create_invitation(self.ctx, "deep-learning", candidate, offline)
+
+
+@pytest.fixture
+def server_settings(tmp_path: Path, database_url: str) -> Settings:
+    settings = Settings(data_dir=tmp_path / "server", database_url=database_url)
+    initialise(settings)
+    return settings
+
+
+@pytest.fixture
+def live(server_settings: Settings) -> Iterator[ThreadServer]:
+    with ThreadServer(Context.open(server_settings)) as running:
+        yield running
+
+
+@pytest.fixture
+def sqlite_live(tmp_path: Path) -> Iterator[ThreadServer]:
+    """A live server on SQLite only, for client and UI tests."""
+    settings = Settings(
+        data_dir=tmp_path / "server", database_url=f"sqlite:///{tmp_path / 'server' / 'db.sqlite'}"
+    )
+    initialise(settings)
+    with ThreadServer(Context.open(settings)) as running:
+        yield running
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path, clock: ManualClock) -> Iterator[Any]:
+    made: list[Engine] = []
+
+    def make(name: str = "candidate", manual_clock: bool = True) -> Engine:
+        settings = ClientSettings.load(tmp_path / name)
+        engine = Engine(settings, KeyringStore(settings.home), clock if manual_clock else None)
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        engine.close()
+
+
+def venv_bin(name: str) -> str:
+    found = Path(sys.executable).with_name(name)
+    return str(found) if found.exists() else (shutil.which(name) or name)
+
+
+@pytest.fixture
+def served_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``examgate-server init`` then ``serve`` as real processes; yields (url, data dir)."""
+    data = tmp_path / "srv"
+    subprocess.run([venv_bin("examgate-server"), "init", "--data", str(data)], check=True,
+                   capture_output=True)
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [venv_bin("examgate-server"), "serve", "--data", str(data), "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    import requests
+
+    while True:
+        try:
+            if requests.get(url + "/api/v1/health", timeout=1).ok:
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError((tmp_path / "serve.log").read_text())
+        time.sleep(0.05)
+    try:
+        yield url, data
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
