@@ -1,1 +1,1 @@
-"""The examgate candidate engine: no Qt here. ``client.ui`` and ``client.proctor`` hold the Qt parts."""
+"""The examgate candidate engine, with no Qt: ``client.ui`` and ``client.proctor`` hold Qt."""

@@ -71,7 +71,10 @@ class ApiClient:
                 reason = response.json()
                 code, message = str(reason["error"]), str(reason["message"])
             except (ValueError, KeyError, TypeError):
-                code, message = "refused", f"The server refused the request ({response.status_code})."
+                code, message = (
+                    "refused",
+                    f"The server refused the request ({response.status_code}).",
+                )
             raise ServerRefused(response.status_code, code, message)
         return response
 
@@ -87,7 +90,9 @@ class ApiClient:
     def server_key(self) -> dict[str, Any]:
         return dict(self.json("GET", "/server-key"))
 
-    def enrol(self, invitation: str, sign_public: str, kex_public: str, name: str) -> dict[str, Any]:
+    def enrol(
+        self, invitation: str, sign_public: str, kex_public: str, name: str
+    ) -> dict[str, Any]:
         payload = {
             "invitation": invitation,
             "sign_public": sign_public,

@@ -1,8 +1,8 @@
 """``examgate-client``: the desktop app, and ``simulate``, a headless candidate.
 
-    examgate-client [--home DIR] [--server URL] [--invite CODE]
-    examgate-client simulate --server URL --invite CODE [--unlock CODE]
-                             [--strategy random|first] [--seed N] [--home DIR] [--json]
+examgate-client [--home DIR] [--server URL] [--invite CODE]
+examgate-client simulate --server URL --invite CODE [--unlock CODE]
+                         [--strategy random|first] [--seed N] [--home DIR] [--json]
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--invite", help="prefill the enrolment page with this invitation code")
     commands = parser.add_subparsers(dest="command")
     simulate = commands.add_parser("simulate", help="sit an exam headlessly, end to end")
-    simulate.add_argument("--server", required=True, help="server address, e.g. http://127.0.0.1:8080")
+    simulate.add_argument(
+        "--server", required=True, help="server address, e.g. http://127.0.0.1:8080"
+    )
     simulate.add_argument("--invite", required=True, help="invitation code")
     simulate.add_argument("--unlock", help="unlock code (offline sittings); else the server's")
     simulate.add_argument("--strategy", choices=("random", "first"), default="random")

@@ -1,12 +1,12 @@
 """The candidate engine: everything the desktop app and ``simulate`` do, with no window.
 
-    engine = Engine(settings, keystore)
-    engine.enrol(server_url, invitation)       # keys, registration, pinned server key
-    engine.download(sitting_id)                # sealed package, verified, stored for offline use
-    code = engine.release_code(sitting_id)     # online sittings: the server releases the code
-    session = engine.unlock(sitting_id, code)  # decrypts; the session runs the sitting
-    engine.seal(session)                       # signed submission into the outbox
-    engine.sync()                              # upload; result and certificate come back
+engine = Engine(settings, keystore)
+engine.enrol(server_url, invitation)       # keys, registration, pinned server key
+engine.download(sitting_id)                # sealed package, verified, stored for offline use
+code = engine.release_code(sitting_id)     # online sittings: the server releases the code
+session = engine.unlock(sitting_id, code)  # decrypts; the session runs the sitting
+engine.seal(session)                       # signed submission into the outbox
+engine.sync()                              # upload; result and certificate come back
 """
 
 from __future__ import annotations

@@ -1,16 +1,16 @@
 """What the candidate engine raises; every message is a sentence a candidate can act on.
 
-    shared.errors.ExamgateError
-    ├── ClientError
-    │   ├── ServerUnreachable     no answer from the server (offline, wrong address, dropped)
-    │   ├── ServerRefused         the server answered with a 4xx error and its reason
-    │   ├── ServerFailed          the server answered with a 5xx error
-    │   ├── NotEnrolled           no device identity or enrolment yet
-    │   ├── KeyringUnavailable    no OS keyring to keep the device keys in
-    │   ├── ServerKeyChanged      the server's key is not the one pinned at enrolment
-    │   ├── PackageNotReady       the sitting's package is not downloaded, or expired
-    │   └── SittingClosed         the sitting is over; nothing more can be answered
-    ├── CannotOpen, InvalidSignature, WrongDevice, MalformedData   (from shared.errors)
+shared.errors.ExamgateError
+├── ClientError
+│   ├── ServerUnreachable     no answer from the server (offline, wrong address, dropped)
+│   ├── ServerRefused         the server answered with a 4xx error and its reason
+│   ├── ServerFailed          the server answered with a 5xx error
+│   ├── NotEnrolled           no device identity or enrolment yet
+│   ├── KeyringUnavailable    no OS keyring to keep the device keys in
+│   ├── ServerKeyChanged      the server's key is not the one pinned at enrolment
+│   ├── PackageNotReady       the sitting's package is not downloaded, or expired
+│   └── SittingClosed         the sitting is over; nothing more can be answered
+├── CannotOpen, InvalidSignature, WrongDevice, MalformedData   (from shared.errors)
 """
 
 from __future__ import annotations

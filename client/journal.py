@@ -24,7 +24,9 @@ class Journal:
     def events(self) -> list[dict[str, Any]]:
         return list(self._events)
 
-    def append(self, kind: str, data: dict[str, Any], at_ms: int, elapsed_ms: int) -> dict[str, Any]:
+    def append(
+        self, kind: str, data: dict[str, Any], at_ms: int, elapsed_ms: int
+    ) -> dict[str, Any]:
         """Chain and durably store one event; return it once it is on disk."""
         prev = self._events[-1]["hash"] if self._events else events.genesis(self.sitting_id)
         event = events.link(

@@ -45,7 +45,9 @@ class Outbox:
         return str(row[0])
 
     def pending(self) -> list[str]:
-        rows = self.db.execute("SELECT submission_id FROM outbox WHERE receipt IS NULL ORDER BY rowid")
+        rows = self.db.execute(
+            "SELECT submission_id FROM outbox WHERE receipt IS NULL ORDER BY rowid"
+        )
         return [row[0] for row in rows]
 
     def entry(self, submission_id: str) -> dict[str, Any] | None:
@@ -94,7 +96,7 @@ class Outbox:
         rng: random.Random | None = None,
     ) -> Delivered:
         """Upload one submission until acknowledged or ``attempts`` run out (then re-raise)."""
-        rng = rng or random.Random()
+        rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
         document = self._document(submission_id)
         for attempt in range(attempts):
             try:
@@ -133,7 +135,10 @@ class Outbox:
             raise MalformedData("The server's answer holds no result.")
         self.db.execute(
             "UPDATE outbox SET result = ?, receipt = ?, last_error = NULL WHERE submission_id = ?",
-            (canonical.dumps(result).decode(), canonical.dumps(answer["receipt"]).decode(),
-             submission_id),
+            (
+                canonical.dumps(result).decode(),
+                canonical.dumps(answer["receipt"]).decode(),
+                submission_id,
+            ),
         )
         return result

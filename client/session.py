@@ -131,9 +131,7 @@ class ExamSession:
     def elapsed_ms(self) -> int:
         if self._run_start_mono is None:
             return self._charged_ms
-        return min(
-            self.duration_ms, self._charged_ms + self.clock.mono_ms() - self._run_start_mono
-        )
+        return min(self.duration_ms, self._charged_ms + self.clock.mono_ms() - self._run_start_mono)
 
     def remaining_ms(self) -> int:
         return max(0, self.duration_ms - self.elapsed_ms())

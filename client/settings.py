@@ -25,6 +25,8 @@ class ClientSettings:
     @classmethod
     def load(cls, home: Path | None = None) -> ClientSettings:
         """The argument, else EXAMGATE_HOME, else the user's data folder."""
-        chosen = home or Path(os.environ.get("EXAMGATE_HOME") or platformdirs.user_data_dir("examgate"))
+        chosen = home or Path(
+            os.environ.get("EXAMGATE_HOME") or platformdirs.user_data_dir("examgate")
+        )
         chosen.mkdir(parents=True, exist_ok=True, mode=0o700)
         return cls(home=chosen.resolve())

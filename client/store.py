@@ -75,8 +75,12 @@ class LocalState:
     def save_enrolment(self, enrolment: Enrolment) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO enrolment VALUES (1, ?, ?, ?, ?)",
-            (enrolment.server_url, enrolment.server_public, enrolment.fingerprint,
-             enrolment.device_id),
+            (
+                enrolment.server_url,
+                enrolment.server_public,
+                enrolment.fingerprint,
+                enrolment.device_id,
+            ),
         )
 
     def save_sitting(self, summary: dict[str, Any]) -> None:

@@ -134,7 +134,9 @@ async def server_key(request: Request) -> JSONResponse:
       200: {description: "public_key (base64url Ed25519) and fingerprint"}
     """
     key = _ctx(request).public_key
-    return JSONResponse({"public_key": crypto.b64encode(key), "fingerprint": crypto.fingerprint(key)})
+    return JSONResponse(
+        {"public_key": crypto.b64encode(key), "fingerprint": crypto.fingerprint(key)}
+    )
 
 
 async def enrol(request: Request) -> JSONResponse:
@@ -181,7 +183,9 @@ async def package(request: Request) -> JSONResponse:
     """
     device_id, _ = await _device(request)
     sitting_id = request.path_params["sitting_id"]
-    return JSONResponse(await run_in_threadpool(sittings.prepare, _ctx(request), device_id, sitting_id))
+    return JSONResponse(
+        await run_in_threadpool(sittings.prepare, _ctx(request), device_id, sitting_id)
+    )
 
 
 async def start(request: Request) -> JSONResponse:
@@ -193,7 +197,9 @@ async def start(request: Request) -> JSONResponse:
     """
     device_id, _ = await _device(request)
     sitting_id = request.path_params["sitting_id"]
-    return JSONResponse(await run_in_threadpool(sittings.start, _ctx(request), device_id, sitting_id))
+    return JSONResponse(
+        await run_in_threadpool(sittings.start, _ctx(request), device_id, sitting_id)
+    )
 
 
 async def submit(request: Request) -> JSONResponse:
@@ -249,12 +255,16 @@ async def verify(request: Request) -> JSONResponse:
     responses:
       200: {description: "genuine (bool) and, if genuine, what the certificate states"}
     """
-    found = await run_in_threadpool(submissions.verify_code, _ctx(request), request.path_params["code"])
+    found = await run_in_threadpool(
+        submissions.verify_code, _ctx(request), request.path_params["code"]
+    )
     return JSONResponse(found)
 
 
 async def verify_page(request: Request) -> HTMLResponse:
-    found = await run_in_threadpool(submissions.verify_code, _ctx(request), request.path_params["code"])
+    found = await run_in_threadpool(
+        submissions.verify_code, _ctx(request), request.path_params["code"]
+    )
     code = html.escape(found["verification_code"])
     if not found["genuine"]:
         body = f"<h1>Not a genuine certificate</h1><p>No certificate has the code {code}.</p>"
@@ -297,7 +307,9 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 async def _unexpected(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _error(500, "internal", "The server hit an unexpected error; the request changed nothing.")
+    return _error(
+        500, "internal", "The server hit an unexpected error; the request changed nothing."
+    )
 
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]

@@ -69,7 +69,9 @@ def package_items(form: list[dict[str, Any]], bank: dict[str, BankItem]) -> list
                 "category": item.category,
                 "stem": item.stem,
                 "multiple": item.multiple,
-                "options": [{"id": shown, "text": texts[source]} for shown, source in entry["options"]],
+                "options": [
+                    {"id": shown, "text": texts[source]} for shown, source in entry["options"]
+                ],
             }
         )
     return content

@@ -1,8 +1,8 @@
 """``examgate-server``: init, serve and invite.
 
-    examgate-server init   --data DIR [--database URL] [--public-url URL]
-    examgate-server serve  --data DIR [--host H] [--port P] [--workers N]
-    examgate-server invite --data DIR [--offline] [--candidate NAME] [--assessment SLUG] [--json]
+examgate-server init   --data DIR [--database URL] [--public-url URL]
+examgate-server serve  --data DIR [--host H] [--port P] [--workers N]
+examgate-server invite --data DIR [--offline] [--candidate NAME] [--assessment SLUG] [--json]
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Errors the API returns: each becomes a JSON body ``{"error": code, "message": sentence}``.
 
-    ApiError(status, code, message)    an expected failure with its HTTP status
-    shared.errors.MalformedData        400 malformed
-    shared.errors.InvalidSignature     400 bad_signature
+ApiError(status, code, message)    an expected failure with its HTTP status
+shared.errors.MalformedData        400 malformed
+shared.errors.InvalidSignature     400 bad_signature
 """
 
 from __future__ import annotations

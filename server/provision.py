@@ -35,17 +35,25 @@ def initialise(settings: Settings) -> dict[str, Any]:
         now = time.time_ns() // 1_000_000
         with engine.begin() as connection:
             inserted, updated = import_items(connection, bank)
-            if connection.execute(
-                select(db.employers.c.id).where(db.employers.c.id == DEMO_EMPLOYER["id"])
-            ).first() is None:
+            if (
+                connection.execute(
+                    select(db.employers.c.id).where(db.employers.c.id == DEMO_EMPLOYER["id"])
+                ).first()
+                is None
+            ):
                 connection.execute(db.employers.insert().values(**DEMO_EMPLOYER, created_ms=now))
-            if connection.execute(
-                select(db.assessments.c.id).where(db.assessments.c.id == DEMO_ASSESSMENT["id"])
-            ).first() is None:
+            if (
+                connection.execute(
+                    select(db.assessments.c.id).where(db.assessments.c.id == DEMO_ASSESSMENT["id"])
+                ).first()
+                is None
+            ):
                 connection.execute(
                     db.assessments.insert().values(
-                        **dict(DEMO_ASSESSMENT, blueprint=canonical.dumps(
-                            DEMO_ASSESSMENT["blueprint"]).decode()),
+                        **dict(
+                            DEMO_ASSESSMENT,
+                            blueprint=canonical.dumps(DEMO_ASSESSMENT["blueprint"]).decode(),
+                        ),
                         employer_id=DEMO_EMPLOYER["id"],
                         created_ms=now,
                     )

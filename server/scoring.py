@@ -39,15 +39,12 @@ def level_for(share: float) -> str:
     return LEVELS[0]
 
 
-def _skill_feedback(skill: str, tally: Tally) -> str:
+def _skill_feedback(tally: Tally) -> str:
     if tally.correct == tally.total:
-        return f"You answered every question on {skill.lower()} correctly."
+        return "Shown: you answered every question on this skill correctly."
     if tally.correct == 0:
-        return f"You did not yet show {skill.lower()}: review it before your next attempt."
-    return (
-        f"You answered {tally.correct} of {tally.total} questions on {skill.lower()} correctly: "
-        "a partial grasp worth consolidating."
-    )
+        return "Not yet shown: review this skill before your next attempt."
+    return f"Partly shown: {tally.correct} of {tally.total} questions right; worth consolidating."
 
 
 def score(
@@ -83,22 +80,27 @@ def score(
             "correct": tally.correct,
             "total": tally.total,
             "demonstrated": tally.correct == tally.total,
-            "feedback": _skill_feedback(skill, tally),
+            "feedback": _skill_feedback(tally),
         }
-        for (category, skill), tally in sorted(skills.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+        for (category, skill), tally in sorted(
+            skills.items(), key=lambda kv: (ordered.index(kv[0][0]), kv[0][1])
+        )
     ]
     level_rank = {d["id"]: LEVELS.index(str(d["level"])) for d in details}
     plan_source = sorted(
-        ((category, skill, tally) for (category, skill), tally in skills.items()
-         if tally.correct < tally.total),
+        (
+            (category, skill, tally)
+            for (category, skill), tally in skills.items()
+            if tally.correct < tally.total
+        ),
         key=lambda entry: (level_rank[entry[0]], entry[2].share, entry[1]),
     )
     study_plan = [
         {
             "skill": skill,
             "category": category_name(category),
-            "why": f"Your level in {category_name(category).lower()} is "
-            f"{details[ordered.index(category)]['level']}; this skill is where it can rise.",
+            "why": f"Not yet shown; your {category_name(category)} level is "
+            f"{details[ordered.index(category)]['level']}.",
         }
         for category, skill, _tally in plan_source
     ]

@@ -52,4 +52,6 @@ class Settings:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)  # the database holds personal data and unlock codes
         body = {"database_url": self.database_url, "public_url": self.public_url}
-        (self.data_dir / CONFIG_FILE).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+        (self.data_dir / CONFIG_FILE).write_text(
+            json.dumps(body, indent=2) + "\n", encoding="utf-8"
+        )

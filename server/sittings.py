@@ -39,9 +39,13 @@ def create_invitation(
     unlock_code = crypto.new_unlock_code(ctx.rng.randrange)
     now = ctx.now_ms()
     with ctx.engine.begin() as connection:
-        assessment = connection.execute(
-            select(db.assessments).where(db.assessments.c.slug == assessment_slug)
-        ).mappings().first()
+        assessment = (
+            connection.execute(
+                select(db.assessments).where(db.assessments.c.slug == assessment_slug)
+            )
+            .mappings()
+            .first()
+        )
         if assessment is None:
             raise not_found("assessment")
         sitting_id = _new_id(ctx)
@@ -87,18 +91,24 @@ def enrol(ctx: Context, body: object) -> dict[str, Any]:
     name = str(body.get("device_name") or "device")[:200]
     now = ctx.now_ms()
     with ctx.engine.begin() as connection:
-        sitting = connection.execute(
-            select(db.sittings).where(
-                db.sittings.c.invitation_hash == invitation_hash(body["invitation"])
+        sitting = (
+            connection.execute(
+                select(db.sittings).where(
+                    db.sittings.c.invitation_hash == invitation_hash(body["invitation"])
+                )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         if sitting is None or sitting["expires_ms"] < now:
             raise ApiError(
                 404, "unknown_invitation", "This invitation code is not valid or has expired."
             )
-        device = connection.execute(
-            select(db.devices).where(db.devices.c.sign_public == sign_public)
-        ).mappings().first()
+        device = (
+            connection.execute(select(db.devices).where(db.devices.c.sign_public == sign_public))
+            .mappings()
+            .first()
+        )
         if device is None:
             device_id = _new_id(ctx)
             connection.execute(
@@ -121,8 +131,11 @@ def enrol(ctx: Context, body: object) -> dict[str, Any]:
         connection.execute(
             db.sittings.update()
             .where(db.sittings.c.id == sitting["id"])
-            .values(device_id=device_id, state="enrolled" if sitting["state"] == "invited"
-                    else sitting["state"], enrolled_ms=sitting["enrolled_ms"] or now)
+            .values(
+                device_id=device_id,
+                state="enrolled" if sitting["state"] == "invited" else sitting["state"],
+                enrolled_ms=sitting["enrolled_ms"] or now,
+            )
         )
         summary = _summary(connection, dict(sitting, device_id=device_id))
     return {
@@ -136,9 +149,13 @@ def enrol(ctx: Context, body: object) -> dict[str, Any]:
 
 
 def _summary(connection: Connection, sitting: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    assessment = connection.execute(
-        select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
-    ).mappings().one()
+    assessment = (
+        connection.execute(
+            select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
+        )
+        .mappings()
+        .one()
+    )
     return {
         "id": sitting["id"],
         "assessment": assessment["title"],
@@ -152,11 +169,15 @@ def _summary(connection: Connection, sitting: RowMapping | dict[str, Any]) -> di
 
 def own_sitting(connection: Connection, device_id: str, sitting_id: str) -> RowMapping:
     """The sitting if it belongs to ``device_id``; otherwise 404, never saying whose it is."""
-    sitting = connection.execute(
-        select(db.sittings).where(
-            db.sittings.c.id == sitting_id, db.sittings.c.device_id == device_id
+    sitting = (
+        connection.execute(
+            select(db.sittings).where(
+                db.sittings.c.id == sitting_id, db.sittings.c.device_id == device_id
+            )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     if sitting is None:
         raise not_found("sitting")
     return sitting
@@ -181,12 +202,18 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
             return dict(canonical.loads(sitting["package"]))
         if sitting["state"] != "enrolled":
             raise ApiError(409, "wrong_state", "This sitting can no longer be prepared.")
-        assessment = connection.execute(
-            select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
-        ).mappings().one()
-        device = connection.execute(
-            select(db.devices).where(db.devices.c.id == device_id)
-        ).mappings().one()
+        assessment = (
+            connection.execute(
+                select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
+            )
+            .mappings()
+            .one()
+        )
+        device = (
+            connection.execute(select(db.devices).where(db.devices.c.id == device_id))
+            .mappings()
+            .one()
+        )
         blueprint = canonical.loads(assessment["blueprint"])
         form = assemble(live_items(connection), blueprint["per_category"], ctx.rng)
         bank = items_by_id(connection, [entry["item"] for entry in form])

@@ -49,9 +49,11 @@ def _responses(body: dict[str, Any], form: list[dict[str, Any]]) -> dict[str, li
         if not isinstance(response, dict):
             raise MalformedData("A response is not an object.")
         item, options = response.get("item"), response.get("options")
-        if item not in allowed or item in responses:
+        if not isinstance(item, str) or item not in allowed or item in responses:
             raise MalformedData("A response names an item that is not in this sitting.")
-        if not isinstance(options, list) or not set(options) <= allowed[item]:
+        if not isinstance(options, list) or not all(
+            isinstance(option, str) and option in allowed[item] for option in options
+        ):
             raise MalformedData("A response names an option that is not in its item.")
         responses[item] = list(options)
     return responses
@@ -85,10 +87,14 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
         existing = _stored(connection, submission_id)
         if existing is not None:
             return _repeat(connection, existing, device_id, stored_text)
-        device = connection.execute(
-            select(db.devices).where(db.devices.c.id == device_id)
-        ).mappings().one()
-        body = crypto.verify_document(document, crypto.b64decode(device["sign_public"]), "submission")
+        device = (
+            connection.execute(select(db.devices).where(db.devices.c.id == device_id))
+            .mappings()
+            .one()
+        )
+        body = crypto.verify_document(
+            document, crypto.b64decode(device["sign_public"]), "submission"
+        )
         sitting = own_sitting(connection, device_id, body["sitting_id"])
         if body["package_id"] != sitting["package_id"]:
             raise ApiError(409, "wrong_package", "This submission is for another exam package.")
@@ -97,9 +103,13 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
         events.verify_chain(body["events"], body["sitting_id"])
         form = canonical.loads(sitting["form"])
         responses = _responses(body, form)
-        assessment = connection.execute(
-            select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
-        ).mappings().one()
+        assessment = (
+            connection.execute(
+                select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
+            )
+            .mappings()
+            .one()
+        )
         report = score(form, items_by_id(connection, [e["item"] for e in form]), responses)
         report["integrity"] = integrity_flags(body, assessment["duration_s"])
         now = ctx.now_ms()
@@ -154,9 +164,11 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
 
 
 def _stored(connection: Connection, submission_id: str) -> dict[str, Any] | None:
-    row = connection.execute(
-        select(db.submissions).where(db.submissions.c.id == submission_id)
-    ).mappings().first()
+    row = (
+        connection.execute(select(db.submissions).where(db.submissions.c.id == submission_id))
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
@@ -173,11 +185,15 @@ def _repeat(
 
 
 def _answer(connection: Connection, submission_id: str) -> dict[str, Any]:
-    row = connection.execute(
-        select(db.results, db.submissions.c.document, db.submissions.c.received_ms)
-        .join(db.submissions, db.submissions.c.id == db.results.c.submission_id)
-        .where(db.results.c.submission_id == submission_id)
-    ).mappings().one()
+    row = (
+        connection.execute(
+            select(db.results, db.submissions.c.document, db.submissions.c.received_ms)
+            .join(db.submissions, db.submissions.c.id == db.results.c.submission_id)
+            .where(db.results.c.submission_id == submission_id)
+        )
+        .mappings()
+        .one()
+    )
     report = canonical.loads(row["report"])
     answer = {
         "submission_id": submission_id,
@@ -226,18 +242,22 @@ def verify_code(ctx: Context, code: str) -> dict[str, Any]:
     normalised = crypto.normalise_unlock_code(code)
     pretty = "-".join(normalised[i : i + 4] for i in range(0, len(normalised), 4))
     with ctx.engine.connect() as connection:
-        row = connection.execute(
-            select(
-                db.results.c.overall,
-                db.results.c.report,
-                db.results.c.created_ms,
-                db.sittings.c.candidate_name,
-                db.assessments.c.title,
+        row = (
+            connection.execute(
+                select(
+                    db.results.c.overall,
+                    db.results.c.report,
+                    db.results.c.created_ms,
+                    db.sittings.c.candidate_name,
+                    db.assessments.c.title,
+                )
+                .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
+                .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
+                .where(db.results.c.verification_code == pretty)
             )
-            .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
-            .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
-            .where(db.results.c.verification_code == pretty)
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
     if row is None:
         return {"genuine": False, "verification_code": pretty}
     report = canonical.loads(row["report"])

@@ -142,11 +142,13 @@ def new_unlock_code(randbelow: Callable[[int], int] = secrets.randbelow, groups:
 
 def normalise_unlock_code(code: str) -> str:
     """Upper-case, drop separators, and read look-alike letters as the digits they resemble."""
-    text = code.upper().translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    text = code.upper().translate(str.maketrans("OIL", "011"))
     return "".join(ch for ch in text if ch not in " -\t")
 
 
-def _package_key(shared_secret: bytes, unlock_code: str, salt: bytes, n: int, context: bytes) -> bytes:
+def _package_key(
+    shared_secret: bytes, unlock_code: str, salt: bytes, n: int, context: bytes
+) -> bytes:
     code_key = Scrypt(salt=salt, length=32, n=n, r=SCRYPT_R, p=SCRYPT_P).derive(
         normalise_unlock_code(unlock_code).encode("utf-8")
     )
@@ -183,7 +185,9 @@ def seal(
         "scrypt_n": scrypt_n,
         "nonce": b64encode(nonce),
     }
-    key = _package_key(shared_secret, unlock_code, salt, scrypt_n, ephemeral_public + recipient_public)
+    key = _package_key(
+        shared_secret, unlock_code, salt, scrypt_n, ephemeral_public + recipient_public
+    )
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, canonical.dumps(full_header))
     return {"header": full_header, "ciphertext": b64encode(ciphertext)}
 

@@ -216,13 +216,15 @@ def venv_bin(name: str) -> str:
 def served_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``examgate-server init`` then ``serve`` as real processes; yields (url, data dir)."""
     data = tmp_path / "srv"
-    subprocess.run([venv_bin("examgate-server"), "init", "--data", str(data)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [venv_bin("examgate-server"), "init", "--data", str(data)], check=True, capture_output=True
+    )
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [venv_bin("examgate-server"), "serve", "--data", str(data), "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20

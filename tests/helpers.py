@@ -14,7 +14,9 @@ from server import db
 from server.context import Context
 
 
-def sit(engine: Engine, url: str, invitation: dict[str, Any], strategy: str = "first") -> ExamSession:
+def sit(
+    engine: Engine, url: str, invitation: dict[str, Any], strategy: str = "first"
+) -> ExamSession:
     """Enrol, download, unlock and answer every item; return the ended session."""
     sitting = engine.enrol(url, invitation["invitation"])
     engine.download(sitting["id"])
@@ -26,7 +28,9 @@ def sit(engine: Engine, url: str, invitation: dict[str, Any], strategy: str = "f
 
 def count(ctx: Context, table: str) -> int:
     with ctx.engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(getattr(db, table))).scalar_one())
+        return int(
+            connection.execute(select(func.count()).select_from(getattr(db, table))).scalar_one()
+        )
 
 
 def stored_document(engine: Engine, submission_id: str) -> str:

@@ -44,7 +44,7 @@ class FocusWatcher(QObject):
     def away(self) -> bool:
         return self._away_since is not None
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window:
             if event.type() == QEvent.Type.WindowDeactivate:
                 self._lose("window")

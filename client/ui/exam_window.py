@@ -14,9 +14,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
-    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from client.proctor.focus import FocusWatcher
 from client.session import ExamSession
+from client.ui.widgets import button, label
 from shared.models import category_name
 
 LETTERS = "ABCDEFGH"
@@ -50,20 +49,20 @@ class ExamWindow(QWidget):
                 | Qt.WindowType.FramelessWindowHint
                 | Qt.WindowType.WindowStaysOnTopHint
             )
-        self.title = QLabel(title, objectName="subtitle")
-        self.position = QLabel(objectName="subtitle")
-        self.clock = QLabel(objectName="clock")
+        self.title = label(title, name="subtitle")
+        self.position = label(name="subtitle")
+        self.clock = label(name="clock")
         self.progress = QProgressBar(textVisible=False, maximum=session.total)
-        self.warning = QLabel(objectName="warning", wordWrap=True)
+        self.warning = label(name="warning", wrap=True)
         self.warning.hide()
-        self.category = QLabel(objectName="subtitle")
-        self.stem = QLabel(objectName="stem", wordWrap=True)
+        self.category = label(name="subtitle")
+        self.stem = label(name="stem", wrap=True)
         self.stem.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.options_box = QVBoxLayout()
         self.options_box.setSpacing(10)
-        self.saved = QLabel(objectName="subtitle")
-        self.hint = QLabel(objectName="subtitle")
-        self.next_button = QPushButton("Next", objectName="primary")
+        self.saved = label(name="subtitle")
+        self.hint = label(name="subtitle")
+        self.next_button = button("Next", primary=True)
         self.next_button.clicked.connect(self.advance)
         self.group: QButtonGroup | None = None
         self.buttons: list[QAbstractButton] = []
@@ -110,7 +109,7 @@ class ExamWindow(QWidget):
     def begin(self) -> None:
         """Show the window and start (or resume) the sitting."""
         self.session.start()
-        self.render()
+        self.refresh_view()
         if self.lockdown:
             self.showFullScreen()
         else:
@@ -120,7 +119,7 @@ class ExamWindow(QWidget):
         self.timer.start()
 
     # -- rendering ---------------------------------------------------------------------------
-    def render(self) -> None:
+    def refresh_view(self) -> None:
         item = self.session.current
         if item is None:
             return
@@ -132,23 +131,22 @@ class ExamWindow(QWidget):
             self.shown_item = item.id
             self.saved.setText("")
         chosen = set(self.session.answers.get(item.id, []))
-        for button, option in zip(self.buttons, item.options, strict=True):
-            button.setChecked(option.id in chosen)
+        for choice, option in zip(self.buttons, item.options, strict=True):
+            choice.setChecked(option.id in chosen)
         last = number == self.session.total
         self.next_button.setText(("Finish" if last else "Next") if chosen else "Skip")
-        keys = f"1-{len(item.options)}"
         self.hint.setText(
-            f"Choose with {keys} or A-{LETTERS[len(item.options) - 1]}, Enter to continue. "
-            "Answers cannot be changed after you move on."
+            f"Keys: 1-{len(item.options)} or A-{LETTERS[len(item.options) - 1]} to choose, "
+            "Enter to continue. No going back."
         )
         self._render_clock()
 
     def _build_options(self) -> None:
         item = self.session.current
         assert item is not None
-        for button in self.buttons:
-            self.options_box.removeWidget(button)
-            button.deleteLater()
+        for old in self.buttons:
+            self.options_box.removeWidget(old)
+            old.deleteLater()
         self.category.setText(category_name(item.category))
         self.stem.setText(item.stem)
         self.group = QButtonGroup(self)
@@ -156,12 +154,12 @@ class ExamWindow(QWidget):
         self.buttons = []
         for number, option in enumerate(item.options):
             text = f"{LETTERS[number]}   {option.text}"
-            button: QAbstractButton = QCheckBox(text) if item.multiple else QRadioButton(text)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _checked=False, n=number: self.choose(n))
-            self.group.addButton(button, number)
-            self.options_box.addWidget(button)
-            self.buttons.append(button)
+            choice: QAbstractButton = QCheckBox(text) if item.multiple else QRadioButton(text)
+            choice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            choice.clicked.connect(lambda _checked=False, n=number: self.choose(n))
+            self.group.addButton(choice, number)
+            self.options_box.addWidget(choice)
+            self.buttons.append(choice)
 
     def _render_clock(self) -> None:
         remaining = self.session.remaining_ms()
@@ -185,7 +183,7 @@ class ExamWindow(QWidget):
             chosen = [option]
         self.session.answer(chosen)  # on disk before the window shows it
         self.saved.setText("Answer saved")
-        self.render()
+        self.refresh_view()
         self._check_end()
 
     def advance(self) -> None:
@@ -193,7 +191,7 @@ class ExamWindow(QWidget):
             return
         self.session.advance()
         self.warning.hide()
-        self.render()
+        self.refresh_view()
         self._check_end()
 
     def tick(self) -> None:
@@ -218,7 +216,7 @@ class ExamWindow(QWidget):
         )
         self.warning.show()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if Qt.Key.Key_1 <= key <= Qt.Key.Key_8:
             self.choose(key - Qt.Key.Key_1)
@@ -229,7 +227,7 @@ class ExamWindow(QWidget):
         else:
             super().keyPressEvent(event)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.session.state == "ended":
             event.accept()
         else:

@@ -6,6 +6,7 @@ Slow engine calls run in the background; every failure is shown as a sentence on
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,14 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -32,18 +35,20 @@ from client.session import ExamSession
 from client.ui.background import run_in_background
 from client.ui.errors import describe
 from client.ui.exam_window import ExamWindow
+from client.ui.widgets import button, label
 from shared.models import level_name
 
 
 def _page(title: str, subtitle: str = "") -> tuple[QWidget, QVBoxLayout, QLabel]:
-    page = QWidget(objectName="page")
+    page = QWidget()
+    page.setObjectName("page")
     layout = QVBoxLayout(page)
     layout.setContentsMargins(40, 32, 40, 32)
-    layout.addWidget(QLabel(title, objectName="title"))
+    layout.addWidget(label(title, name="title"))
     if subtitle:
-        layout.addWidget(QLabel(subtitle, objectName="subtitle", wordWrap=True))
+        layout.addWidget(label(subtitle, name="subtitle", wrap=True))
     layout.addSpacing(12)
-    error = QLabel(objectName="error", wordWrap=True)
+    error = label(name="error", wrap=True)
     return page, layout, error
 
 
@@ -84,8 +89,8 @@ class MainWindow(QMainWindow):
         return show
 
     def _set_enabled(self, enabled: bool) -> None:
-        for button in self.findChildren(QPushButton):
-            button.setEnabled(enabled)
+        for each in self.findChildren(QPushButton):
+            each.setEnabled(enabled)
         if enabled:
             self._update_home_buttons()
 
@@ -102,7 +107,7 @@ class MainWindow(QMainWindow):
         form.addRow("Server address", self.server_field)
         form.addRow("Invitation code", self.invite_field)
         layout.addLayout(form)
-        self.enrol_button = QPushButton("Enrol", objectName="primary")
+        self.enrol_button = button("Enrol", primary=True)
         self.enrol_button.clicked.connect(self.enrol)
         self.invite_field.returnPressed.connect(self.enrol)
         row = QHBoxLayout()
@@ -144,15 +149,17 @@ class MainWindow(QMainWindow):
             "Download an exam before the day: once downloaded it can be taken with no network.",
         )
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Assessment", "Length", "Kind", "On this computer"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalHeaderLabels(["Assessment", "Length", "Kind", "Status"])
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.itemSelectionChanged.connect(self._update_home_buttons)
         layout.addWidget(self.table)
-        self.home_status = QLabel(objectName="subtitle", wordWrap=True)
+        self.home_status = label(name="subtitle", wrap=True)
         layout.addWidget(self.home_status)
         layout.addWidget(self.home_error)
         row = QHBoxLayout()
@@ -164,10 +171,10 @@ class MainWindow(QMainWindow):
         self.send_button.clicked.connect(self.send)
         self.download_button = QPushButton("Download")
         self.download_button.clicked.connect(self.download)
-        self.open_button = QPushButton("Take exam", objectName="primary")
+        self.open_button = button("Take exam", primary=True)
         self.open_button.clicked.connect(self.show_unlock)
-        for button in (self.add_button, self.refresh_button, self.send_button):
-            row.addWidget(button)
+        for each in (self.add_button, self.refresh_button, self.send_button):
+            row.addWidget(each)
         row.addStretch()
         row.addWidget(self.download_button)
         row.addWidget(self.open_button)
@@ -180,8 +187,11 @@ class MainWindow(QMainWindow):
         self.table.setRowCount(len(self.sittings))
         for row, sitting in enumerate(self.sittings):
             done = sitting["state"] == "scored" or self.engine.outbox.for_sitting(sitting["id"])
-            ready = "Finished" if done else (
-                "Ready offline" if sitting["downloaded"] else "Not downloaded")
+            ready = (
+                "Finished"
+                if done
+                else ("Ready offline" if sitting["downloaded"] else "Not downloaded")
+            )
             cells = [
                 sitting["assessment"],
                 f"{sitting['duration_s'] // 60} min",
@@ -226,11 +236,13 @@ class MainWindow(QMainWindow):
             return
         self._busy(self.home_error, "Downloading the sealed exam…")
         self._set_enabled(False)
+
+        def downloaded(_header: object) -> None:
+            self._set_enabled(True)
+            self.show_home("Downloaded: this exam can now be taken offline.")
+
         run_in_background(
-            lambda: self.engine.download(sitting["id"]),
-            lambda _h: (self._set_enabled(True),
-                        self.show_home("Downloaded: this exam can now be taken offline.")),
-            self._fail(self.home_error),
+            lambda: self.engine.download(sitting["id"]), downloaded, self._fail(self.home_error)
         )
 
     def send(self) -> None:
@@ -249,7 +261,7 @@ class MainWindow(QMainWindow):
     # -- unlock ------------------------------------------------------------------------------
     def _build_unlock(self) -> None:
         page, layout, self.unlock_error = _page("Unlock the exam")
-        self.unlock_info = QLabel(objectName="subtitle", wordWrap=True)
+        self.unlock_info = label(name="subtitle", wrap=True)
         layout.addWidget(self.unlock_info)
         form = QFormLayout()
         self.code_field = QLineEdit(placeholderText="XXXX-XXXX-XXXX")
@@ -262,7 +274,7 @@ class MainWindow(QMainWindow):
         back.clicked.connect(lambda: self.show_home())
         self.start_button = QPushButton("Start now (online)")
         self.start_button.clicked.connect(self.start_online)
-        self.unlock_button = QPushButton("Unlock and start", objectName="primary")
+        self.unlock_button = button("Unlock and start", primary=True)
         self.unlock_button.clicked.connect(self.unlock)
         row.addWidget(back)
         row.addStretch()
@@ -355,27 +367,30 @@ class MainWindow(QMainWindow):
     # -- result ------------------------------------------------------------------------------
     def _build_result(self) -> None:
         page, layout, self.result_error = _page("Your result")
-        self.result_status = QLabel(objectName="subtitle", wordWrap=True)
+        self.result_status = label(name="subtitle", wrap=True)
         layout.addWidget(self.result_status)
-        self.overall = QLabel(objectName="level")
+        self.overall = label(name="level")
         layout.addWidget(self.overall)
         self.categories = QTableWidget(0, 2)
         self.categories.setHorizontalHeaderLabels(["Category", "Level"])
         self.categories.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.categories.verticalHeader().hide()
         self.categories.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.categories.setMaximumHeight(170)
+        self.categories.setFixedHeight(4 * 30 + 32)
         layout.addWidget(self.categories)
         self.feedback = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self.feedback.setAlignment(Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.feedback, 1)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.feedback)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.result_error)
         row = QHBoxLayout()
         self.result_back = QPushButton("Back to exams")
         self.result_back.clicked.connect(lambda: self.show_home())
         self.save_button = QPushButton("Save certificate…")
         self.save_button.clicked.connect(self.save_certificate)
-        self.open_certificate_button = QPushButton("Open certificate", objectName="primary")
+        self.open_certificate_button = button("Open certificate", primary=True)
         self.open_certificate_button.clicked.connect(self.open_certificate)
         row.addWidget(self.result_back)
         row.addStretch()
@@ -395,12 +410,22 @@ class MainWindow(QMainWindow):
             self.categories.setItem(row, 0, QTableWidgetItem(detail["name"]))
             self.categories.setItem(row, 1, QTableWidgetItem(level_name(detail["level"])))
         skills = "".join(
-            f"<li><b>{s['skill']}</b>: {s['feedback']}</li>" for s in result["skills"]
+            f"<li><b>{escape(s['skill'])}</b> ({escape(s['category'])}): "
+            f"{escape(s['feedback'])}</li>"
+            for s in result["skills"]
         )
-        plan = "".join(f"<li>{p['skill']} ({p['category']})</li>" for p in result["study_plan"][:5])
+        plan = "".join(
+            f"<li><b>{escape(p['skill'])}</b> ({escape(p['category'])})</li>"
+            for p in result["study_plan"]
+        )
         self.feedback.setText(
-            f"<h3>Feedback on each skill</h3><ul>{skills}</ul>"
-            + (f"<h3>Your study plan</h3><ol>{plan}</ol>" if plan else "")
+            (
+                f"<h3>Your study plan</h3><p>Start with the first: these skills raise your "
+                f"level most.</p><ol>{plan}</ol>"
+                if plan
+                else ""
+            )
+            + f"<h3>Feedback on each skill</h3><ul>{skills}</ul>"
         )
         self.result_error.setText("")
         self._set_enabled(True)
@@ -415,14 +440,22 @@ class MainWindow(QMainWindow):
             then(Path(entry["certificate"]))
             return
         self._busy(self.result_error, "Fetching the certificate…")
+
+        def fetched(path: Path) -> None:
+            self.result_error.setText("")
+            then(path)
+
         run_in_background(
             lambda: self.engine.save_certificate(submission_id),
-            lambda path: (self.result_error.setText(""), then(path)),
+            fetched,
             self._fail(self.result_error),
         )
 
     def open_certificate(self) -> None:
-        self._certificate(lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+        def open_file(path: Path) -> None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+        self._certificate(open_file)
 
     def save_certificate(self) -> None:
         def ask(path: Path) -> None:

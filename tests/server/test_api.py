@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
 from typing import Any
-
-import dataclasses
 
 import pytest
 import requests
@@ -24,7 +23,9 @@ from tests.conftest import ThreadServer
 from tests.helpers import count, sit, stored_document
 
 
-def sealed_document(make_engine: Any, live: ThreadServer, offline: bool = False) -> tuple[Any, str, str]:
+def sealed_document(
+    make_engine: Any, live: ThreadServer, offline: bool = False
+) -> tuple[Any, str, str]:
     engine = make_engine()
     session = sit(engine, live.url, live.invite(offline=offline))
     submission_id = engine.seal(session)
@@ -59,7 +60,9 @@ def test_a_whole_sitting_is_scored_with_levels_feedback_and_a_certificate(
     assert result["scoring"] == "provisional-share-correct"
     pdf = engine.api().certificate(submission_id)
     assert pdf.startswith(b"%PDF")
-    verified = requests.get(f"{live.url}/api/v1/verify/{result['verification_code']}", timeout=5).json()
+    verified = requests.get(
+        f"{live.url}/api/v1/verify/{result['verification_code']}", timeout=5
+    ).json()
     assert verified["genuine"] is True and verified["candidate"] == "Ada Lovelace"
     assert verified["overall"] == result["overall"]
 
@@ -74,7 +77,7 @@ def test_an_unknown_verification_code_is_not_genuine(live: ThreadServer) -> None
 def test_repeated_upload_returns_the_same_result_and_creates_nothing(
     live: ThreadServer, make_engine: Any
 ) -> None:
-    engine, submission_id, document = sealed_document(make_engine, live)
+    engine, _, document = sealed_document(make_engine, live)
     api = engine.api()
     first = api.submit(document.encode())
     second = api.submit(document.encode())
@@ -93,7 +96,8 @@ def test_package_holds_no_key_feedback_or_item_parameters(
     with live.ctx.engine.connect() as connection:
         row = connection.execute(
             select(db.sittings.c.form, db.sittings.c.unlock_code).where(
-                db.sittings.c.id == sitting["id"])
+                db.sittings.c.id == sitting["id"]
+            )
         ).one()
         form = canonical.loads(row.form)
         bank = items_by_id(connection, [entry["item"] for entry in form])
@@ -124,21 +128,28 @@ def test_package_holds_no_key_feedback_or_item_parameters(
         assert field not in decrypted and field not in raw
 
 
-def signed_headers(device_id: str, key: Any, method: str, path: str, body: bytes,
-                   when_ms: int | None = None) -> dict[str, str]:
+def signed_headers(
+    device_id: str, key: Any, method: str, path: str, body: bytes, when_ms: int | None = None
+) -> dict[str, str]:
     timestamp = str(when_ms if when_ms is not None else int(time.time() * 1000))
     message = request_signing_bytes(method, path, timestamp, hashlib.sha256(body).hexdigest())
-    return {HEADER_DEVICE: device_id, HEADER_TIMESTAMP: timestamp,
-            HEADER_SIGNATURE: crypto.b64encode(key.sign(message))}
+    return {
+        HEADER_DEVICE: device_id,
+        HEADER_TIMESTAMP: timestamp,
+        HEADER_SIGNATURE: crypto.b64encode(key.sign(message)),
+    }
 
 
 def post_submission(live: ThreadServer, engine: Any, body: bytes) -> requests.Response:
-    headers = signed_headers(engine.enrolment().device_id, engine.keys.signing, "POST",
-                             "/api/v1/submissions", body)
+    headers = signed_headers(
+        engine.enrolment().device_id, engine.keys.signing, "POST", "/api/v1/submissions", body
+    )
     return requests.post(live.url + "/api/v1/submissions", data=body, headers=headers, timeout=10)
 
 
-def test_altered_submission_is_refused_and_changes_nothing(live: ThreadServer, make_engine: Any) -> None:
+def test_altered_submission_is_refused_and_changes_nothing(
+    live: ThreadServer, make_engine: Any
+) -> None:
     engine, _, document = sealed_document(make_engine, live)
     altered = json.loads(document)
     altered["body"]["responses"] = altered["body"]["responses"][1:]
@@ -159,22 +170,36 @@ def test_submission_signed_by_another_key_is_refused(live: ThreadServer, make_en
 def test_request_from_an_unknown_device_is_refused(live: ThreadServer, make_engine: Any) -> None:
     engine, _, document = sealed_document(make_engine, live)
     stranger = crypto.generate_signing_key()
-    headers = signed_headers(engine.enrolment().device_id, stranger, "POST", "/api/v1/submissions",
-                             document.encode())
-    response = requests.post(live.url + "/api/v1/submissions", data=document, headers=headers, timeout=5)
+    headers = signed_headers(
+        engine.enrolment().device_id, stranger, "POST", "/api/v1/submissions", document.encode()
+    )
+    response = requests.post(
+        live.url + "/api/v1/submissions", data=document, headers=headers, timeout=5
+    )
     assert response.status_code == 401 and response.json()["error"] == "unauthenticated"
-    headers = signed_headers("no-such-device", stranger, "POST", "/api/v1/submissions", document.encode())
-    response = requests.post(live.url + "/api/v1/submissions", data=document, headers=headers, timeout=5)
+    headers = signed_headers(
+        "no-such-device", stranger, "POST", "/api/v1/submissions", document.encode()
+    )
+    response = requests.post(
+        live.url + "/api/v1/submissions", data=document, headers=headers, timeout=5
+    )
     assert response.status_code == 401
     assert count(live.ctx, "submissions") == 0
 
 
 def test_a_stale_request_signature_is_refused(live: ThreadServer, make_engine: Any) -> None:
     engine, _, document = sealed_document(make_engine, live)
-    headers = signed_headers(engine.enrolment().device_id, engine.keys.signing, "POST",
-                             "/api/v1/submissions", document.encode(),
-                             when_ms=int(time.time() * 1000) - 3_600_000)
-    response = requests.post(live.url + "/api/v1/submissions", data=document, headers=headers, timeout=5)
+    headers = signed_headers(
+        engine.enrolment().device_id,
+        engine.keys.signing,
+        "POST",
+        "/api/v1/submissions",
+        document.encode(),
+        when_ms=int(time.time() * 1000) - 3_600_000,
+    )
+    response = requests.post(
+        live.url + "/api/v1/submissions", data=document, headers=headers, timeout=5
+    )
     assert response.status_code == 401 and response.json()["error"] == "clock_skew"
 
 
@@ -185,8 +210,9 @@ def test_a_second_different_submission_for_a_sitting_is_refused(
     assert post_submission(live, engine, document.encode()).status_code == 200
     replay = json.loads(document)["body"]
     replay["submission_id"] = "another-id"
-    response = post_submission(live, engine, canonical.dumps(
-        crypto.sign_document(replay, engine.keys.signing)))
+    response = post_submission(
+        live, engine, canonical.dumps(crypto.sign_document(replay, engine.keys.signing))
+    )
     assert response.status_code == 409 and response.json()["error"] == "already_submitted"
     assert count(live.ctx, "submissions") == 1 and count(live.ctx, "results") == 1
 
@@ -196,8 +222,9 @@ def test_same_id_with_different_content_is_a_conflict(live: ThreadServer, make_e
     assert post_submission(live, engine, document.encode()).status_code == 200
     changed = json.loads(document)["body"]
     changed["responses"] = []
-    response = post_submission(live, engine, canonical.dumps(
-        crypto.sign_document(changed, engine.keys.signing)))
+    response = post_submission(
+        live, engine, canonical.dumps(crypto.sign_document(changed, engine.keys.signing))
+    )
     assert response.status_code == 409 and response.json()["error"] == "conflict"
 
 
@@ -205,8 +232,9 @@ def test_a_broken_event_chain_is_refused(live: ThreadServer, make_engine: Any) -
     engine, _, document = sealed_document(make_engine, live)
     body = json.loads(document)["body"]
     body["events"] = [e for e in body["events"] if e["type"] != "answer"]  # answers erased
-    response = post_submission(live, engine, canonical.dumps(
-        crypto.sign_document(body, engine.keys.signing)))
+    response = post_submission(
+        live, engine, canonical.dumps(crypto.sign_document(body, engine.keys.signing))
+    )
     assert response.status_code == 400 and response.json()["error"] == "malformed"
     assert count(live.ctx, "submissions") == 0
 
@@ -220,8 +248,9 @@ def test_a_submission_for_another_devices_sitting_is_not_found(
     _, _, victim_document = victim, None, stored_document(victim, victim.outbox.pending()[0])
     body = json.loads(victim_document)["body"]
     body["device_id"] = attacker.enrolment().device_id
-    response = post_submission(live, attacker, canonical.dumps(
-        crypto.sign_document(body, attacker.keys.signing)))
+    response = post_submission(
+        live, attacker, canonical.dumps(crypto.sign_document(body, attacker.keys.signing))
+    )
     assert response.status_code == 404
     assert count(live.ctx, "submissions") == 0
 
@@ -238,7 +267,11 @@ def test_malformed_json_gets_a_reason(live: ThreadServer, make_engine: Any) -> N
 @pytest.mark.parametrize("chunked", [False, True])
 def test_an_oversized_body_is_refused(live: ThreadServer, chunked: bool) -> None:
     payload = b"x" * (live.ctx.settings.max_body_bytes + 1)
-    data: Any = iter([payload[i : i + 65536] for i in range(0, len(payload), 65536)]) if chunked else payload
+    data: Any = (
+        iter([payload[i : i + 65536] for i in range(0, len(payload), 65536)])
+        if chunked
+        else payload
+    )
     response = requests.post(live.url + "/api/v1/enrol", data=data, timeout=10)
     assert response.status_code == 413 and response.json()["error"] == "too_large"
 
@@ -282,7 +315,9 @@ def test_one_device_cannot_reach_anothers_sitting_result_or_certificate(
     assert refused.value.status == 401
 
 
-def test_offline_sitting_code_is_never_released_online(live: ThreadServer, make_engine: Any) -> None:
+def test_offline_sitting_code_is_never_released_online(
+    live: ThreadServer, make_engine: Any
+) -> None:
     engine = make_engine()
     sitting = engine.enrol(live.url, live.invite(offline=True)["invitation"])
     engine.download(sitting["id"])
@@ -300,7 +335,11 @@ def test_the_same_package_is_served_on_every_download(live: ThreadServer, make_e
 def test_openapi_document_describes_the_api(live: ThreadServer) -> None:
     spec = requests.get(live.url + "/openapi.json", timeout=5).json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/enrol", "/api/v1/submissions", "/api/v1/verify/{code}",
-                 "/api/v1/sittings/{sitting_id}/package"):
+    for path in (
+        "/api/v1/enrol",
+        "/api/v1/submissions",
+        "/api/v1/verify/{code}",
+        "/api/v1/sittings/{sitting_id}/package",
+    ):
         assert path in spec["paths"], path
     assert "requestBody" in spec["paths"]["/api/v1/enrol"]["post"]

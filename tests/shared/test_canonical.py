@@ -7,7 +7,9 @@ from shared.errors import MalformedData
 
 
 def test_keys_are_sorted_and_whitespace_dropped() -> None:
-    assert canonical.dumps({"b": 1, "a": [True, None, "é"]}) == '{"a":[true,null,"é"],"b":1}'.encode()
+    assert (
+        canonical.dumps({"b": 1, "a": [True, None, "é"]}) == '{"a":[true,null,"é"],"b":1}'.encode()
+    )
 
 
 def test_same_value_same_bytes_whatever_the_insertion_order() -> None:

@@ -39,7 +39,10 @@ def test_seal_needs_both_the_device_key_and_the_unlock_code() -> None:
     )
     assert b"secret" not in json.dumps(sealed).encode()
     # Codes are read aloud: case, spaces and look-alike letters do not matter.
-    assert crypto.open_sealed(sealed, recipient=device, unlock_code="7kq2 m9xd 4tnb") == b"secret items"
+    assert (
+        crypto.open_sealed(sealed, recipient=device, unlock_code="7kq2 m9xd 4tnb")
+        == b"secret items"
+    )
     with pytest.raises(CannotOpen):
         crypto.open_sealed(sealed, recipient=device, unlock_code="7KQ2-M9XD-4TNC")
     with pytest.raises(CannotOpen):
@@ -49,7 +52,9 @@ def test_seal_needs_both_the_device_key_and_the_unlock_code() -> None:
 def test_the_header_is_authenticated() -> None:
     device = crypto.generate_kex_key()
     sealed = crypto.seal(
-        b"x", header={"duration_s": 480}, recipient_public=crypto.public_bytes(device),
+        b"x",
+        header={"duration_s": 480},
+        recipient_public=crypto.public_bytes(device),
         unlock_code="AAAA-BBBB-CCCC",
     )
     sealed["header"]["duration_s"] = 4800
@@ -71,7 +76,9 @@ def test_published_vector_still_opens() -> None:
     """A package sealed by version 1 must open forever: the format is frozen by this file."""
     vector = json.loads((VECTORS / "sealed-v1.json").read_text())
     device = crypto.kex_key_from_bytes(crypto.b64decode(vector["recipient_private"]))
-    plaintext = crypto.open_sealed(vector["sealed"], recipient=device, unlock_code=vector["unlock_code"])
+    plaintext = crypto.open_sealed(
+        vector["sealed"], recipient=device, unlock_code=vector["unlock_code"]
+    )
     assert plaintext.decode() == vector["plaintext"]
     signer = crypto.b64decode(vector["signer_public"])
     assert crypto.verify_document(vector["signed"], signer) == vector["signed"]["body"]

@@ -1,0 +1,107 @@
+"""End to end over real HTTP: a real server process, ``examgate-client simulate`` to a PDF."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import requests
+
+from tests.conftest import need, venv_bin
+
+
+def invite(data: Path, *extra: str) -> dict[str, str]:
+    out = subprocess.run(
+        [venv_bin("examgate-server"), "invite", "--data", str(data), "--json", *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout))
+
+
+def simulate(url: str, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            venv_bin("examgate-client"),
+            "simulate",
+            "--server",
+            url,
+            "--home",
+            str(home),
+            "--json",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_simulate_sits_an_online_exam_to_a_certificate(
+    served_process: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, data = served_process
+    invitation = invite(data, "--candidate", "Grace Hopper")
+    done = simulate(
+        url, tmp_path / "client", "--invite", invitation["invitation"], "--strategy", "first"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no system keyring" in done.stderr  # keys went to a 0600 file, and it says so
+    key_file = tmp_path / "client" / "device-keys.json"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    summary = json.loads(done.stdout)
+    assert summary["submission_id"] and summary["answered"] == 20
+    result = summary["result"]
+    assert result["overall"] in ("beginning", "developing", "accomplished")
+    assert len(result["categories"]) == 4
+
+    need(shutil.which("pdftotext") is not None, "EXAMGATE_REQUIRE_POPPLER", "pdftotext is missing")
+    text = subprocess.run(
+        ["pdftotext", "-layout", summary["certificate"], "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "Grace Hopper" in text
+    assert result["overall"].capitalize() in text
+    for name, level in result["categories"].items():
+        line = next(line for line in text.splitlines() if name in line)
+        assert level.capitalize() in line, (name, level, line)
+    assert result["verification_code"] in text
+
+    check = requests.get(f"{url}/api/v1/verify/{result['verification_code']}", timeout=5).json()
+    assert check["genuine"] is True and check["candidate"] == "Grace Hopper"
+
+
+def test_simulate_sits_an_offline_exam_with_the_proctors_code(
+    served_process: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, data = served_process
+    invitation = invite(data, "--offline")
+    wrong = simulate(
+        url, tmp_path / "c1", "--invite", invitation["invitation"], "--unlock", "AAAA-BBBB-CCCC"
+    )
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().endswith("the unlock code is not right.")
+    assert "Traceback" not in wrong.stderr
+    right = simulate(
+        url,
+        tmp_path / "c1",
+        "--invite",
+        invitation["invitation"],
+        "--unlock",
+        invitation["unlock_code"],
+    )
+    assert right.returncode == 0, right.stderr
+    assert json.loads(right.stdout)["end_reason"] == "finished"
+
+
+def test_an_unreachable_server_is_a_sentence_not_a_traceback(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    done = simulate(f"http://127.0.0.1:{free_port()}", tmp_path / "c", "--invite", "AAAA-BBBB")
+    assert done.returncode == 1
+    assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
