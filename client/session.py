@@ -210,5 +210,5 @@ class ExamSession:
         return [
             {"item": item.id, "options": self.answers[item.id]}
             for item in self.items
-            if item.id in self.answers
+            if self.answers.get(item.id)
         ]

@@ -53,7 +53,7 @@ def run(
         "end_reason": session.end_reason,
         "result": {
             "overall": result["overall"],
-            "categories": result["categories"],
+            "categories": {d["name"]: d["level"] for d in result["category_details"]},
             "scoring": result["scoring"],
             "verification_code": result["verification_code"],
         },

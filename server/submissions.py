@@ -59,6 +59,16 @@ def _responses(body: dict[str, Any], form: list[dict[str, Any]]) -> dict[str, li
     return responses
 
 
+def _journalled_answers(log: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each item's last answer in the event log (an emptied answer counts as none)."""
+    answers: dict[str, list[str]] = {}
+    for event in log:
+        data = event.get("data")
+        if event.get("type") == "answer" and isinstance(data, dict):
+            answers[str(data.get("item"))] = list(data.get("options") or [])
+    return {item: options for item, options in answers.items() if options}
+
+
 def integrity_flags(body: dict[str, Any], duration_s: int) -> dict[str, Any]:
     """Counts from the event log that an employer reads beside the result."""
     losses = [e for e in body["events"] if e.get("type") == "focus_lost"]
@@ -103,6 +113,8 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
         events.verify_chain(body["events"], body["sitting_id"])
         form = canonical.loads(sitting["form"])
         responses = _responses(body, form)
+        if {k: v for k, v in responses.items() if v} != _journalled_answers(body["events"]):
+            raise MalformedData("The responses do not match the sitting's event log.")
         assessment = (
             connection.execute(
                 select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])

@@ -212,37 +212,57 @@ def venv_bin(name: str) -> str:
     return str(found) if found.exists() else (shutil.which(name) or name)
 
 
-@pytest.fixture
-def served_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@contextlib.contextmanager
+def serve_process(
+    work: Path, database: str | None = None, workers: int = 1
+) -> Iterator[tuple[str, Path]]:
     """``examgate-server init`` then ``serve`` as real processes; yields (url, data dir)."""
-    data = tmp_path / "srv"
+    import requests
+
+    data = work / "srv"
+    init = [venv_bin("examgate-server"), "init", "--data", str(data)]
     subprocess.run(
-        [venv_bin("examgate-server"), "init", "--data", str(data)], check=True, capture_output=True
+        init + (["--database", database] if database else []), check=True, capture_output=True
     )
     port = free_port()
-    log = (tmp_path / "serve.log").open("w")
+    log_path = work / "serve.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
-        [venv_bin("examgate-server"), "serve", "--data", str(data), "--port", str(port)],
+        [
+            venv_bin("examgate-server"),
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--public-url",
+            f"http://127.0.0.1:{port}",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    import requests
-
-    while True:
-        try:
-            if requests.get(url + "/api/v1/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError((tmp_path / "serve.log").read_text())
-        time.sleep(0.05)
+    deadline = time.monotonic() + 30
     try:
+        while True:
+            try:
+                if requests.get(url + "/api/v1/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(log_path.read_text())
+            time.sleep(0.05)
         yield url, data
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=15)
         log.close()
+
+
+@pytest.fixture
+def served_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    with serve_process(tmp_path) as served:
+        yield served

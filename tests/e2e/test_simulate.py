@@ -7,9 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import requests
 
-from tests.conftest import need, venv_bin
+from tests.conftest import need, postgres_database, serve_process, venv_bin
 
 
 def invite(data: Path, *extra: str) -> dict[str, str]:
@@ -58,7 +59,11 @@ def test_simulate_sits_an_online_exam_to_a_certificate(
     assert result["overall"] in ("beginning", "developing", "accomplished")
     assert len(result["categories"]) == 4
 
-    need(shutil.which("pdftotext") is not None, "EXAMGATE_REQUIRE_POPPLER", "pdftotext is missing")
+    need(
+        all(shutil.which(tool) for tool in ("pdftotext", "pdftoppm", "zbarimg")),
+        "EXAMGATE_REQUIRE_PDF_TOOLS",
+        "poppler-utils (pdftotext, pdftoppm) or zbar-tools (zbarimg) are missing",
+    )
     text = subprocess.run(
         ["pdftotext", "-layout", summary["certificate"], "-"],
         check=True,
@@ -74,6 +79,18 @@ def test_simulate_sits_an_online_exam_to_a_certificate(
 
     check = requests.get(f"{url}/api/v1/verify/{result['verification_code']}", timeout=5).json()
     assert check["genuine"] is True and check["candidate"] == "Grace Hopper"
+
+    # The QR code on the page decodes to the verification address, which vouches for it.
+    page = tmp_path / "page"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", summary["certificate"], str(page)],
+        check=True,
+    )
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", f"{page}.png"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert decoded == f"{url}/verify/{result['verification_code']}"
+    assert "Genuine certificate" in requests.get(decoded, timeout=5).text
 
 
 def test_simulate_sits_an_offline_exam_with_the_proctors_code(
@@ -105,3 +122,15 @@ def test_an_unreachable_server_is_a_sentence_not_a_traceback(tmp_path: Path) -> 
     done = simulate(f"http://127.0.0.1:{free_port()}", tmp_path / "c", "--invite", "AAAA-BBBB")
     assert done.returncode == 1
     assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_serve_sittings(tmp_path: Path) -> None:
+    with postgres_database() as database, serve_process(tmp_path, database, workers=2) as served:
+        url, data = served
+        for n in range(3):
+            done = simulate(url, tmp_path / f"c{n}", "--invite", invite(data)["invitation"])
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout)["answered"] == 20
+        log = (tmp_path / "serve.log").read_text()
+        assert log.count("Started server process") == 2

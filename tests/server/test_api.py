@@ -228,6 +228,25 @@ def test_same_id_with_different_content_is_a_conflict(live: ThreadServer, make_e
     assert response.status_code == 409 and response.json()["error"] == "conflict"
 
 
+def test_responses_that_contradict_the_event_log_are_refused(
+    live: ThreadServer, make_engine: Any
+) -> None:
+    engine, _, document = sealed_document(make_engine, live)
+    body = json.loads(document)["body"]
+    first = body["responses"][0]
+    answer_event = next(
+        e for e in body["events"] if e["type"] == "answer" and e["data"]["item"] == first["item"]
+    )
+    assert answer_event["data"]["options"] == first["options"]  # journalled as answered
+    body["responses"][0] = {"item": first["item"], "options": []}
+    response = post_submission(
+        live, engine, canonical.dumps(crypto.sign_document(body, engine.keys.signing))
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == "The responses do not match the sitting's event log."
+    assert count(live.ctx, "submissions") == 0
+
+
 def test_a_broken_event_chain_is_refused(live: ThreadServer, make_engine: Any) -> None:
     engine, _, document = sealed_document(make_engine, live)
     body = json.loads(document)["body"]
