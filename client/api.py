@@ -114,5 +114,8 @@ class ApiClient:
         response = self.request("POST", "/submissions", document)
         return dict(canonical.loads(response.content))
 
+    def practice(self) -> list[dict[str, Any]]:
+        return list(self.json("GET", "/practice")["items"])
+
     def certificate(self, submission_id: str) -> bytes:
         return self.request("GET", f"/results/{submission_id}/certificate").content

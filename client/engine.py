@@ -24,6 +24,7 @@ from client.errors import NotEnrolled, PackageNotReady, ServerKeyChanged
 from client.journal import Journal
 from client.keystore import DeviceKeys, KeyStore, load_or_create
 from client.outbox import Delivered, Outbox
+from client.practice import PracticeItem
 from client.session import Clock, ExamSession, SystemClock
 from client.settings import ClientSettings
 from client.store import Enrolment, LocalState, connect
@@ -115,6 +116,21 @@ class Engine:
     def release_code(self, sitting_id: str) -> str:
         """For an online sitting: ask the server to release the unlock code (Start)."""
         return self.api().start(sitting_id)
+
+    # -- practice ----------------------------------------------------------------------------------
+    def fetch_practice(self, server_url: str | None = None) -> list[PracticeItem]:
+        """Fetch the public practice questions and keep them for offline use."""
+        enrolment = self.state.enrolment()
+        url = (server_url or (enrolment.server_url if enrolment else "")).rstrip("/")
+        if not url:
+            raise NotEnrolled()
+        items = ApiClient(url, timeout_s=self.settings.timeout_s).practice()
+        self.state.save_practice(url, items)
+        return self.practice_items()
+
+    def practice_items(self) -> list[PracticeItem]:
+        """The practice questions kept on this computer (no network)."""
+        return [PracticeItem.from_json(entry) for entry in self.state.practice()]
 
     # -- the sitting -------------------------------------------------------------------------------
     def unlock(self, sitting_id: str, unlock_code: str) -> ExamSession:

@@ -29,6 +29,11 @@ CREATE TABLE IF NOT EXISTS journal (
     event TEXT NOT NULL,
     PRIMARY KEY (sitting_id, seq)
 );
+CREATE TABLE IF NOT EXISTS practice (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    server_url TEXT NOT NULL,
+    items TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS outbox (
     submission_id TEXT PRIMARY KEY,
     sitting_id TEXT NOT NULL UNIQUE,
@@ -99,6 +104,16 @@ class LocalState:
     def package(self, sitting_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT package FROM sittings WHERE id = ?", (sitting_id,)).fetchone()
         return dict(canonical.loads(row[0])) if row and row[0] else None
+
+    def save_practice(self, server_url: str, items: list[dict[str, Any]]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO practice VALUES (1, ?, ?)",
+            (server_url, canonical.dumps(items).decode()),
+        )
+
+    def practice(self) -> list[dict[str, Any]]:
+        row = self.db.execute("SELECT items FROM practice").fetchone()
+        return list(canonical.loads(row[0])) if row else []
 
     def sittings(self) -> list[dict[str, Any]]:
         """Each sitting's summary, with ``downloaded`` telling whether it can be sat offline."""

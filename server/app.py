@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import sittings, submissions
 from server.auth import authenticate
+from server.bank.store import practice_items, practice_view
 from server.context import Context
 from server.errors import ApiError
 from server.settings import Settings
@@ -283,6 +284,21 @@ async def verify_page(request: Request) -> HTMLResponse:
     return HTMLResponse(page)
 
 
+async def practice(request: Request) -> JSONResponse:
+    """
+    summary: The public practice questions, with their answers and an explanation per option
+    responses:
+      200: {description: "items: id, category, skill, stem, options (id, text, feedback), key"}
+    """
+    ctx = _ctx(request)
+
+    def load() -> list[dict[str, Any]]:
+        with ctx.engine.connect() as connection:
+            return [practice_view(item) for item in practice_items(connection)]
+
+    return JSONResponse({"items": await run_in_threadpool(load)})
+
+
 async def openapi(request: Request) -> JSONResponse:
     return JSONResponse(schemas.get_schema(routes=request.app.routes))
 
@@ -327,6 +343,7 @@ def create_app(ctx: Context) -> Starlette:
         Route(f"{API_PREFIX}/results/{{submission_id}}", result, methods=["GET"]),
         Route(f"{API_PREFIX}/results/{{submission_id}}/certificate", certificate, methods=["GET"]),
         Route(f"{API_PREFIX}/verify/{{code}}", verify, methods=["GET"]),
+        Route(f"{API_PREFIX}/practice", practice, methods=["GET"]),
         Route("/verify/{code}", verify_page, methods=["GET"], include_in_schema=False),
         Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
     ]

@@ -1,4 +1,4 @@
-"""``examgate-server``: init, serve and invite.
+"""``examgate-server``: init, serve, invite, and bank (validate, stats, import, export).
 
 examgate-server init   --data DIR [--database URL] [--public-url URL]
 examgate-server serve  --data DIR [--host H] [--port P] [--workers N]
@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from server.bank.cli import add_parser as add_bank_parser
+from server.bank.cli import run as run_bank
 from server.errors import ApiError
 from server.keys import KeyFileError
 from server.settings import Settings
@@ -35,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL)")
     serve.add_argument("--public-url")
+
+    add_bank_parser(commands)
 
     invite = commands.add_parser("invite", help="create an invitation for one sitting")
     invite.add_argument("--data", type=Path, required=True)
@@ -80,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "serve":
             return _serve(args)
+        if args.command == "bank":
+            return run_bank(args)
         if args.command == "invite":
             from server.context import Context
             from server.sittings import create_invitation

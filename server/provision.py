@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server import db
-from server.bank.loader import bundled_files, load_files
+from server.bank.loader import bundled_files, load_files, practice_files
 from server.bank.store import import_items
 from server.keys import create_key_file
 from server.settings import Settings
@@ -31,7 +31,7 @@ def initialise(settings: Settings) -> dict[str, Any]:
     engine = db.make_engine(settings.database_url)
     try:
         db.migrate(engine)
-        bank = load_files(bundled_files())
+        bank = load_files(bundled_files()) + load_files(practice_files())
         now = time.time_ns() // 1_000_000
         with engine.begin() as connection:
             inserted, updated = import_items(connection, bank)
@@ -65,7 +65,8 @@ def initialise(settings: Settings) -> dict[str, Any]:
         "data": str(settings.data_dir),
         "database": settings.database_url.split("@")[-1],
         "fingerprint": crypto.fingerprint(public),
-        "items": len(bank),
+        "items": sum(1 for item in bank if item.status != "practice"),
+        "practice_items": sum(1 for item in bank if item.status == "practice"),
         "items_inserted": inserted,
         "items_updated": updated,
         "assessment": DEMO_ASSESSMENT["slug"],

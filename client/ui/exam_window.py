@@ -12,17 +12,15 @@ from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
-    QCheckBox,
     QHBoxLayout,
     QProgressBar,
-    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
 
 from client.proctor.focus import FocusWatcher
 from client.session import ExamSession
-from client.ui.widgets import button, label
+from client.ui.widgets import button, label, option_button
 from shared.models import category_name
 
 LETTERS = "ABCDEFGH"
@@ -154,7 +152,7 @@ class ExamWindow(QWidget):
         self.buttons = []
         for number, option in enumerate(item.options):
             text = f"{LETTERS[number]}   {option.text}"
-            choice: QAbstractButton = QCheckBox(text) if item.multiple else QRadioButton(text)
+            choice = option_button(text, item.multiple)
             choice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             choice.clicked.connect(lambda _checked=False, n=number: self.choose(n))
             self.group.addButton(choice, number)

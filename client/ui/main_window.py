@@ -35,6 +35,7 @@ from client.session import ExamSession
 from client.ui.background import run_in_background
 from client.ui.errors import describe
 from client.ui.exam_window import ExamWindow
+from client.ui.practice_page import PracticePage
 from client.ui.widgets import button, label
 from shared.models import level_name
 
@@ -71,6 +72,9 @@ class MainWindow(QMainWindow):
         self._build_home()
         self._build_unlock()
         self._build_result()
+        self.practice_page = PracticePage(engine, self._practice_server)
+        self.practice_page.back.connect(self._leave_practice)
+        self.stack.addWidget(self.practice_page)
         if engine.state.enrolment() is None:
             self.stack.setCurrentWidget(self.enrol_page)
         else:
@@ -110,7 +114,10 @@ class MainWindow(QMainWindow):
         self.enrol_button = button("Enrol", primary=True)
         self.enrol_button.clicked.connect(self.enrol)
         self.invite_field.returnPressed.connect(self.enrol)
+        practice = button("Practice questions")
+        practice.clicked.connect(self.show_practice)
         row = QHBoxLayout()
+        row.addWidget(practice)
         row.addStretch()
         row.addWidget(self.enrol_button)
         layout.addLayout(row)
@@ -173,7 +180,9 @@ class MainWindow(QMainWindow):
         self.download_button.clicked.connect(self.download)
         self.open_button = button("Take exam", primary=True)
         self.open_button.clicked.connect(self.show_unlock)
-        for each in (self.add_button, self.refresh_button, self.send_button):
+        self.practice_button = button("Practice")
+        self.practice_button.clicked.connect(self.show_practice)
+        for each in (self.add_button, self.refresh_button, self.send_button, self.practice_button):
             row.addWidget(each)
         row.addStretch()
         row.addWidget(self.download_button)
@@ -257,6 +266,20 @@ class MainWindow(QMainWindow):
             self.show_result(delivered[-1].result)
         else:
             self.show_home("Nothing is waiting to be sent.")
+
+    # -- practice --------------------------------------------------------------------------------
+    def _practice_server(self) -> str | None:
+        enrolment = self.engine.state.enrolment()
+        return enrolment.server_url if enrolment else (self.server_field.text().strip() or None)
+
+    def show_practice(self) -> None:
+        self.stack.setCurrentWidget(self.practice_page)
+
+    def _leave_practice(self) -> None:
+        if self.engine.state.enrolment() is None:
+            self.stack.setCurrentWidget(self.enrol_page)
+        else:
+            self.show_home()
 
     # -- unlock ------------------------------------------------------------------------------
     def _build_unlock(self) -> None:

@@ -11,6 +11,7 @@ QLabel#clock { font-size: 22px; font-weight: 600; font-family: monospace; }
 QLabel#clock[urgent="true"] { color: #a12626; }
 QLabel#warning { background: #fff3cd; border: 1px solid #e0b84c; border-radius: 6px;
                  padding: 10px 14px; color: #5c4400; font-weight: 500; }
+QLabel#verdict { font-size: 17px; font-weight: 600; }
 QLabel#level { font-size: 30px; font-weight: 700; color: #1f6f8b; }
 QRadioButton, QCheckBox { font-size: 18px; padding: 10px 12px; background: white;
                           border: 1px solid #c9d3dc; border-radius: 6px; }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,10 +12,16 @@ from server.bank.model import STATUSES, BankError, BankItem, Option
 from shared.models import CATEGORIES
 
 BUNDLED = Path(__file__).with_name("data")
+PRACTICE = Path(__file__).with_name("practice")
+_ITEM_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*item[ \t]*\]\]", re.MULTILINE)
 
 
 def bundled_files() -> list[Path]:
     return sorted(BUNDLED.glob("*.toml"))
+
+
+def practice_files() -> list[Path]:
+    return sorted(PRACTICE.glob("*.toml"))
 
 
 def load_files(paths: Iterable[Path]) -> list[BankItem]:
@@ -32,7 +39,8 @@ def load_files(paths: Iterable[Path]) -> list[BankItem]:
 
 def load_file(path: Path) -> list[BankItem]:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        document = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as error:
         raise BankError(f"{path}: cannot be read ({error}).") from error
     except tomllib.TOMLDecodeError as error:
@@ -40,7 +48,14 @@ def load_file(path: Path) -> list[BankItem]:
     entries = document.get("item")
     if not isinstance(entries, list):
         raise BankError(f"{path}: holds no [[item]] tables.")
-    return [parse_item(entry, f"{path}: item {number}") for number, entry in enumerate(entries, 1)]
+    # The line of each [[item]] header, in order, so messages point into the file.
+    lines = [text.count("\n", 0, match.start()) + 1 for match in _ITEM_HEADER.finditer(text)]
+    items = []
+    for number, entry in enumerate(entries, 1):
+        line = lines[number - 1] if number <= len(lines) else None
+        where = f"{path}:{line}" if line else f"{path}: item {number}"
+        items.append(parse_item(entry, where))
+    return items
 
 
 def _text(entry: dict[str, Any], field: str, where: str) -> str:
@@ -95,6 +110,7 @@ def parse_item(entry: object, where: str) -> BankItem:
     if status not in STATUSES:
         raise BankError(f"{where}: status must be one of {', '.join(STATUSES)}.")
     return BankItem(
+        origin=where.split(" (")[0],
         id=item_id,
         category=category,
         skill=_text(entry, "skill", where),

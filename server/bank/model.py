@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-STATUSES = ("draft", "pretest", "live", "retired")
+# Only live items are drawn for exams; practice items are public and never drawn.
+STATUSES = ("draft", "pretest", "live", "retired", "practice")
 
 
 class BankError(Exception):
@@ -31,6 +32,8 @@ class BankItem:
     c: float
     status: str
     source: str
+    # Where the item was read from ("file:line"), for messages; not part of the item.
+    origin: str = field(default="", compare=False)
 
     @property
     def multiple(self) -> bool:

@@ -45,6 +45,29 @@ def import_items(connection: Connection, bank: Iterable[BankItem]) -> tuple[int,
     return inserted, updated
 
 
+def all_items(connection: Connection) -> list[BankItem]:
+    query = select(db.items).order_by(db.items.c.id)
+    return [item_from_row(row._asdict()) for row in connection.execute(query)]
+
+
+def practice_items(connection: Connection) -> list[BankItem]:
+    query = select(db.items).where(db.items.c.status == "practice").order_by(db.items.c.id)
+    return [item_from_row(row._asdict()) for row in connection.execute(query)]
+
+
+def practice_view(item: BankItem) -> dict[str, object]:
+    """A practice item as the public sees it: answers and explanations included, never
+    parameters (practice items are public by design and never drawn for an exam)."""
+    return {
+        "id": item.id,
+        "category": item.category,
+        "skill": item.skill,
+        "stem": item.stem,
+        "options": [{"id": o.id, "text": o.text, "feedback": o.feedback} for o in item.options],
+        "key": list(item.key),
+    }
+
+
 def live_items(connection: Connection) -> list[BankItem]:
     query = select(db.items).where(db.items.c.status == "live").order_by(db.items.c.id)
     return [item_from_row(row._asdict()) for row in connection.execute(query)]

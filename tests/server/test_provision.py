@@ -13,7 +13,8 @@ def test_init_is_idempotent_and_keeps_the_key(tmp_path: Path, database_url: str)
     command = [venv_bin("examgate-server"), "init", "--data", str(data), "--database", database_url]
     first = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     second = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-    assert first["items_inserted"] == first["items"] >= 40
+    assert first["items_inserted"] == first["items"] + first["practice_items"]
+    assert first["items"] >= 40 and first["practice_items"] >= 20
     assert second["items_inserted"] == 0 and second["items_updated"] == 0
     assert first["fingerprint"] == second["fingerprint"]
     assert Settings.load(data).database_url == database_url

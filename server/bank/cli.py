@@ -1,0 +1,211 @@
+"""``examgate-server bank``: validate, stats, import and export the item bank.
+
+bank validate [PATH ...] [--partial]            the bundled bank and practice set by default
+bank stats [--data DIR] [--json] [--plot FILE]
+bank import PATH ... --data DIR [--category ID] [--skill NAME]
+            [--category-map 'SOURCE=ID' ...] [--status S] [--write FILE.toml] [--dry-run]
+bank export --format qti3 --out FILE.zip [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from server import db
+from server.bank.formats import ImportError_, Mapping, read_items
+from server.bank.formats.export import qti3_package, to_toml
+from server.bank.loader import bundled_files, load_files, practice_files
+from server.bank.model import STATUSES, BankError, BankItem
+from server.bank.stats import bank_stats, plot_difficulty
+from server.bank.store import all_items, import_items
+from server.bank.validate import Targets, validate
+from server.settings import Settings
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bank = commands.add_parser("bank", help="validate, inspect, import and export items")
+    verbs = bank.add_subparsers(dest="bank_command", required=True)
+
+    check = verbs.add_parser("validate", help="check item files (default: the bundled bank)")
+    check.add_argument("paths", nargs="*", type=Path, help="files or folders of items")
+    check.add_argument(
+        "--partial", action="store_true", help="a part of a bank: skip bank-wide coverage targets"
+    )
+    _mapping_options(check)
+
+    stats = verbs.add_parser("stats", help="items per category, skill and difficulty band")
+    stats.add_argument("--data", type=Path, help="a server's data folder (default: bundled)")
+    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--plot", type=Path, help="write the difficulty spread as PNG")
+
+    load = verbs.add_parser("import", help="import QTI 2.1/3.0, Moodle XML, GIFT or TOML")
+    load.add_argument("paths", nargs="+", type=Path)
+    load.add_argument("--data", type=Path, help="the server to import into")
+    load.add_argument("--write", type=Path, help="also write the items as a reviewable TOML file")
+    load.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    _mapping_options(load)
+
+    out = verbs.add_parser("export", help="export items as a QTI 3.0 content package")
+    out.add_argument("--format", choices=("qti3",), required=True)
+    out.add_argument("--out", type=Path, required=True)
+    out.add_argument("--data", type=Path, help="a server's data folder (default: bundled)")
+
+
+def _mapping_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--category", help="category id for items whose source names none")
+    parser.add_argument("--skill", help="skill for items whose source names none")
+    parser.add_argument(
+        "--category-map",
+        action="append",
+        default=[],
+        metavar="SOURCE=ID",
+        help="map a source category name to a category id (repeatable)",
+    )
+    parser.add_argument(
+        "--status",
+        choices=STATUSES,
+        default="draft",
+        help="status of imported items (default: draft, never drawn)",
+    )
+
+
+def _mapping(args: argparse.Namespace) -> Mapping:
+    pairs = {}
+    for entry in args.category_map:
+        source, _, target = entry.partition("=")
+        if not target:
+            raise ImportError_(f"--category-map needs SOURCE=ID, not '{entry}'.")
+        pairs[source.strip()] = target.strip()
+    return Mapping(category=args.category, skill=args.skill, categories=pairs, status=args.status)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+    return files
+
+
+def _read(paths: list[Path], mapping: Mapping) -> tuple[list[BankItem], list[str]]:
+    items: list[BankItem] = []
+    warnings: list[str] = []
+    for path in _expand(paths):
+        result = read_items(path, mapping)
+        items += result.items
+        warnings += result.warnings
+    return items, warnings
+
+
+def _validate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if args.paths:
+        items, notes = _read(args.paths, _mapping(args))
+        practice = [item for item in items if item.status == "practice"]
+        items = [item for item in items if item.status != "practice"]
+    else:
+        items, practice, notes = load_files(bundled_files()), load_files(practice_files()), []
+    report = validate(items, practice, None if args.partial else Targets())
+    elapsed = (time.perf_counter() - started) * 1000
+    for note in notes:
+        print(f"{note} (note)")
+    for finding in report.findings:
+        print(finding)
+    errors, warnings = len(report.errors), len(report.findings) - len(report.errors)
+    figures = report.figures
+    print(
+        f"{len(items)} items, {len(practice)} practice items: {errors} errors, {warnings} "
+        f"warnings; key positions {figures.get('key_positions')}, key longest in "
+        f"{figures.get('key_longest_share', 0):.0%}; checked in {elapsed:.0f} ms."
+    )
+    return 0 if report.ok else 1
+
+
+def _load(data: Path | None) -> tuple[list[BankItem], list[BankItem]]:
+    if data is None:
+        return load_files(bundled_files()), load_files(practice_files())
+    engine = db.make_engine(Settings.load(data).database_url)
+    try:
+        with engine.connect() as connection:
+            stored = all_items(connection)
+    finally:
+        engine.dispose()
+    return (
+        [i for i in stored if i.status != "practice"],
+        [i for i in stored if i.status == "practice"],
+    )
+
+
+def _stats(args: argparse.Namespace) -> int:
+    items, practice = _load(args.data)
+    figures = bank_stats(items, practice)
+    if args.plot:
+        plot_difficulty(items, args.plot)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    print(f"{figures['items']} exam items, {figures['practice_items']} practice items")
+    for category, count in figures["categories"].items():
+        bands = ", ".join(
+            f"{n} {name}" for name, n in figures["difficulty_bands"][category].items()
+        )
+        print(f"\n{category}: {count} items ({bands})")
+        for skill, n in figures["skills_by_category"][category].items():
+            print(f"  {n:3}  {skill}")
+    if args.plot:
+        print(f"\ndifficulty spread written to {args.plot}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    items, notes = _read(args.paths, _mapping(args))
+    for note in notes:
+        print(f"{note} (note)")
+    report = validate(items, targets=None)
+    for finding in report.findings:
+        print(finding)
+    if not report.ok:
+        print(f"Nothing imported: {len(report.errors)} errors in {len(items)} items.")
+        return 1
+    if args.write and not args.dry_run:
+        args.write.write_text(
+            to_toml(items, f"imported from {', '.join(map(str, args.paths))}"), encoding="utf-8"
+        )
+        print(f"Wrote {len(items)} items to {args.write} for review.")
+    if args.data is None or args.dry_run:
+        print(
+            f"{len(items)} items are valid"
+            + (
+                "; nothing written (dry run)."
+                if args.dry_run
+                else "; pass --data DIR to import them."
+            )
+        )
+        return 0
+    engine = db.make_engine(Settings.load(args.data).database_url)
+    try:
+        with engine.begin() as connection:  # one transaction: all items or none
+            inserted, updated = import_items(connection, items)
+    finally:
+        engine.dispose()
+    print(f"Imported {len(items)} items: {inserted} new, {updated} updated, status {args.status}.")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    items, _practice = _load(args.data)
+    args.out.write_bytes(qti3_package(items))
+    print(f"Exported {len(items)} items as a QTI 3.0 package: {args.out}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    commands = {"validate": _validate, "stats": _stats, "import": _import, "export": _export}
+    try:
+        return commands[args.bank_command](args)
+    except (ImportError_, BankError) as error:
+        print(f"examgate-server bank: {error}", file=sys.stderr)
+        return 1
