@@ -1,5 +1,6 @@
-"""Time the path of a sitting: sealing and opening packages, scoring and certifying, and whole
-sittings against a real server process (SQLite), one candidate after another.
+"""Time the path of a sitting: sealing and opening packages, scoring and certifying, loading and
+validating the bank, and whole sittings against a real server process (SQLite), one candidate
+after another.
 
     python -m bench [--sittings N]
 """
@@ -29,6 +30,8 @@ from client.engine import Engine
 from client.keystore import FileKeyStore
 from client.settings import ClientSettings
 from client.simulate import answer_all
+from server.bank.loader import bundled_files, load_files, practice_files
+from server.bank.validate import Targets, validate
 from shared import canonical, crypto
 
 OUT = Path(__file__).with_name("out")
@@ -91,6 +94,18 @@ def crypto_figures() -> dict[str, dict[str, float]]:
             timed(lambda: crypto.verify_document(document, public), 200)
         ),
         "render_certificate": summary(timed(lambda: render_certificate(data), 20)),
+    }
+
+
+def bank_figures() -> dict[str, dict[str, float]]:
+    """Loading and validating the whole bundled bank, as `bank validate` does."""
+    files, practice = bundled_files(), practice_files()
+    items = load_files(files)
+    return {
+        "load_bank": summary(timed(lambda: load_files(files), 10)),
+        "validate_bank": summary(
+            timed(lambda: validate(items, load_files(practice), Targets()), 10)
+        ),
     }
 
 
@@ -167,6 +182,7 @@ def main() -> int:
         "machine": f"{platform.machine()} {platform.processor() or ''} "
         f"python {platform.python_version()}".strip(),
         "crypto": crypto_figures(),
+        "bank": bank_figures(),
     }
     with tempfile.TemporaryDirectory() as work:
         figures["sittings"] = sittings_figures(args.sittings, Path(work))
@@ -182,7 +198,7 @@ def main() -> int:
     }
     print(f"machine: {figures['machine']}, peak RSS {figures['peak_rss_mib']} MiB")
     print(f"{'step':32} {'n':>4} {'mean ms':>9} {'p50 ms':>9} {'p95 ms':>9}")
-    for group in ("crypto", "sittings"):
+    for group in ("crypto", "bank", "sittings"):
         for name, row in figures[group].items():
             print(
                 f"{group + '.' + name:32} {row['n']:>4} {row['mean_ms']:>9} {row['p50_ms']:>9} "
