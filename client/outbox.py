@@ -136,7 +136,7 @@ class Outbox:
         self.db.execute(
             "UPDATE outbox SET result = ?, receipt = ?, last_error = NULL WHERE submission_id = ?",
             (
-                canonical.dumps(result).decode(),
+                canonical.to_text(result),
                 canonical.dumps(answer["receipt"]).decode(),
                 submission_id,
             ),

@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--database")
     invite.add_argument("--assessment", default="deep-learning")
     invite.add_argument("--candidate", default="Demo Candidate")
+    invite.add_argument("--email", help="the candidate's email: earlier forms are never repeated")
     invite.add_argument("--offline", action="store_true", help="a supervised offline sitting")
     invite.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -91,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             from server.sittings import create_invitation
 
             ctx = Context.open(Settings.load(args.data, args.database))
-            invitation = create_invitation(ctx, args.assessment, args.candidate, args.offline)
+            invitation = create_invitation(
+                ctx, args.assessment, args.candidate, args.offline, args.email
+            )
             ctx.engine.dispose()
             if args.json:
                 print(json.dumps(invitation))

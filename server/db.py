@@ -48,6 +48,7 @@ assessments = Table(
     Column("duration_s", Integer, nullable=False),
     Column("blueprint", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
+    Column("forms_issued", Integer, nullable=False, server_default="0"),
 )
 
 items = Table(
@@ -64,6 +65,7 @@ items = Table(
     Column("c", Float, nullable=False),
     Column("status", String(16), nullable=False),
     Column("source", String(200), nullable=False),
+    Column("enemies", Text, nullable=False, server_default="[]"),
 )
 
 devices = Table(
@@ -84,6 +86,7 @@ sittings = Table(
     Column("invitation_hash", String(64), nullable=False, unique=True),
     Column("assessment_id", String(32), ForeignKey("assessments.id"), nullable=False),
     Column("candidate_name", String(200), nullable=False),
+    Column("candidate_email", String(200), nullable=True, index=True),
     Column("offline", Boolean, nullable=False),
     Column("unlock_code", String(32), nullable=False),
     Column("device_id", String(32), ForeignKey("devices.id"), nullable=True, index=True),
@@ -115,10 +118,20 @@ results = Table(
     Column("submission_id", String(64), ForeignKey("submissions.id"), nullable=False, unique=True),
     Column("sitting_id", String(32), ForeignKey("sittings.id"), nullable=False, unique=True),
     Column("overall", String(16), nullable=False),
+    Column("overall_theta", Float, nullable=True),
     Column("report", Text, nullable=False),
     Column("verification_code", String(32), nullable=False, unique=True),
     Column("certificate", LargeBinary, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
+)
+
+# How many forms of an assessment have held each item: the basis of exposure control.
+item_exposure = Table(
+    "item_exposure",
+    metadata,
+    Column("assessment_id", String(32), ForeignKey("assessments.id"), primary_key=True),
+    Column("item_id", String(32), ForeignKey("items.id"), primary_key=True),
+    Column("forms", Integer, nullable=False),
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")

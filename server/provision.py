@@ -20,7 +20,15 @@ DEMO_ASSESSMENT = {
     "slug": "deep-learning",
     "title": "Deep learning skills test",
     "duration_s": 480,
-    "blueprint": {"per_category": {"foundations": 5, "improving": 5, "cnn": 5, "sequence": 5}},
+    "blueprint": {
+        "per_category": {"foundations": 5, "improving": 5, "cnn": 5, "sequence": 5},
+        "max_per_skill": 2,
+        "target_theta": 0.0,
+        "spread": 1.0,
+        "randomesque": 5,
+        "max_exposure": 0.2,
+        "pretest": 0,
+    },
 }
 
 
@@ -52,7 +60,7 @@ def initialise(settings: Settings) -> dict[str, Any]:
                     db.assessments.insert().values(
                         **dict(
                             DEMO_ASSESSMENT,
-                            blueprint=canonical.dumps(DEMO_ASSESSMENT["blueprint"]).decode(),
+                            blueprint=canonical.to_text(DEMO_ASSESSMENT["blueprint"]),
                         ),
                         employer_id=DEMO_EMPLOYER["id"],
                         created_ms=now,

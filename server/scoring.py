@@ -1,114 +1,125 @@
-"""Scoring a sitting: levels per category and overall, per-skill feedback, a study plan.
+"""Scoring a sitting: abilities and levels per category and overall, per-skill feedback and a
+study plan. Pure: the same form, bank and responses always give the same report.
 
-PROVISIONAL: levels come from the share of items answered correctly (unanswered counts as
-wrong), cut at PROVISIONAL_CUTS. Item response theory scoring (3PL, EAP) replaces this rule; the
-report's shape stays. Scoring is pure: the same form, bank and responses give the same report.
+Abilities come from ``server.measurement`` (3PL, EAP, a higher-order prior that lets the
+categories borrow strength). Pretest items ride along on forms and are not scored.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from server.bank.model import BankItem
+from server.measurement import CUTS, Ability, Responses, estimate
 from shared.models import CATEGORIES, LEVELS, category_name
 
-# Share correct at or above which a level is reached: developing, accomplished.
-PROVISIONAL_CUTS = (0.4, 0.75)
+SCORING = "irt-3pl-eap-higher-order/1"
 
 
-@dataclass(frozen=True)
-class Tally:
-    correct: int = 0
-    total: int = 0
-
-    def add(self, correct: bool) -> Tally:
-        return Tally(self.correct + int(correct), self.total + 1)
-
-    @property
-    def share(self) -> float:
-        return self.correct / self.total if self.total else 0.0
-
-
-def level_for(share: float) -> str:
-    if share >= PROVISIONAL_CUTS[1]:
-        return LEVELS[2]
-    if share >= PROVISIONAL_CUTS[0]:
-        return LEVELS[1]
-    return LEVELS[0]
-
-
-def _skill_feedback(tally: Tally) -> str:
-    if tally.correct == tally.total:
+def _skill_feedback(correct: int, total: int, expected: float) -> str:
+    if correct == total:
         return "Shown: you answered every question on this skill correctly."
-    if tally.correct == 0:
+    if correct == 0:
         return "Not yet shown: review this skill before your next attempt."
-    return f"Partly shown: {tally.correct} of {tally.total} questions right; worth consolidating."
+    gap = "below" if correct < expected - 0.5 else "in line with"
+    return (
+        f"Partly shown: {correct} of {total} right, {gap} what your overall level predicts; "
+        "worth consolidating."
+    )
+
+
+def _plan_priority(ability: Ability, missed_weight: float) -> float:
+    """How much working on a skill would raise a level: categories just below the next cut
+    first, then skills where the missed questions discriminated most."""
+    index = LEVELS.index(ability.level)
+    if index == len(LEVELS) - 1:
+        return missed_weight * 0.01  # already at the top level: consolidation only
+    above = sum(p for name, p in ability.level_probabilities.items() if LEVELS.index(name) > index)
+    distance = max(CUTS[index] - ability.theta, 0.0)
+    return missed_weight * (above + 0.2) / (1.0 + distance)
 
 
 def score(
     form: list[dict[str, Any]], bank: dict[str, BankItem], responses: dict[str, list[str]]
 ) -> dict[str, Any]:
     """Score ``responses`` (presented item id to presented option ids) against ``form``."""
-    categories: dict[str, Tally] = defaultdict(Tally)
-    skills: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    by_category: dict[str, list[tuple[BankItem, bool]]] = defaultdict(list)
     for entry in form:
+        if entry.get("pretest"):
+            continue
         item = bank[entry["item"]]
         to_bank = dict(entry["options"])
-        chosen = {to_bank[option] for option in responses.get(entry["id"], []) if option in to_bank}
-        correct = chosen == set(item.key)
-        categories[item.category] = categories[item.category].add(correct)
-        skills[(item.category, item.skill)] = skills[(item.category, item.skill)].add(correct)
+        chosen = {to_bank[o] for o in responses.get(entry["id"], []) if o in to_bank}
+        by_category[item.category].append((item, chosen == set(item.key)))
 
-    ordered = [c for c in CATEGORIES if c in categories]
+    ordered = [c for c in CATEGORIES if c in by_category]
+    data = {
+        c: Responses(
+            correct=np.array([float(ok) for _, ok in by_category[c]]),
+            a=np.array([i.a for i, _ in by_category[c]]),
+            b=np.array([i.b for i, _ in by_category[c]]),
+            c=np.array([i.c for i, _ in by_category[c]]),
+        )
+        for c in ordered
+    }
+    abilities, overall = estimate(data)
     details = [
         {
             "id": c,
             "name": category_name(c),
-            "level": level_for(categories[c].share),
-            "correct": categories[c].correct,
-            "total": categories[c].total,
+            "correct": int(sum(ok for _, ok in by_category[c])),
+            "total": len(by_category[c]),
+            **abilities[c].as_dict(),
         }
         for c in ordered
     ]
-    overall_share = sum(categories[c].share for c in ordered) / len(ordered) if ordered else 0.0
-    skill_reports = [
-        {
-            "skill": skill,
-            "category": category_name(category),
-            "correct": tally.correct,
-            "total": tally.total,
-            "demonstrated": tally.correct == tally.total,
-            "feedback": _skill_feedback(tally),
-        }
-        for (category, skill), tally in sorted(
-            skills.items(), key=lambda kv: (ordered.index(kv[0][0]), kv[0][1])
+
+    skills: dict[tuple[str, str], list[tuple[BankItem, bool]]] = defaultdict(list)
+    for c in ordered:
+        for item, ok in by_category[c]:
+            skills[(c, item.skill)].append((item, ok))
+    skill_reports, plan = [], []
+    for (c, skill), answered in sorted(
+        skills.items(), key=lambda kv: (ordered.index(kv[0][0]), kv[0][1])
+    ):
+        correct = sum(ok for _, ok in answered)
+        theta = abilities[c].theta
+        expected = sum(i.c + (1 - i.c) / (1 + math.exp(-i.a * (theta - i.b))) for i, _ in answered)
+        skill_reports.append(
+            {
+                "skill": skill,
+                "category": category_name(c),
+                "correct": correct,
+                "total": len(answered),
+                "expected": round(expected, 2),
+                "demonstrated": correct == len(answered),
+                "feedback": _skill_feedback(correct, len(answered), expected),
+            }
         )
-    ]
-    level_rank = {d["id"]: LEVELS.index(str(d["level"])) for d in details}
-    plan_source = sorted(
-        (
-            (category, skill, tally)
-            for (category, skill), tally in skills.items()
-            if tally.correct < tally.total
-        ),
-        key=lambda entry: (level_rank[entry[0]], entry[2].share, entry[1]),
-    )
+        missed = sum(i.a for i, ok in answered if not ok)
+        if missed:
+            plan.append((_plan_priority(abilities[c], missed), c, skill))
+    plan.sort(key=lambda entry: (-entry[0], entry[2]))
     study_plan = [
         {
             "skill": skill,
-            "category": category_name(category),
-            "why": f"Not yet shown; your {category_name(category)} level is "
-            f"{details[ordered.index(category)]['level']}.",
+            "category": category_name(c),
+            "why": f"Not yet shown; your {category_name(c)} level is {abilities[c].level} "
+            f"({abilities[c].confidence:.0%} sure).",
         }
-        for category, skill, _tally in plan_source
+        for _priority, c, skill in plan
     ]
     return {
-        "scoring": "provisional-share-correct",
-        "overall": level_for(overall_share),
+        "scoring": SCORING,
+        "overall": overall.level,
+        "overall_detail": overall.as_dict(),
         "categories": {str(d["name"]): d["level"] for d in details},
         "category_details": details,
         "skills": skill_reports,
         "study_plan": study_plan,
+        "cuts": list(CUTS),
     }

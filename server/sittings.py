@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 
 from server import db
-from server.assembly import assemble, package_items
-from server.bank.store import items_by_id, live_items
+from server.assembly import Blueprint, assemble, package_items
+from server.bank.store import exposed_items, items_by_id
 from server.context import Context
 from server.errors import ApiError, not_found
 from shared import canonical, crypto
@@ -32,7 +32,11 @@ def _new_id(ctx: Context) -> str:
 
 
 def create_invitation(
-    ctx: Context, assessment_slug: str, candidate_name: str, offline: bool
+    ctx: Context,
+    assessment_slug: str,
+    candidate_name: str,
+    offline: bool,
+    candidate_email: str | None = None,
 ) -> dict[str, Any]:
     """A new sitting of ``assessment_slug``; the invitation code is returned once, never stored."""
     code = crypto.new_unlock_code(ctx.rng.randrange, groups=4)
@@ -55,6 +59,7 @@ def create_invitation(
                 invitation_hash=invitation_hash(code),
                 assessment_id=assessment["id"],
                 candidate_name=candidate_name,
+                candidate_email=candidate_email.strip().lower() if candidate_email else None,
                 offline=offline,
                 unlock_code=unlock_code,
                 state="invited",
@@ -214,8 +219,16 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
             .mappings()
             .one()
         )
-        blueprint = canonical.loads(assessment["blueprint"])
-        form = assemble(live_items(connection), blueprint["per_category"], ctx.rng)
+        blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
+        exposure = _exposure(connection, assessment["id"])
+        form = assemble(
+            exposed_items(connection),
+            blueprint,
+            ctx.rng,
+            exposure,
+            assessment["forms_issued"],
+            _seen(connection, sitting),
+        )
         bank = items_by_id(connection, [entry["item"] for entry in form])
         package_id = _new_id(ctx)
         header = {
@@ -253,7 +266,57 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
         if stored.rowcount == 0:  # a concurrent request prepared it first: serve that one
             raced = own_sitting(connection, device_id, sitting_id)
             return dict(canonical.loads(raced["package"]))
+        _count_exposure(connection, assessment["id"], [entry["item"] for entry in form])
     return package
+
+
+def _exposure(connection: Connection, assessment_id: str) -> dict[str, int]:
+    rows = connection.execute(
+        select(db.item_exposure.c.item_id, db.item_exposure.c.forms).where(
+            db.item_exposure.c.assessment_id == assessment_id
+        )
+    )
+    return {row.item_id: row.forms for row in rows}
+
+
+def _seen(connection: Connection, sitting: RowMapping) -> frozenset[str]:
+    """Items on this candidate's earlier forms (same email), never to be shown again."""
+    if not sitting["candidate_email"]:
+        return frozenset()
+    forms = connection.execute(
+        select(db.sittings.c.form).where(
+            db.sittings.c.candidate_email == sitting["candidate_email"],
+            db.sittings.c.id != sitting["id"],
+            db.sittings.c.form.is_not(None),
+        )
+    ).scalars()
+    return frozenset(entry["item"] for form in forms for entry in canonical.loads(form))
+
+
+def _count_exposure(connection: Connection, assessment_id: str, item_ids: list[str]) -> None:
+    """One more form for the assessment and for each item on it (atomic increments)."""
+    connection.execute(
+        db.assessments.update()
+        .where(db.assessments.c.id == assessment_id)
+        .values(forms_issued=db.assessments.c.forms_issued + 1)
+    )
+    known = set(_exposure(connection, assessment_id))
+    for item_id in item_ids:
+        if item_id in known:
+            connection.execute(
+                db.item_exposure.update()
+                .where(
+                    db.item_exposure.c.assessment_id == assessment_id,
+                    db.item_exposure.c.item_id == item_id,
+                )
+                .values(forms=db.item_exposure.c.forms + 1)
+            )
+        else:
+            connection.execute(
+                db.item_exposure.insert().values(
+                    assessment_id=assessment_id, item_id=item_id, forms=1
+                )
+            )
 
 
 def start(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:

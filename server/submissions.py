@@ -7,7 +7,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 from certificates.render import CertificateData, render_certificate
@@ -163,7 +163,8 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
                 submission_id=submission_id,
                 sitting_id=sitting["id"],
                 overall=report["overall"],
-                report=canonical.dumps(report).decode(),
+                overall_theta=report["overall_detail"]["theta"],
+                report=canonical.to_text(report),
                 verification_code=verification_code,
                 certificate=certificate,
                 created_ms=now,
@@ -208,6 +209,7 @@ def _answer(connection: Connection, submission_id: str) -> dict[str, Any]:
     )
     report = canonical.loads(row["report"])
     answer = {
+        "percentile": _percentile(connection, row["sitting_id"], row["overall_theta"]),
         "submission_id": submission_id,
         "result_id": row["id"],
         "verification_code": row["verification_code"],
@@ -216,6 +218,30 @@ def _answer(connection: Connection, submission_id: str) -> dict[str, Any]:
         **report,
     }
     return answer
+
+
+def _percentile(connection: Connection, sitting_id: str, theta: float | None) -> int | None:
+    """Where this result stands among all scored results of the same assessment (0-100):
+    the share scoring below it, ties counted half. Read when asked, so it follows the cohort."""
+    if theta is None:
+        return None
+    assessment = (
+        select(db.sittings.c.assessment_id).where(db.sittings.c.id == sitting_id).scalar_subquery()
+    )
+    cohort = (
+        select(db.results.c.overall_theta)
+        .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
+        .where(db.sittings.c.assessment_id == assessment, db.results.c.overall_theta.is_not(None))
+        .subquery()
+    )
+    below, same, total = connection.execute(
+        select(
+            func.count().filter(cohort.c.overall_theta < theta),
+            func.count().filter(cohort.c.overall_theta == theta),
+            func.count(),
+        ).select_from(cohort)
+    ).one()
+    return round(100 * (below + 0.5 * same) / total) if total else None
 
 
 def receipt(ctx: Context, answer: dict[str, Any]) -> dict[str, Any]:

@@ -44,6 +44,14 @@ def dumps(value: JSONValue) -> bytes:
     ).encode("utf-8")
 
 
+def to_text(value: JSONValue) -> str:
+    """JSON text for storing data that is never signed (reports, settings): sorted keys,
+    compact, floats allowed. Signed documents use ``dumps``."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
 def loads(data: bytes | str) -> JSONValue:
     """Decode JSON strictly: duplicate keys and non-finite numbers are refused."""
 

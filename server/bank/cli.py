@@ -15,14 +15,18 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from server import db
 from server.bank.formats import ImportError_, Mapping, read_items
 from server.bank.formats.export import qti3_package, to_toml
 from server.bank.loader import bundled_files, load_files, practice_files
 from server.bank.model import STATUSES, BankError, BankItem
+from server.bank.responses import stored_responses
 from server.bank.stats import bank_stats, plot_difficulty
 from server.bank.store import all_items, import_items
 from server.bank.validate import Targets, validate
+from server.calibration import ResponseMatrix, analyse, calibrate
 from server.settings import Settings
 
 
@@ -48,6 +52,26 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     load.add_argument("--write", type=Path, help="also write the items as a reviewable TOML file")
     load.add_argument("--dry-run", action="store_true", help="check only; write nothing")
     _mapping_options(load)
+
+    look = verbs.add_parser("analyse", help="item statistics from the stored responses")
+    look.add_argument("--data", type=Path, required=True)
+    look.add_argument("--json", action="store_true")
+    look.add_argument("--flagged", action="store_true", help="only items with a flag")
+
+    fit = verbs.add_parser("calibrate", help="re-estimate a and b from the stored responses")
+    fit.add_argument("--data", type=Path, required=True)
+    fit.add_argument(
+        "--all",
+        action="store_true",
+        help="re-estimate live items too (default: live items anchor the scale)",
+    )
+    fit.add_argument(
+        "--min-responses",
+        type=int,
+        default=200,
+        help="skip items answered fewer times (default 200)",
+    )
+    fit.add_argument("--dry-run", action="store_true", help="report only; change nothing")
 
     out = verbs.add_parser("export", help="export items as a QTI 3.0 content package")
     out.add_argument("--format", choices=("qti3",), required=True)
@@ -202,8 +226,86 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _responses(data: Path) -> tuple[list[BankItem], ResponseMatrix]:
+    engine = db.make_engine(Settings.load(data).database_url)
+    try:
+        with engine.connect() as connection:
+            items, sittings = all_items(connection), stored_responses(connection)
+    finally:
+        engine.dispose()
+    return items, ResponseMatrix.build(sittings)
+
+
+def _analyse(args: argparse.Namespace) -> int:
+    items, matrix = _responses(args.data)
+    key = {item.id: item.key for item in items}
+    rows = [r for r in analyse(matrix, key) if r.flags or not args.flagged]
+    if args.json:
+        print(json.dumps([r.__dict__ for r in rows], indent=2))
+        return 0
+    print(f"{len(matrix.scores)} scored sittings, {len(matrix.item_ids)} items answered")
+    print(f"{'item':12} {'n':>5} {'p':>6} {'r_pb':>6}  options chosen / flags")
+    for r in rows:
+        rates = " ".join(f"{k}:{v:.0%}" for k, v in r.option_rates.items())
+        print(f"{r.item_id:12} {r.n:>5} {r.p_value:>6.2f} {r.point_biserial:>6.2f}  {rates}")
+        for flag in r.flags:
+            print(f"{'':33}! {flag}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    items, matrix = _responses(args.data)
+    by_id = {item.id: item for item in items}
+    ids = [i for i in matrix.item_ids if i in by_id]
+    if not ids:
+        print("No stored responses yet: nothing to calibrate.")
+        return 0
+    columns = [matrix.item_ids.index(i) for i in ids]
+    matrix = ResponseMatrix(ids, matrix.scores[:, columns], matrix.scored[columns])
+    counts = (~np.isnan(matrix.scores)).sum(axis=0)
+    status = np.array([by_id[i].status for i in ids])
+    free = (counts >= args.min_responses) & (args.all | (status != "live"))
+    a = np.array([by_id[i].a for i in ids])
+    b = np.array([by_id[i].b for i in ids])
+    c = np.array([by_id[i].c for i in ids])
+    fitted = calibrate(matrix, a, b, c, free)
+    print(
+        f"{len(matrix.scores)} sittings; {int(free.sum())} items estimated, "
+        f"{int((~free).sum())} held fixed; {fitted.iterations} EM cycles, "
+        f"{'converged' if fitted.converged else 'NOT converged'}."
+    )
+    changes = []
+    for n in np.flatnonzero(free):
+        item_id = ids[n]
+        print(
+            f"  {item_id:12} a {a[n]:.2f} -> {fitted.a[n]:.2f}   "
+            f"b {b[n]:+.2f} -> {fitted.b[n]:+.2f}   ({counts[n]} responses)"
+        )
+        changes.append((item_id, round(float(fitted.a[n]), 3), round(float(fitted.b[n]), 3)))
+    if args.dry_run or not changes:
+        return 0
+    engine = db.make_engine(Settings.load(args.data).database_url)
+    try:
+        with engine.begin() as connection:
+            for item_id, new_a, new_b in changes:
+                connection.execute(
+                    db.items.update().where(db.items.c.id == item_id).values(a=new_a, b=new_b)
+                )
+    finally:
+        engine.dispose()
+    print(f"Updated {len(changes)} items.")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    commands = {"validate": _validate, "stats": _stats, "import": _import, "export": _export}
+    commands = {
+        "validate": _validate,
+        "stats": _stats,
+        "import": _import,
+        "export": _export,
+        "analyse": _analyse,
+        "calibrate": _calibrate,
+    }
     try:
         return commands[args.bank_command](args)
     except (ImportError_, BankError) as error:

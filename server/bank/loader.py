@@ -106,6 +106,9 @@ def parse_item(entry: object, where: str) -> BankItem:
         or len(set(key)) != len(key)
     ):
         raise BankError(f"{where}: 'key' must list one or more of the option ids {option_ids}.")
+    enemies = entry.get("enemies", [])
+    if not isinstance(enemies, list) or not all(isinstance(e, str) for e in enemies):
+        raise BankError(f"{where}: 'enemies' must be a list of item ids.")
     status = _text(entry, "status", where)
     if status not in STATUSES:
         raise BankError(f"{where}: status must be one of {', '.join(STATUSES)}.")
@@ -122,4 +125,5 @@ def parse_item(entry: object, where: str) -> BankItem:
         c=_number(entry, "c", where, 0.0, 0.5),
         status=status,
         source=_text(entry, "source", where),
+        enemies=tuple(enemies),
     )

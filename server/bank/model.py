@@ -32,6 +32,8 @@ class BankItem:
     c: float
     status: str
     source: str
+    # Items that must never stand on one form with this one (they give each other away).
+    enemies: tuple[str, ...] = ()
     # Where the item was read from ("file:line"), for messages; not part of the item.
     origin: str = field(default="", compare=False)
 

@@ -26,6 +26,7 @@ def _row(item: BankItem) -> dict[str, object]:
         "c": item.c,
         "status": item.status,
         "source": item.source,
+        "enemies": canonical.dumps(sorted(item.enemies)).decode(),
     }
 
 
@@ -68,6 +69,14 @@ def practice_view(item: BankItem) -> dict[str, object]:
     }
 
 
+def exposed_items(connection: Connection) -> list[BankItem]:
+    """The items a form can hold: live ones, and pretest ones riding along unscored."""
+    query = (
+        select(db.items).where(db.items.c.status.in_(("live", "pretest"))).order_by(db.items.c.id)
+    )
+    return [item_from_row(row._asdict()) for row in connection.execute(query)]
+
+
 def live_items(connection: Connection) -> list[BankItem]:
     query = select(db.items).where(db.items.c.status == "live").order_by(db.items.c.id)
     return [item_from_row(row._asdict()) for row in connection.execute(query)]
@@ -92,4 +101,5 @@ def item_from_row(row: dict[str, object]) -> BankItem:
         c=float(str(row["c"])),
         status=str(row["status"]),
         source=str(row["source"]),
+        enemies=tuple(canonical.loads(str(row.get("enemies") or "[]"))),
     )

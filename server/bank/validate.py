@@ -212,6 +212,10 @@ def validate(
     if targets is not None:
         _check_coverage(exam, targets, report)
     exam_ids = {item.id for item in exam}
+    for item in exam if targets is not None else []:  # a partial set may name other items
+        for enemy in item.enemies:
+            if enemy not in exam_ids:
+                report.error(_where(item), f"enemy {enemy} is not an item of this bank.")
     for pair in near_duplicates(exam + practice):
         first, second, similarity = pair
         mixed = (first.status == "practice") != (second.status == "practice")

@@ -17,6 +17,7 @@ from client.errors import ServerRefused
 from client.package import open_items
 from server import db
 from server.bank.store import items_by_id
+from server.scoring import SCORING
 from shared import canonical, crypto
 from shared.protocol import HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, request_signing_bytes
 from tests.conftest import ThreadServer
@@ -57,7 +58,11 @@ def test_a_whole_sitting_is_scored_with_levels_feedback_and_a_certificate(
     assert sum(d["total"] for d in result["category_details"]) == 20
     assert all(d["total"] == 5 for d in result["category_details"])
     assert result["skills"] and all(s["feedback"] for s in result["skills"])
-    assert result["scoring"] == "provisional-share-correct"
+    assert result["scoring"] == SCORING
+    assert 0 <= result["percentile"] <= 100
+    overall = result["overall_detail"]
+    assert overall["level"] == result["overall"] and 0 < overall["se"] < 1
+    assert all(0 <= d["confidence"] <= 1 for d in result["category_details"])
     pdf = engine.api().certificate(submission_id)
     assert pdf.startswith(b"%PDF")
     verified = requests.get(
@@ -65,6 +70,40 @@ def test_a_whole_sitting_is_scored_with_levels_feedback_and_a_certificate(
     ).json()
     assert verified["genuine"] is True and verified["candidate"] == "Ada Lovelace"
     assert verified["overall"] == result["overall"]
+
+
+def test_the_percentile_places_a_result_among_the_cohort(
+    live: ThreadServer, make_engine: Any
+) -> None:
+    low = make_engine("low")
+    sit(low, live.url, live.invite(), strategy="first")
+    low.seal(low.unlock(low.sittings()[0]["id"], low.release_code(low.sittings()[0]["id"])))
+    [low_result] = low.sync()
+    assert low_result.result["percentile"] == 50  # alone in the cohort: ties count half
+    engine = make_engine("other")
+    invitation = live.invite()
+    sitting = engine.enrol(live.url, invitation["invitation"])
+    engine.download(sitting["id"])
+    session = engine.unlock(sitting["id"], engine.release_code(sitting["id"]))
+    session.start()
+    with live.ctx.engine.connect() as connection:
+        form = canonical.loads(
+            connection.execute(
+                select(db.sittings.c.form).where(db.sittings.c.id == sitting["id"])
+            ).scalar_one()
+        )
+        bank = items_by_id(connection, [e["item"] for e in form])
+    for entry in form:  # answer everything right
+        assert session.current is not None and session.current.id == entry["id"]
+        key = next(shown for shown, source in entry["options"] if source in bank[entry["item"]].key)
+        session.answer([key])
+        session.advance()
+    engine.seal(session)
+    [high] = engine.sync()
+    assert high.result["overall"] == "accomplished"
+    assert high.result["percentile"] == 75  # above the other result
+    refreshed = low.api().json("GET", f"/results/{low_result.submission_id}")
+    assert refreshed["percentile"] == 25  # the cohort grew; the percentile follows it
 
 
 def test_an_unknown_verification_code_is_not_genuine(live: ThreadServer) -> None:

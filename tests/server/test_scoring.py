@@ -1,68 +1,101 @@
+"""Scoring a form: levels with confidence, pretest items unscored, feedback and study plan."""
+
 from __future__ import annotations
 
-from server.bank.model import BankItem, Option
-from server.scoring import PROVISIONAL_CUTS, level_for, score
+import random
+from typing import Any
+
+from server.assembly import Blueprint, assemble
+from server.bank.loader import bundled_files, load_files
+from server.bank.model import BankItem
+from server.scoring import SCORING, score
+
+BANK = load_files(bundled_files())
+BY_ID = {item.id: item for item in BANK}
 
 
-def item(item_id: str, category: str, skill: str) -> BankItem:
-    return BankItem(
-        item_id,
-        category,
-        skill,
-        "stem",
-        tuple(Option(k, k, "f") for k in "abcd"),
-        ("b",),
-        1.0,
-        0.0,
-        0.2,
-        "live",
-        "test",
+def form_with(pretest: int = 0, seed: int = 1) -> list[Any]:
+    bank = list(BANK)
+    if pretest:
+        bank += [
+            BankItem(**{**item.__dict__, "id": f"PRE-{n}", "status": "pretest"})
+            for n, item in enumerate(BANK[:10])
+        ]
+    blueprint = Blueprint(
+        {c: 5 for c in ("foundations", "improving", "cnn", "sequence")}, pretest=pretest
     )
+    return assemble(bank, blueprint, random.Random(seed))
 
 
-BANK = {
-    "f1": item("f1", "foundations", "Forward propagation"),
-    "f2": item("f2", "foundations", "Forward propagation"),
-    "c1": item("c1", "cnn", "Pooling"),
-    "c2": item("c2", "cnn", "Convolution arithmetic"),
-}
-# Presented ids differ from the bank's: x<item>-<bank option>.
-FORM = [{"item": i, "id": f"x{i}", "options": [[f"x{i}-{k}", k] for k in "dcba"]} for i in BANK]
+def answers(
+    form: list[dict[str, object]], right: set[str], bank: dict[str, BankItem]
+) -> dict[str, list[str]]:
+    chosen = {}
+    for entry in form:
+        item = bank[entry["item"]]
+        keyed = [
+            shown
+            for shown, source in entry["options"]
+            if (source in item.key) == (item.id in right)
+        ]
+        chosen[entry["id"]] = keyed[:1]
+    return chosen
 
 
-def test_levels_follow_the_documented_cuts() -> None:
-    assert level_for(0.0) == "beginning"
-    assert level_for(PROVISIONAL_CUTS[0]) == "developing"
-    assert level_for(PROVISIONAL_CUTS[1]) == "accomplished"
-
-
-def test_all_correct_is_accomplished_everywhere() -> None:
-    report = score(FORM, BANK, {f"x{i}": [f"x{i}-b"] for i in BANK})
+def test_all_right_is_accomplished_with_confidence_and_no_plan() -> None:
+    form = form_with()
+    report = score(form, BY_ID, answers(form, {e["item"] for e in form}, BY_ID))
+    assert report["scoring"] == SCORING
     assert report["overall"] == "accomplished"
-    assert report["categories"] == {
-        "Deep learning foundations": "accomplished",
-        "Convolutional neural networks": "accomplished",
-    }
+    assert report["overall_detail"]["confidence"] > 0.8
+    assert all(
+        d["level"] == "accomplished" and d["correct"] == 5 for d in report["category_details"]
+    )
     assert report["study_plan"] == []
-    assert all(s["demonstrated"] for s in report["skills"])
 
 
-def test_unanswered_counts_as_wrong_and_feeds_the_study_plan() -> None:
-    responses = {"xf1": ["xf1-b"], "xf2": ["xf2-a"], "xc1": ["xc1-b"]}  # c2 unanswered
-    report = score(FORM, BANK, responses)
-    details = {d["id"]: d for d in report["category_details"]}
-    assert (details["foundations"]["correct"], details["foundations"]["total"]) == (1, 2)
-    assert details["cnn"]["level"] == "developing"
-    # Weakest first: a skill with nothing right comes before one half right.
-    assert [p["skill"] for p in report["study_plan"]] == [
-        "Convolution arithmetic",
-        "Forward propagation",
-    ]
-    forward = next(s for s in report["skills"] if s["skill"] == "Forward propagation")
-    assert forward["correct"] == 1 and "1 of 2" in forward["feedback"]
+def test_all_wrong_is_beginning_and_every_skill_is_in_the_plan() -> None:
+    form = form_with()
+    report = score(form, BY_ID, answers(form, set(), BY_ID))
+    assert report["overall"] == "beginning"
+    assert {p["skill"] for p in report["study_plan"]} == {s["skill"] for s in report["skills"]}
+    assert all(not s["demonstrated"] for s in report["skills"])
 
 
-def test_options_outside_the_item_score_nothing_and_scoring_is_pure() -> None:
-    responses = {"xf1": ["xc1-b"], "xf2": ["xf2-b"]}
-    assert score(FORM, BANK, responses) == score(FORM, BANK, responses)
-    assert score(FORM, BANK, responses)["category_details"][0]["correct"] == 1
+def test_pretest_items_ride_along_unscored() -> None:
+    form = form_with(pretest=2)
+    pretest = [e for e in form if e["pretest"]]
+    assert len(pretest) == 2 and len(form) == 22
+    bank = {
+        **BY_ID,
+        **{
+            f"PRE-{n}": BankItem(**{**item.__dict__, "id": f"PRE-{n}", "status": "pretest"})
+            for n, item in enumerate(BANK[:10])
+        },
+    }
+    scored = {e["item"] for e in form if not e["pretest"]}
+    with_pretest_right = score(
+        form, bank, answers(form, scored | {e["item"] for e in pretest}, bank)
+    )
+    with_pretest_wrong = score(form, bank, answers(form, scored, bank))
+    assert with_pretest_right == with_pretest_wrong
+    assert sum(d["total"] for d in with_pretest_right["category_details"]) == 20
+
+
+def test_the_study_plan_puts_the_weakest_category_first() -> None:
+    form = form_with()
+    weak = {e["item"] for e in form if BY_ID[e["item"]].category != "cnn"}
+    report = score(form, BY_ID, answers(form, weak, BY_ID))
+    levels = {d["id"]: d["level"] for d in report["category_details"]}
+    assert levels["cnn"] in ("beginning", "developing") and report["study_plan"]
+    assert report["study_plan"][0]["category"] == "Convolutional neural networks"
+    cnn_skills = [s for s in report["skills"] if s["category"] == "Convolutional neural networks"]
+    assert all("Not yet shown" in s["feedback"] for s in cnn_skills)
+
+
+def test_scoring_is_pure_and_ignores_options_from_other_items() -> None:
+    form = form_with()
+    chosen = answers(form, {e["item"] for e in form[:10]}, BY_ID)
+    first, second = form[0], form[1]
+    chosen[first["id"]] = [second["options"][0][0]]
+    assert score(form, BY_ID, chosen) == score(form, BY_ID, chosen)

@@ -122,6 +122,10 @@ def to_toml(items: Iterable[BankItem], title: str) -> str:
             f"c = {item.c}",
             f"status = {_string(item.status)}",
             f"source = {_string(item.source)}",
+        ]
+        if item.enemies:
+            lines.append(f"enemies = [{', '.join(_string(e) for e in item.enemies)}]")
+        lines += [
             "",
         ]
         for option in item.options:
