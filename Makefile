@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.measurement
 
 clean:
 	rm -rf $(VENV) demo-data bench/out
