@@ -35,6 +35,7 @@ class Blueprint:
     randomesque: int = 5
     max_exposure: float = 0.2
     pretest: int = 0  # unscored pretest items riding along on each form
+    item_feedback: bool = False  # results explain the questions a candidate missed
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Blueprint:

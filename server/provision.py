@@ -28,6 +28,7 @@ DEMO_ASSESSMENT = {
         "randomesque": 5,
         "max_exposure": 0.2,
         "pretest": 0,
+        "item_feedback": True,
     },
 }
 

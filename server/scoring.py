@@ -8,6 +8,7 @@ categories borrow strength). Pretest items ride along on forms and are not score
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -43,10 +44,24 @@ def _plan_priority(ability: Ability, missed_weight: float) -> float:
     return missed_weight * (above + 0.2) / (1.0 + distance)
 
 
+def _review(item: BankItem) -> str:
+    """What a missed item teaches: its key's explanation, without the 'Correct:' label."""
+    explanation = next(o.feedback for o in item.options if o.id in item.key)
+    return re.sub(r"^(Correct|Right)\s*[:.]\s*", "", explanation)
+
+
 def score(
-    form: list[dict[str, Any]], bank: dict[str, BankItem], responses: dict[str, list[str]]
+    form: list[dict[str, Any]],
+    bank: dict[str, BankItem],
+    responses: dict[str, list[str]],
+    item_feedback: bool = False,
 ) -> dict[str, Any]:
-    """Score ``responses`` (presented item id to presented option ids) against ``form``."""
+    """Score ``responses`` (presented item id to presented option ids) against ``form``.
+
+    With ``item_feedback`` each skill also carries the explanation behind every question the
+    candidate missed: useful for learning, at the price of exposing those items' reasoning, so
+    it is an assessment setting (the candidate never sees those items again).
+    """
     by_category: dict[str, list[tuple[BankItem, bool]]] = defaultdict(list)
     for entry in form:
         if entry.get("pretest"):
@@ -98,6 +113,7 @@ def score(
                 "expected": round(expected, 2),
                 "demonstrated": correct == len(answered),
                 "feedback": _skill_feedback(correct, len(answered), expected),
+                "review": [_review(i) for i, ok in answered if not ok] if item_feedback else [],
             }
         )
         missed = sum(i.a for i, ok in answered if not ok)

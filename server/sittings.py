@@ -7,6 +7,7 @@ device at enrolment, prepared into a sealed package for that device, and started
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
@@ -220,6 +221,9 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
             .one()
         )
         blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
+        earlier = _earlier_ability(connection, sitting)
+        if earlier is not None:  # a retake: aim the form at what the last attempt showed
+            blueprint = replace(blueprint, target_theta=max(-2.0, min(2.0, earlier)))
         exposure = _exposure(connection, assessment["id"])
         form = assemble(
             exposed_items(connection),
@@ -291,6 +295,23 @@ def _seen(connection: Connection, sitting: RowMapping) -> frozenset[str]:
         )
     ).scalars()
     return frozenset(entry["item"] for form in forms for entry in canonical.loads(form))
+
+
+def _earlier_ability(connection: Connection, sitting: RowMapping) -> float | None:
+    """The overall ability this candidate (same email) showed in their latest scored attempt."""
+    if not sitting["candidate_email"]:
+        return None
+    theta = connection.execute(
+        select(db.results.c.overall_theta)
+        .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
+        .where(
+            db.sittings.c.candidate_email == sitting["candidate_email"],
+            db.sittings.c.assessment_id == sitting["assessment_id"],
+        )
+        .order_by(db.results.c.created_ms.desc())
+        .limit(1)
+    ).scalar()
+    return float(theta) if theta is not None else None
 
 
 def _count_exposure(connection: Connection, assessment_id: str, item_ids: list[str]) -> None:

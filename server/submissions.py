@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from certificates.render import CertificateData, render_certificate
 from server import db
+from server.assembly import Blueprint
 from server.bank.store import items_by_id
 from server.context import Context
 from server.errors import ApiError, not_found
@@ -122,7 +123,13 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
             .mappings()
             .one()
         )
-        report = score(form, items_by_id(connection, [e["item"] for e in form]), responses)
+        blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
+        report = score(
+            form,
+            items_by_id(connection, [e["item"] for e in form]),
+            responses,
+            item_feedback=blueprint.item_feedback,
+        )
         report["integrity"] = integrity_flags(body, assessment["duration_s"])
         now = ctx.now_ms()
         verification_code = crypto.new_unlock_code(ctx.rng.randrange)

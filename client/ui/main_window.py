@@ -394,9 +394,14 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.result_status)
         self.overall = label(name="level")
         layout.addWidget(self.overall)
+        self.overall_note = label(name="subtitle", wrap=True)
+        layout.addWidget(self.overall_note)
         self.categories = QTableWidget(0, 2)
         self.categories.setHorizontalHeaderLabels(["Category", "Level"])
         self.categories.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.categories.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.categories.verticalHeader().hide()
         self.categories.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.categories.setFixedHeight(4 * 30 + 32)
@@ -425,16 +430,38 @@ class MainWindow(QMainWindow):
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.result = result
-        self.result_status.setText("Your answers were received and scored. Overall level:")
+        percentile = result.get("percentile")
+        standing = (
+            f" You scored higher than {percentile}% of candidates so far."
+            if percentile is not None
+            else ""
+        )
+        self.result_status.setText(
+            "Your answers were received and scored." + standing + " Overall level:"
+        )
         self.overall.setText(level_name(result["overall"]))
+        overall = result.get("overall_detail", {})
+        self.overall_note.setText(
+            f"{overall['confidence']:.0%} likely to be your level; measured ability "
+            f"{overall['theta']:+.2f} ± {overall['se']:.2f} on a scale where candidates average 0."
+            if "confidence" in overall
+            else ""
+        )
         details = result["category_details"]
         self.categories.setRowCount(len(details))
         for row, detail in enumerate(details):
             self.categories.setItem(row, 0, QTableWidgetItem(detail["name"]))
-            self.categories.setItem(row, 1, QTableWidgetItem(level_name(detail["level"])))
+            sure = f" ({detail['confidence']:.0%} sure)" if "confidence" in detail else ""
+            self.categories.setItem(row, 1, QTableWidgetItem(level_name(detail["level"]) + sure))
         skills = "".join(
             f"<li><b>{escape(s['skill'])}</b> ({escape(s['category'])}): "
-            f"{escape(s['feedback'])}</li>"
+            f"{escape(s['feedback'])}"
+            + (
+                "<ul>" + "".join(f"<li>{escape(why)}</li>" for why in s.get("review", [])) + "</ul>"
+                if s.get("review")
+                else ""
+            )
+            + "</li>"
             for s in result["skills"]
         )
         plan = "".join(

@@ -18,6 +18,7 @@ from client.package import open_items
 from server import db
 from server.bank.store import items_by_id
 from server.scoring import SCORING
+from server.sittings import create_invitation
 from shared import canonical, crypto
 from shared.protocol import HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, request_signing_bytes
 from tests.conftest import ThreadServer
@@ -104,6 +105,26 @@ def test_the_percentile_places_a_result_among_the_cohort(
     assert high.result["percentile"] == 75  # above the other result
     refreshed = low.api().json("GET", f"/results/{low_result.submission_id}")
     assert refreshed["percentile"] == 25  # the cohort grew; the percentile follows it
+
+
+def test_a_retake_gets_new_items_aimed_at_the_last_result(
+    live: ThreadServer, make_engine: Any
+) -> None:
+    engine = make_engine()
+    first = create_invitation(live.ctx, "deep-learning", "Ada", False, "Ada@Example.org")
+    session = sit(engine, live.url, first, strategy="first")
+    engine.seal(session)
+    [result] = engine.sync()
+    second = create_invitation(live.ctx, "deep-learning", "Ada", False, "ada@example.org ")
+    sitting = engine.enrol(live.url, second["invitation"])
+    engine.download(sitting["id"])
+    with live.ctx.engine.connect() as connection:
+        forms = {
+            row.id: {e["item"] for e in canonical.loads(row.form)}
+            for row in connection.execute(select(db.sittings.c.id, db.sittings.c.form))
+        }
+    assert not forms[first["sitting_id"]] & forms[sitting["id"]]
+    assert result.result["overall_detail"]["theta"] is not None
 
 
 def test_an_unknown_verification_code_is_not_genuine(live: ThreadServer) -> None:

@@ -99,3 +99,18 @@ def test_scoring_is_pure_and_ignores_options_from_other_items() -> None:
     first, second = form[0], form[1]
     chosen[first["id"]] = [second["options"][0][0]]
     assert score(form, BY_ID, chosen) == score(form, BY_ID, chosen)
+
+
+def test_item_feedback_explains_each_missed_question_when_the_assessment_allows() -> None:
+    form = form_with()
+    right = {e["item"] for e in form[:12]}
+    plain = score(form, BY_ID, answers(form, right, BY_ID))
+    detailed = score(form, BY_ID, answers(form, right, BY_ID), item_feedback=True)
+    assert all(s["review"] == [] for s in plain["skills"])
+    missed = [BY_ID[e["item"]] for e in form[12:]]
+    reviews = [why for s in detailed["skills"] for why in s["review"]]
+    assert len(reviews) == len(missed) == 8
+    for item in missed:
+        key_feedback = next(o.feedback for o in item.options if o.id in item.key)
+        assert any(why in key_feedback for why in reviews)
+    assert not any(why.startswith("Correct") for why in reviews)

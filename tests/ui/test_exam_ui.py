@@ -98,6 +98,8 @@ def test_a_whole_sitting_through_the_window_with_a_focus_loss(
     assert result["integrity"]["focus_losses"] == 1
     assert result["integrity"]["time_away_ms"] == 7_000
     assert window.overall.text() == result["overall"].capitalize()
+    confidence = f"{result['overall_detail']['confidence']:.0%} likely to be your level"
+    assert window.overall_note.text().startswith(confidence)
     assert window.categories.rowCount() == 4
     assert not exam.isVisible()
     shot(window, "6-result")
