@@ -29,6 +29,7 @@ from client.session import Clock, ExamSession, SystemClock
 from client.settings import ClientSettings
 from client.store import Enrolment, LocalState, connect
 from shared import crypto
+from shared.policy import Policy
 
 
 class Engine:
@@ -141,7 +142,7 @@ class Engine:
             raise PackageNotReady(
                 "This exam is not downloaded on this computer yet: connect and download it first."
             )
-        header, items = package.open_items(
+        opened = package.open_items(
             sealed,
             server_public=crypto.b64decode(enrolment.server_public),
             device_id=enrolment.device_id,
@@ -150,7 +151,13 @@ class Engine:
             now_ms=self.clock.wall_ms(),
         )
         return ExamSession(
-            sitting_id, items, int(header["duration_s"]), Journal(self.db, sitting_id), self.clock
+            sitting_id,
+            opened.items,
+            int(opened.header["duration_s"]),
+            Journal(self.db, sitting_id),
+            self.clock,
+            policy=Policy.from_json(opened.header.get("policy")),
+            proctor_secret=opened.proctor_secret,
         )
 
     def seal(self, session: ExamSession) -> str:

@@ -9,6 +9,7 @@ shared.errors.ExamgateError
 │   ├── KeyringUnavailable    no OS keyring to keep the device keys in
 │   ├── ServerKeyChanged      the server's key is not the one pinned at enrolment
 │   ├── PackageNotReady       the sitting's package is not downloaded, or expired
+│   ├── SittingLocked         the integrity policy locked the sitting; a proctor unlocks it
 │   └── SittingClosed         the sitting is over; nothing more can be answered
 ├── CannotOpen, InvalidSignature, WrongDevice, MalformedData   (from shared.errors)
 """
@@ -68,6 +69,11 @@ class ServerKeyChanged(ClientError):
 
 class PackageNotReady(ClientError):
     pass
+
+
+class SittingLocked(ClientError):
+    def __init__(self) -> None:
+        super().__init__("The sitting is locked: your proctor must unlock it before you go on.")
 
 
 class SittingClosed(ClientError):

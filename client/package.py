@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from client.errors import PackageNotReady
@@ -26,6 +27,13 @@ def verify(package: object, server_public: bytes, device_id: str) -> dict[str, A
     return header
 
 
+@dataclass(frozen=True)
+class Opened:
+    header: dict[str, Any]
+    items: list[Item]
+    proctor_secret: bytes  # for checking a proctor's unlock code offline; memory only
+
+
 def open_items(
     package: dict[str, Any],
     *,
@@ -34,7 +42,7 @@ def open_items(
     kex_key: X25519PrivateKey,
     unlock_code: str,
     now_ms: int,
-) -> tuple[dict[str, Any], list[Item]]:
+) -> Opened:
     """Verify and decrypt; return the header and the items. Nothing is opened on any failure."""
     header = verify(package, server_public, device_id)
     if int(header.get("expires_ms", 0)) < now_ms:
@@ -44,4 +52,5 @@ def open_items(
     items = [Item.from_package(entry) for entry in content["items"]]
     if len(items) != header.get("item_count"):
         raise MalformedData("The exam package is incomplete.")
-    return header, items
+    secret = content.get("proctor_secret")
+    return Opened(header, items, crypto.b64decode(secret, "proctor secret") if secret else b"")

@@ -4,7 +4,9 @@ The session's state is a fold of its journal, so a crashed sitting resumes where
 same item, same answers, the time that was left. Time comes from a ``Clock`` the caller passes,
 so tests drive a whole sitting without sleeping.
 
-States: ``ready`` (unlocked, not started) -> ``running`` -> ``ended``.
+States: ``ready`` (unlocked, not started) -> ``running`` -> ``ended``. A running sitting can be
+``locked`` by the integrity policy; only a proctor's response code unlocks it, and a lock
+survives a restart (it is in the journal).
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from client.errors import SittingClosed
+from client.errors import SittingClosed, SittingLocked
 from client.journal import Journal
+from shared import crypto
+from shared.policy import Policy
 
 HEARTBEAT_MS = 5_000
+# Wall-clock time passing this much faster than the monotonic clock between two ticks means the
+# machine slept or was locked: recorded as a clock gap (the time is not charged).
+CLOCK_GAP_MS = 5_000
 # Downtime between a crash and the resume is not charged; the charged time can lose at most
 # one heartbeat interval, and each resume is an event the server sees.
 
@@ -72,8 +79,12 @@ class ExamSession:
         duration_s: int,
         journal: Journal,
         clock: Clock,
+        policy: Policy | None = None,
+        proctor_secret: bytes = b"",
     ) -> None:
         self.sitting_id = sitting_id
+        self.policy = policy or Policy()
+        self.proctor_secret = proctor_secret
         self.items = items
         self.duration_ms = duration_s * 1000
         self.journal = journal
@@ -88,6 +99,8 @@ class ExamSession:
         self._charged_ms = 0  # elapsed time banked before the current run
         self._run_start_mono: int | None = None
         self._last_write_mono = 0
+        self.lock_challenge: str | None = None
+        self._last_tick: tuple[int, int] | None = None
         self._replay()
 
     # -- replaying the journal -------------------------------------------------------------
@@ -107,6 +120,10 @@ class ExamSession:
             elif kind == "ended":
                 self.end_reason = data["reason"]
                 self.ended_at_ms = event["at_ms"]
+            elif kind == "locked":
+                self.lock_challenge = data["challenge"]
+            elif kind == "unlocked":
+                self.lock_challenge = None
         self._charged_ms = history[-1]["elapsed_ms"]
         if self.end_reason is not None:
             self.state = "ended"
@@ -156,11 +173,60 @@ class ExamSession:
         self.started_at_ms = self.clock.wall_ms()
         self._write("started", {"items": self.total, "duration_ms": self.duration_ms})
 
+    @property
+    def locked(self) -> bool:
+        return self.lock_challenge is not None and self.state != "ended"
+
     def _require_running(self) -> Item:
         self.tick()
         if self.state != "running":
             raise SittingClosed()
+        if self.locked:
+            raise SittingLocked()
         return self.items[self.index]
+
+    def lock_reason(self) -> str:
+        """Why the sitting is locked, in a sentence (from the journal's last lock)."""
+        reason = next(
+            (e["data"]["reason"] for e in reversed(self.journal.events) if e["type"] == "locked"),
+            "",
+        )
+        return {
+            "focus_lost": "You left the exam window more often or for longer than allowed.",
+            "focus_returned": "You were away from the exam window for longer than allowed.",
+            "program_found": "A program that is not allowed during the exam was found running.",
+            "display_added": "A display was connected during the exam.",
+            "key_blocked": "Shortcuts that leave or capture the exam were pressed too often.",
+            "clipboard_used": "The clipboard was used too often during the exam.",
+        }.get(reason, "The assessment's integrity rules locked the sitting.")
+
+    def lock(self, reason: str, challenge: str) -> None:
+        """Lock the sitting (policy); the clock keeps running until a proctor unlocks it."""
+        if self.state != "running" or self.locked:
+            return
+        self.lock_challenge = challenge
+        self._write("locked", {"reason": reason, "challenge": challenge})
+
+    def try_unlock(self, response: str) -> bool:
+        """Check a proctor's response code against the lock challenge (offline) and unlock."""
+        if not self.locked or self.lock_challenge is None:
+            return True
+        accepted = bool(self.proctor_secret) and crypto.proctor_response_matches(
+            self.proctor_secret, self.sitting_id, self.lock_challenge, response
+        )
+        return self.unlock(accepted, response)
+
+    def unlock(self, accepted: bool, response: str) -> bool:
+        """Record a proctor's response to the lock challenge; unlock if it was accepted."""
+        if not self.locked:
+            return True
+        self._write(
+            "unlocked" if accepted else "unlock_refused",
+            {"challenge": self.lock_challenge, "response": response},
+        )
+        if accepted:
+            self.lock_challenge = None
+        return accepted
 
     def answer(self, option_ids: list[str]) -> None:
         """Record the choice for the current item; it is on disk when this returns."""
@@ -191,6 +257,12 @@ class ExamSession:
         """Call regularly: ends the sitting at time-up and keeps a heartbeat in the journal."""
         if self.state != "running":
             return
+        now = (self.clock.wall_ms(), self.clock.mono_ms())
+        if self._last_tick is not None:
+            gap = (now[0] - self._last_tick[0]) - (now[1] - self._last_tick[1])
+            if gap >= CLOCK_GAP_MS:
+                self._write("clock_gap", {"gap_ms": gap})
+        self._last_tick = now
         if self.remaining_ms() <= 0:
             self.finish("time_up")
         elif self.clock.mono_ms() - self._last_write_mono >= HEARTBEAT_MS:

@@ -1,8 +1,10 @@
-"""``examgate-server``: init, serve, invite, and bank (validate, stats, import, export).
+"""``examgate-server``: run and administer an examgate server.
 
 examgate-server init   --data DIR [--database URL] [--public-url URL]
 examgate-server serve  --data DIR [--host H] [--port P] [--workers N]
-examgate-server invite --data DIR [--offline] [--candidate NAME] [--assessment SLUG] [--json]
+examgate-server invite --data DIR [--offline] [--candidate NAME] [--email ADDRESS] [--json]
+examgate-server proctor-code --data DIR --sitting ID --challenge CODE
+examgate-server bank validate|stats|import|export|analyse|calibrate ...
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--public-url")
 
     add_bank_parser(commands)
+
+    proctor = commands.add_parser(
+        "proctor-code", help="the response code that unlocks a locked sitting (works offline)"
+    )
+    proctor.add_argument("--data", type=Path, required=True)
+    proctor.add_argument("--database")
+    proctor.add_argument("--sitting", required=True, help="the sitting id shown on the lock screen")
+    proctor.add_argument(
+        "--challenge", required=True, help="the challenge shown on the lock screen"
+    )
 
     invite = commands.add_parser("invite", help="create an invitation for one sitting")
     invite.add_argument("--data", type=Path, required=True)
@@ -87,6 +99,14 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "bank":
             return run_bank(args)
+        if args.command == "proctor-code":
+            from server.context import Context
+            from server.sittings import proctor_code
+
+            ctx = Context.open(Settings.load(args.data, args.database))
+            print(proctor_code(ctx, args.sitting, args.challenge))
+            ctx.engine.dispose()
+            return 0
         if args.command == "invite":
             from server.context import Context
             from server.sittings import create_invitation

@@ -49,6 +49,7 @@ assessments = Table(
     Column("blueprint", Text, nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("forms_issued", Integer, nullable=False, server_default="0"),
+    Column("policy", Text, nullable=False, server_default="{}"),
 )
 
 items = Table(
@@ -89,6 +90,7 @@ sittings = Table(
     Column("candidate_email", String(200), nullable=True, index=True),
     Column("offline", Boolean, nullable=False),
     Column("unlock_code", String(32), nullable=False),
+    Column("proctor_secret", String(64), nullable=True),
     Column("device_id", String(32), ForeignKey("devices.id"), nullable=True, index=True),
     Column("state", String(16), nullable=False),
     Column("form", Text, nullable=True),

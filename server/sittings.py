@@ -18,6 +18,7 @@ from server.bank.store import exposed_items, items_by_id
 from server.context import Context
 from server.errors import ApiError, not_found
 from shared import canonical, crypto
+from shared.policy import Policy
 from shared.protocol import PACKAGE_FORMAT
 
 INVITATION_DAYS = 30
@@ -63,6 +64,7 @@ def create_invitation(
                 candidate_email=candidate_email.strip().lower() if candidate_email else None,
                 offline=offline,
                 unlock_code=unlock_code,
+                proctor_secret=crypto.b64encode(ctx.rng.randbytes(32)),
                 state="invited",
                 created_ms=now,
                 expires_ms=now + INVITATION_DAYS * _DAY_MS,
@@ -245,10 +247,13 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
             "duration_s": assessment["duration_s"],
             "item_count": len(form),
             "offline": sitting["offline"],
+            "policy": Policy.from_json(canonical.loads(assessment["policy"])).to_json(),
             "issued_ms": now,
             "expires_ms": sitting["expires_ms"],
         }
-        plaintext = canonical.dumps({"items": package_items(form, bank)})
+        plaintext = canonical.dumps(
+            {"items": package_items(form, bank), "proctor_secret": sitting["proctor_secret"]}
+        )
         sealed = crypto.seal(
             plaintext,
             header=header,
@@ -338,6 +343,17 @@ def _count_exposure(connection: Connection, assessment_id: str, item_ids: list[s
                     assessment_id=assessment_id, item_id=item_id, forms=1
                 )
             )
+
+
+def proctor_code(ctx: Context, sitting_id: str, challenge: str) -> str:
+    """The response that unlocks a locked sitting showing ``challenge`` (the proctor's tool)."""
+    with ctx.engine.connect() as connection:
+        secret = connection.execute(
+            select(db.sittings.c.proctor_secret).where(db.sittings.c.id == sitting_id)
+        ).scalar()
+    if secret is None:
+        raise not_found("sitting")
+    return crypto.proctor_response(crypto.b64decode(secret), sitting_id, challenge)
 
 
 def start(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable
@@ -43,6 +44,8 @@ __all__ = [
     "normalise_unlock_code",
     "open_sealed",
     "private_bytes",
+    "proctor_response",
+    "proctor_response_matches",
     "public_bytes",
     "seal",
     "sign_document",
@@ -144,6 +147,22 @@ def normalise_unlock_code(code: str) -> str:
     """Upper-case, drop separators, and read look-alike letters as the digits they resemble."""
     text = code.upper().translate(str.maketrans("OIL", "011"))
     return "".join(ch for ch in text if ch not in " -\t")
+
+
+def proctor_response(secret: bytes, sitting_id: str, challenge: str) -> str:
+    """The code a proctor reads out to unlock a locked sitting: HMAC-SHA256 of the sitting and
+    the client's challenge under the sitting's proctor secret, as 8 Crockford characters
+    (40 bits). Works offline on both sides; nothing static to leak."""
+    message = f"examgate-proctor/1\n{sitting_id}\n{normalise_unlock_code(challenge)}".encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
+    number = int.from_bytes(digest[:5], "big")
+    chars = "".join(_CODE_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(8)))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def proctor_response_matches(secret: bytes, sitting_id: str, challenge: str, given: str) -> bool:
+    expected = normalise_unlock_code(proctor_response(secret, sitting_id, challenge))
+    return hmac.compare_digest(expected, normalise_unlock_code(given))
 
 
 def _package_key(

@@ -14,7 +14,7 @@ CATEGORIES: Final[dict[str, str]] = {
 
 LEVELS: Final = ("beginning", "developing", "accomplished")
 
-END_REASONS: Final = ("finished", "time_up")
+END_REASONS: Final = ("finished", "time_up", "voided")
 
 
 def category_name(category: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
@@ -17,9 +17,6 @@ Record = Callable[[str, dict[str, Any]], object]
 
 
 class FocusWatcher(QObject):
-    lost = Signal(str)
-    returned = Signal(int, int)  # time away in ms, losses so far
-
     def __init__(self, window: QWidget, record: Record, mono_ms: Callable[[], int]) -> None:
         super().__init__(window)
         self.window = window
@@ -65,7 +62,6 @@ class FocusWatcher(QObject):
         self._away_since = self.mono_ms()
         self.losses += 1
         self.record("focus_lost", {"source": source, "count": self.losses})
-        self.lost.emit(source)
 
     def _return(self, source: str) -> None:
         if not self._active or self._away_since is None:
@@ -73,4 +69,3 @@ class FocusWatcher(QObject):
         away_ms = max(0, self.mono_ms() - self._away_since)
         self._away_since = None
         self.record("focus_returned", {"source": source, "away_ms": away_ms})
-        self.returned.emit(away_ms, self.losses)

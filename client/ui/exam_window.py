@@ -8,17 +8,21 @@ the journal.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
     QHBoxLayout,
+    QLineEdit,
     QProgressBar,
+    QStackedLayout,
     QVBoxLayout,
     QWidget,
 )
 
-from client.proctor.focus import FocusWatcher
+from client.checks import Check
+from client.proctor.lockdown import Lockdown
+from client.proctor.platform import PlatformGuard
 from client.session import ExamSession
 from client.ui.widgets import button, label, option_button
 from shared.models import category_name
@@ -35,7 +39,14 @@ def format_clock(ms: int) -> str:
 class ExamWindow(QWidget):
     finished = Signal()
 
-    def __init__(self, session: ExamSession, title: str, lockdown: bool = True) -> None:
+    def __init__(
+        self,
+        session: ExamSession,
+        title: str,
+        lockdown: bool = True,
+        guard: PlatformGuard | None = None,
+        keyboard: bool = True,
+    ) -> None:
         super().__init__()
         self.session = session
         self.lockdown = lockdown
@@ -89,31 +100,51 @@ class ExamWindow(QWidget):
         column.addLayout(self.options_box)
         column.addStretch()
         column.addLayout(bottom)
-        outer = QHBoxLayout(self)
+        exam_page = QWidget()
+        outer = QHBoxLayout(exam_page)
         outer.addStretch(1)
         outer.addLayout(column, 6)
         outer.addStretch(1)
+        self.lock_page = LockScreen(session.sitting_id)
+        self.lock_page.submitted.connect(self._try_unlock)
+        self.pages = QStackedLayout(self)
+        self.pages.addWidget(exam_page)
+        self.pages.addWidget(self.lock_page)
 
-        self.focus = FocusWatcher(self, self._record, session.clock.mono_ms)
-        self.focus.returned.connect(self._warn_return)
+        self.guard = guard
+        self.guards = Lockdown(self, session, guard, keyboard=keyboard)
+        self.guards.warned.connect(self._warn)
+        self.guards.locked.connect(self._show_lock)
+        self.guards.unlocked.connect(self._hide_lock)
+        self.guards.voided.connect(self._voided)
         self.timer = QTimer(self, interval=TICK_MS)
         self.timer.timeout.connect(self.tick)
         self.shown_item: str | None = None
         self.done = False
 
-    def _record(self, kind: str, data: dict[str, object]) -> None:
-        self.session.record(kind, data)
+    def begin(self, health: list[Check] | None = None) -> None:
+        """Show the window and start (or resume) the sitting.
 
-    def begin(self) -> None:
-        """Show the window and start (or resume) the sitting."""
+        ``health`` is the pre-sitting check, journalled so it travels in the signed submission.
+        """
+        if health is not None:
+            self.session.record("health_check", {"checks": [c.to_json() for c in health]})
         self.session.start()
         self.refresh_view()
         if self.lockdown:
+            screen = QGuiApplication.primaryScreen()
+            if screen is not None:
+                self.setGeometry(screen.geometry())
             self.showFullScreen()
         else:
             self.show()
         self.raise_()
         self.activateWindow()
+        if self.lockdown:
+            self.grabKeyboard()  # X11: shortcuts reach the exam, not the window manager
+        self.guards.start()
+        if self.session.locked and self.session.lock_challenge:
+            self._show_lock(self.session.lock_challenge)  # a lock outlives a restart
         self.timer.start()
 
     # -- rendering ---------------------------------------------------------------------------
@@ -170,6 +201,8 @@ class ExamWindow(QWidget):
 
     # -- intent ------------------------------------------------------------------------------
     def choose(self, number: int) -> None:
+        if self.session.locked:
+            return
         item = self.session.current
         if item is None or number >= len(item.options):
             return
@@ -185,7 +218,7 @@ class ExamWindow(QWidget):
         self._check_end()
 
     def advance(self) -> None:
-        if self.session.state != "running":
+        if self.session.state != "running" or self.session.locked:
             return
         self.session.advance()
         self.warning.hide()
@@ -201,18 +234,32 @@ class ExamWindow(QWidget):
         if self.session.state == "ended" and not self.done:
             self.done = True
             self.timer.stop()
-            self.focus.stop()
+            self.guards.stop()
+            self.releaseKeyboard()
             self.finished.emit()
             self.close()
 
-    def _warn_return(self, away_ms: int, losses: int) -> None:
-        seconds = max(1, round(away_ms / 1000))
-        times = "once" if losses == 1 else f"{losses} times"
-        self.warning.setText(
-            f"You left the exam window for {seconds} s. Leaving the exam is recorded and reported "
-            f"with your result (you have left it {times}). Stay in this window until you finish."
-        )
+    def _warn(self, message: str) -> None:
+        self.warning.setText(message)
         self.warning.show()
+
+    def _show_lock(self, challenge: str) -> None:
+        self.lock_page.show_challenge(challenge, self.session.lock_reason())
+        self.pages.setCurrentWidget(self.lock_page)
+        self.lock_page.response.setFocus()
+
+    def _hide_lock(self) -> None:
+        self.pages.setCurrentIndex(0)
+        self.setFocus()
+        self.refresh_view()
+
+    def _try_unlock(self, response: str) -> None:
+        if not self.guards.try_unlock(response):
+            self.lock_page.refuse()
+
+    def _voided(self, message: str) -> None:
+        self._warn(message)
+        self._check_end()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -230,3 +277,59 @@ class ExamWindow(QWidget):
             event.accept()
         else:
             event.ignore()  # the sitting ends by finishing or at time-up, not by closing
+
+
+class LockScreen(QWidget):
+    """Shown while the policy has the sitting locked: the challenge for the proctor, and a field
+    for the response code the proctor reads back."""
+
+    submitted = Signal(str)
+
+    def __init__(self, sitting_id: str) -> None:
+        super().__init__()
+        self.sitting_id = sitting_id
+        self.title = label("This sitting is locked", name="title")
+        self.explanation = label(name="subtitle", wrap=True)
+        self.challenge = label(name="clock")
+        self.response = QLineEdit(placeholderText="XXXX-XXXX")
+        self.response.returnPressed.connect(self._submit)
+        self.unlock_button = button("Unlock", primary=True)
+        self.unlock_button.clicked.connect(self._submit)
+        self.error = label(name="error", wrap=True)
+        column = QVBoxLayout()
+        column.addStretch()
+        for widget in (
+            self.title,
+            self.explanation,
+            self.challenge,
+            self.response,
+            self.unlock_button,
+            self.error,
+        ):
+            column.addWidget(widget)
+        column.addStretch()
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(column, 3)
+        outer.addStretch(1)
+
+    def show_challenge(self, challenge: str, reason: str) -> None:
+        self.explanation.setText(
+            f"{reason} Your answers so far are saved and the clock keeps running. Ask your "
+            "proctor to unlock the sitting: read them the sitting and the challenge below, and "
+            "type the response code they give you."
+        )
+        self.challenge.setText(f"Sitting {self.sitting_id}    Challenge {challenge}")
+        self.response.clear()
+        self.error.setText("")
+
+    def refuse(self) -> None:
+        self.error.setText(
+            "That response code is not right for this challenge. Check it with "
+            "your proctor and type it again."
+        )
+        self.response.selectAll()
+
+    def _submit(self) -> None:
+        if self.response.text().strip():
+            self.submitted.emit(self.response.text().strip())

@@ -161,7 +161,7 @@ def test_package_holds_no_key_feedback_or_item_parameters(
         ).one()
         form = canonical.loads(row.form)
         bank = items_by_id(connection, [entry["item"] for entry in form])
-    header, items = open_items(
+    opened = open_items(
         package,
         server_public=live.ctx.public_key,
         device_id=engine.enrolment().device_id,
@@ -169,6 +169,7 @@ def test_package_holds_no_key_feedback_or_item_parameters(
         unlock_code=row.unlock_code,
         now_ms=int(time.time() * 1000),
     )
+    header, items = opened.header, opened.items
     decrypted = json.dumps([dataclasses.asdict(item) for item in items])
     assert header["item_count"] == len(items) == 20
     for entry in form:

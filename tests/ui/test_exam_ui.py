@@ -78,12 +78,13 @@ def test_a_whole_sitting_through_the_window_with_a_focus_loss(
     qtbot.addWidget(intruder)
     intruder.show()
     intruder.activateWindow()
-    qtbot.waitUntil(lambda: exam.focus.away, timeout=5_000)
+    qtbot.waitUntil(lambda: exam.guards.focus.away, timeout=5_000)
     clock.advance(7_000)
     exam.activateWindow()
-    qtbot.waitUntil(lambda: not exam.focus.away, timeout=5_000)
+    qtbot.waitUntil(lambda: not exam.guards.focus.away, timeout=5_000)
     assert exam.warning.isVisible()
     assert "You left the exam window for 7 s" in exam.warning.text()
+    assert "If you leave it 2 more times, the sitting locks" in exam.warning.text()
     shot(exam, "5-warning")
     kinds = [(e["type"], e["data"]) for e in exam.session.journal.events]
     assert ("focus_lost", {"source": "window", "count": 1}) in kinds
