@@ -1,6 +1,7 @@
-"""``examgate-client``: the desktop app, and ``simulate``, a headless candidate.
+"""``examgate-client``: the desktop app, the health check, and ``simulate``, a headless candidate.
 
 examgate-client [--home DIR] [--server URL] [--invite CODE]
+examgate-client check [--json]
 examgate-client simulate --server URL --invite CODE [--unlock CODE]
                          [--strategy random|first] [--seed N] [--home DIR] [--json]
 """
@@ -33,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, help="seed for the random strategy")
     simulate.add_argument("--home", type=Path, dest="sim_home", help="the client's data folder")
     simulate.add_argument("--json", action="store_true", help="print one JSON object")
+    check = commands.add_parser("check", help="run the pre-sitting health check")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -68,11 +71,24 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    """The health check from a terminal; exit 1 if anything would stop a sitting."""
+    import os
+
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from client.proctor.health import check_from_terminal
+
+    return check_from_terminal(args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "check":
+            return _check(args)
         from client.ui.app import run_app
 
         return run_app(ClientSettings.load(args.home), server=args.server, invitation=args.invite)

@@ -114,6 +114,18 @@ class Engine:
         self.state.save_package(sitting_id, sealed)
         return header
 
+    def sitting_policy(self, sitting_id: str) -> Policy:
+        """The integrity policy in the sitting's (verified) package header; the default if the
+        package is not downloaded."""
+        enrolment = self.enrolment()
+        sealed = self.state.package(sitting_id)
+        if sealed is None:
+            return Policy()
+        header = package.verify(
+            sealed, crypto.b64decode(enrolment.server_public), enrolment.device_id
+        )
+        return Policy.from_json(header.get("policy"))
+
     def release_code(self, sitting_id: str) -> str:
         """For an online sitting: ask the server to release the unlock code (Start)."""
         return self.api().start(sitting_id)

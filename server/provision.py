@@ -13,6 +13,7 @@ from server.bank.store import import_items
 from server.keys import create_key_file
 from server.settings import Settings
 from shared import canonical, crypto
+from shared.policy import Policy
 
 DEMO_EMPLOYER = {"id": "demo-employer", "name": "Demo Employer"}
 DEMO_ASSESSMENT = {
@@ -30,6 +31,9 @@ DEMO_ASSESSMENT = {
         "pretest": 0,
         "item_feedback": True,
     },
+    # Warn on each focus loss; lock at the third or after 30 s away in all; lock when a
+    # prohibited program or an extra display appears; record (and report) a virtual machine.
+    "policy": Policy().to_json(),
 }
 
 
@@ -61,6 +65,7 @@ def initialise(settings: Settings) -> dict[str, Any]:
                     db.assessments.insert().values(
                         **dict(
                             DEMO_ASSESSMENT,
+                            policy=canonical.to_text(DEMO_ASSESSMENT["policy"]),
                             blueprint=canonical.to_text(DEMO_ASSESSMENT["blueprint"]),
                         ),
                         employer_id=DEMO_EMPLOYER["id"],

@@ -21,6 +21,7 @@ from server.sittings import own_sitting
 from shared import canonical, crypto, events
 from shared.errors import MalformedData
 from shared.models import END_REASONS
+from shared.policy import Policy
 from shared.protocol import RECEIPT_FORMAT, SUBMISSION_FORMAT
 
 # Allowance over the assessment's duration for clock granularity and the final save.
@@ -70,20 +71,59 @@ def _journalled_answers(log: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {item: options for item, options in answers.items() if options}
 
 
-def integrity_flags(body: dict[str, Any], duration_s: int) -> dict[str, Any]:
-    """Counts from the event log that an employer reads beside the result."""
-    losses = [e for e in body["events"] if e.get("type") == "focus_lost"]
-    away = sum(
-        int(e.get("data", {}).get("away_ms", 0))
-        for e in body["events"]
-        if e.get("type") == "focus_returned"
-    )
+INTEGRITY_KINDS = (
+    "focus_lost",
+    "key_blocked",
+    "clipboard_used",
+    "display_added",
+    "program_found",
+    "clock_gap",
+)
+
+
+def integrity_flags(body: dict[str, Any], duration_s: int, policy: Policy) -> dict[str, Any]:
+    """What the event log shows, judged by the assessment's policy, for the employer's eyes."""
+    log = [e for e in body["events"] if isinstance(e, dict)]
+
+    def of(kind: str) -> list[dict[str, Any]]:
+        return [e.get("data", {}) for e in log if e.get("type") == kind]
+
+    counts = {kind: len(of(kind)) for kind in INTEGRITY_KINDS}
+    away = sum(int(d.get("away_ms", 0)) for d in of("focus_returned"))
+    checks = [c for d in of("health_check") for c in d.get("checks", [])]
+    vm = [
+        c.get("detail", "")
+        for c in checks
+        if c.get("name") == "virtual machine" and c.get("status") != "ok"
+    ]
+    started = of("lockdown_started")
     elapsed = body["timing"].get("elapsed_ms")
-    return {
-        "focus_losses": len(losses),
+    flags = {
+        "focus_losses": counts["focus_lost"],
         "time_away_ms": away,
+        "events": counts,
+        "programs_seen": sorted({str(d.get("name")) for d in of("program_found")}),
+        "shortcuts": sorted({str(d.get("combo")) for d in of("key_blocked")}),
+        "vm_signals": vm,
+        "locks": len(of("locked")),
+        "proctor_unlocks": len(of("unlocked")),
+        "refused_unlock_codes": len(of("unlock_refused")),
+        "capture_protection": bool(started and started[-1].get("capture_protection")),
+        "health_check": checks,
         "over_time": isinstance(elapsed, int) and elapsed > duration_s * 1000 + TIME_GRACE_MS,
     }
+    serious = any(
+        counts[kind] and policy.rule(kind).action in ("warn", "lock", "void")
+        for kind in INTEGRITY_KINDS
+    )
+    if body.get("end_reason") == "voided":
+        outcome = "voided"
+    elif serious or flags["locks"] or flags["over_time"] or (vm and policy.vm != "allow"):
+        outcome = "flagged"
+    else:
+        outcome = "clean"
+    flags["outcome"] = outcome
+    return flags
 
 
 def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
@@ -130,7 +170,8 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
             responses,
             item_feedback=blueprint.item_feedback,
         )
-        report["integrity"] = integrity_flags(body, assessment["duration_s"])
+        policy = Policy.from_json(canonical.loads(assessment["policy"]))
+        report["integrity"] = integrity_flags(body, assessment["duration_s"], policy)
         now = ctx.now_ms()
         verification_code = crypto.new_unlock_code(ctx.rng.randrange)
         certificate = render_certificate(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
+from PySide6.QtGui import QGuiApplication
+
 from client.checks import Check, capture_check, displays_check, programs_check, vm_check, vm_signals
-from client.proctor.platform import PlatformGuard
+from client.proctor.platform import PlatformGuard, platform_guard
 from client.proctor.watchers import screen_count
 from shared.policy import Policy
 
@@ -22,3 +26,19 @@ def run_health_checks(policy: Policy, guard: PlatformGuard, root: Path = Path("/
 
 def can_start(checks: list[Check]) -> bool:
     return all(check.status != "fail" for check in checks)
+
+
+def check_from_terminal(as_json: bool) -> int:
+    """``examgate-client check``: run the checks, print them, 1 if a sitting could not start."""
+    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+    checks = run_health_checks(Policy(), platform_guard())
+    del app
+    ready = can_start(checks)
+    if as_json:
+        print(json.dumps({"checks": [c.to_json() for c in checks], "ready": ready}))
+    else:
+        for check in checks:
+            print(f"[{check.status:4}] {check.name}: {check.detail}")
+            if check.action:
+                print(f"       what to do: {check.action}")
+    return 0 if ready else 1

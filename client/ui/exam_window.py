@@ -240,6 +240,8 @@ class ExamWindow(QWidget):
             self.close()
 
     def _warn(self, message: str) -> None:
+        if self.session.locked:
+            return  # the lock screen says what matters now
         self.warning.setText(message)
         self.warning.show()
 
@@ -247,10 +249,14 @@ class ExamWindow(QWidget):
         self.lock_page.show_challenge(challenge, self.session.lock_reason())
         self.pages.setCurrentWidget(self.lock_page)
         self.lock_page.response.setFocus()
+        if self.lockdown:  # the keyboard grab moves to the response field
+            self.lock_page.response.grabKeyboard()
 
     def _hide_lock(self) -> None:
         self.pages.setCurrentIndex(0)
         self.setFocus()
+        if self.lockdown:
+            self.grabKeyboard()
         self.refresh_view()
 
     def _try_unlock(self, response: str) -> None:
@@ -319,7 +325,7 @@ class LockScreen(QWidget):
             "proctor to unlock the sitting: read them the sitting and the challenge below, and "
             "type the response code they give you."
         )
-        self.challenge.setText(f"Sitting {self.sitting_id}    Challenge {challenge}")
+        self.challenge.setText(f"Sitting    {self.sitting_id}\nChallenge  {challenge}")
         self.response.clear()
         self.error.setText("")
 
@@ -333,3 +339,10 @@ class LockScreen(QWidget):
     def _submit(self) -> None:
         if self.response.text().strip():
             self.submitted.emit(self.response.text().strip())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # The Enter that sends the code must not also answer the question behind the lock.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            return
+        super().keyPressEvent(event)

@@ -35,6 +35,7 @@ from client.session import ExamSession
 from client.ui.background import run_in_background
 from client.ui.errors import describe
 from client.ui.exam_window import ExamWindow
+from client.ui.health_page import HealthPage
 from client.ui.practice_page import PracticePage
 from client.ui.widgets import button, label
 from shared.models import level_name
@@ -72,6 +73,11 @@ class MainWindow(QMainWindow):
         self._build_home()
         self._build_unlock()
         self._build_result()
+        self.health_page = HealthPage()
+        self.health_page.back.connect(lambda: self.show_home())
+        self.health_page.passed.connect(self._health_passed)
+        self.stack.addWidget(self.health_page)
+        self.health: list[Any] = []
         self.practice_page = PracticePage(engine, self._practice_server)
         self.practice_page.back.connect(self._leave_practice)
         self.stack.addWidget(self.practice_page)
@@ -179,7 +185,7 @@ class MainWindow(QMainWindow):
         self.download_button = QPushButton("Download")
         self.download_button.clicked.connect(self.download)
         self.open_button = button("Take exam", primary=True)
-        self.open_button.clicked.connect(self.show_unlock)
+        self.open_button.clicked.connect(self.show_health)
         self.practice_button = button("Practice")
         self.practice_button.clicked.connect(self.show_practice)
         for each in (self.add_button, self.refresh_button, self.send_button, self.practice_button):
@@ -308,8 +314,19 @@ class MainWindow(QMainWindow):
         self.unlock_page = page
         self.stack.addWidget(page)
 
-    def show_unlock(self) -> None:
+    def show_health(self) -> None:
+        """The pre-sitting check, under the sitting's own policy, before any code is asked."""
         self.sitting = self.selected()
+        if self.sitting is None:
+            return
+        self.health_page.run(self.engine.sitting_policy(self.sitting["id"]))
+        self.stack.setCurrentWidget(self.health_page)
+
+    def _health_passed(self, checks: list[Any]) -> None:
+        self.health = checks
+        self.show_unlock()
+
+    def show_unlock(self) -> None:
         if self.sitting is None:
             return
         minutes = self.sitting["duration_s"] // 60
@@ -362,7 +379,7 @@ class MainWindow(QMainWindow):
         self.exam = ExamWindow(session, self.sitting["assessment"], lockdown=self.lockdown)
         self.exam.finished.connect(lambda: self._exam_finished(session))
         self.hide()
-        self.exam.begin()
+        self.exam.begin(health=self.health)
         self.exam_opened.emit(self.exam)
 
     def _exam_finished(self, session: ExamSession) -> None:

@@ -37,6 +37,11 @@ def open_exam(
     qtbot.waitUntil(lambda: window.table.item(0, 3).text() == "Ready offline", timeout=10_000)
     shot(window, "2-home")
     qtbot.mouseClick(window.open_button, Qt.MouseButton.LeftButton)
+    assert window.stack.currentWidget() is window.health_page
+    names = [check.name for check in window.health_page.checks]
+    assert names == ["displays", "programs", "virtual machine", "screen capture"]
+    shot(window, "2b-health")
+    qtbot.mouseClick(window.health_page.continue_button, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.unlock_page
     shot(window, "3-unlock")
     return invitation

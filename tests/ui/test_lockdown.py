@@ -1,0 +1,194 @@
+"""The lockdown in the real exam window (offscreen): locks, proctor codes, voiding, restarts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from client.engine import Engine
+from client.ui.exam_window import ExamWindow
+from server import db
+from server.sittings import proctor_code
+from tests.conftest import ManualClock, ThreadServer, venv_bin
+
+
+@pytest.fixture(autouse=True)
+def stop_lockdowns(qtbot: QtBot) -> Iterator[None]:
+    """Each test's exam windows stop watching the (shared) clipboard and screens at the end."""
+    yield
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, ExamWindow):
+            widget.guards.stop()
+
+
+def set_policy(server: ThreadServer, policy: dict[str, Any]) -> None:
+    with server.ctx.engine.begin() as connection:
+        connection.execute(db.assessments.update().values(policy=json.dumps(policy)))
+
+
+def open_window(qtbot: QtBot, server: ThreadServer, engine: Engine) -> tuple[ExamWindow, str]:
+    invitation = server.invite(offline=True)
+    sitting = engine.enrol(server.url, invitation["invitation"])
+    engine.download(sitting["id"])
+    session = engine.unlock(sitting["id"], invitation["unlock_code"])
+    window = ExamWindow(session, "Deep learning skills test", lockdown=False, keyboard=False)
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    window.begin()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    return window, sitting["id"]
+
+
+def leave_and_return(qtbot: QtBot, window: ExamWindow, clock: ManualClock, away_ms: int) -> None:
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(lambda: window.guards.focus.away, timeout=5_000)
+    clock.advance(away_ms)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: not window.guards.focus.away, timeout=5_000)
+    other.close()
+
+
+def test_the_third_focus_loss_locks_and_only_the_proctor_code_unlocks(
+    qtbot: QtBot, sqlite_live: ThreadServer, make_engine: Any, clock: ManualClock
+) -> None:
+    engine = make_engine()
+    window, sitting_id = open_window(qtbot, sqlite_live, engine)
+    session = window.session
+    for _ in range(2):
+        leave_and_return(qtbot, window, clock, 2_000)
+        assert window.warning.isVisible() and not session.locked
+    assert "If you leave it once more, the sitting locks" in window.warning.text()
+    leave_and_return(qtbot, window, clock, 2_000)
+    assert session.locked and window.pages.currentWidget() is window.lock_page
+    challenge = session.lock_challenge
+    assert challenge and challenge in window.lock_page.challenge.text()
+    assert sitting_id in window.lock_page.challenge.text()
+    qtbot.keyClick(window, Qt.Key.Key_1)  # answering is impossible while locked
+    assert session.answers == {}
+
+    window.lock_page.response.setText("AAAA-BBBB")
+    qtbot.keyClick(window.lock_page.response, Qt.Key.Key_Return)
+    assert session.locked and "not right" in window.lock_page.error.text()
+    if shots := __import__("os").environ.get("EXAMGATE_SCREENSHOTS"):
+        window.grab().save(str(Path(shots) / "8-lock.png"))
+    window.lock_page.response.setText(proctor_code(sqlite_live.ctx, sitting_id, challenge))
+    qtbot.keyClick(window.lock_page.response, Qt.Key.Key_Return)
+    assert not session.locked and window.pages.currentIndex() == 0
+    assert session.index == 0  # the Enter that sent the code did not move on
+    kinds = [e["type"] for e in session.journal.events]
+    assert kinds.count("focus_lost") == 3 and kinds[-2:] == ["unlock_refused", "unlocked"]
+
+
+def test_a_lock_outlives_a_restart(
+    qtbot: QtBot, sqlite_live: ThreadServer, make_engine: Any, clock: ManualClock
+) -> None:
+    set_policy(sqlite_live, {"rules": {"clipboard_used": {"action": "lock"}}})
+    engine = make_engine()
+    invitation = sqlite_live.invite(offline=True)
+    sitting = engine.enrol(sqlite_live.url, invitation["invitation"])
+    engine.download(sitting["id"])
+    first = ExamWindow(
+        engine.unlock(sitting["id"], invitation["unlock_code"]), "t", lockdown=False, keyboard=False
+    )
+    qtbot.addWidget(first)
+    first.begin()
+    QGuiApplication.clipboard().setText("copied answer")
+    qtbot.waitUntil(lambda: first.session.locked, timeout=5_000)
+    assert QGuiApplication.clipboard().text() == ""  # cleared
+    challenge = first.session.lock_challenge
+    first.guards.stop()  # the candidate kills the client here
+    again = engine.unlock(sitting["id"], invitation["unlock_code"])
+    assert again.locked and again.lock_challenge == challenge
+    second = ExamWindow(again, "t", lockdown=False, keyboard=False)
+    qtbot.addWidget(second)
+    second.begin()
+    assert second.pages.currentWidget() is second.lock_page
+    assert challenge in second.lock_page.challenge.text()
+
+
+def test_a_voiding_policy_ends_the_sitting_and_the_server_says_so(
+    qtbot: QtBot, sqlite_live: ThreadServer, make_engine: Any, clock: ManualClock
+) -> None:
+    set_policy(sqlite_live, {"rules": {"clipboard_used": {"action": "void"}}})
+    engine = make_engine()
+    window, _ = open_window(qtbot, sqlite_live, engine)
+    qtbot.keyClick(window, Qt.Key.Key_2)
+    with qtbot.waitSignal(window.finished, timeout=5_000):
+        QGuiApplication.clipboard().setText("pasted from a chat")
+    assert window.session.end_reason == "voided"
+    engine.seal(window.session)
+    [delivered] = engine.sync()
+    integrity = delivered.result["integrity"]
+    assert integrity["outcome"] == "voided" and integrity["events"]["clipboard_used"] == 1
+
+
+def test_a_clean_sitting_reports_its_health_check(
+    qtbot: QtBot, sqlite_live: ThreadServer, make_engine: Any, clock: ManualClock
+) -> None:
+    from client.proctor.health import run_health_checks
+    from client.proctor.platform import platform_guard
+    from shared.policy import Policy
+
+    engine = make_engine()
+    invitation = sqlite_live.invite(offline=True)
+    sitting = engine.enrol(sqlite_live.url, invitation["invitation"])
+    engine.download(sitting["id"])
+    window = ExamWindow(
+        engine.unlock(sitting["id"], invitation["unlock_code"]), "t", lockdown=False, keyboard=False
+    )
+    qtbot.addWidget(window)
+    window.begin(health=run_health_checks(Policy(), platform_guard()))
+    clock.advance(60_000)
+    window.session.tick()  # the wall clock jumped with the monotonic one: no gap
+    clock.wall += 120_000  # the machine slept two minutes: only the wall clock moved
+    window.session.tick()
+    while window.session.state == "running":
+        qtbot.keyClick(window, Qt.Key.Key_1)
+        qtbot.keyClick(window, Qt.Key.Key_Return)
+    engine.seal(window.session)
+    [delivered] = engine.sync()
+    integrity = delivered.result["integrity"]
+    assert [c["name"] for c in integrity["health_check"]] == [
+        "displays",
+        "programs",
+        "virtual machine",
+        "screen capture",
+    ]
+    assert integrity["events"]["clock_gap"] == 1
+    assert integrity["outcome"] in ("clean", "flagged")  # a VM here is flagged by policy
+
+
+def test_the_proctor_tool_prints_the_unlock_code(sqlite_live: ThreadServer) -> None:
+    invitation = sqlite_live.invite(offline=True)
+    done = subprocess.run(
+        [
+            venv_bin("examgate-server"),
+            "proctor-code",
+            "--data",
+            str(sqlite_live.ctx.settings.data_dir),
+            "--database",
+            sqlite_live.ctx.settings.database_url,
+            "--sitting",
+            invitation["sitting_id"],
+            "--challenge",
+            "k3mq-7x2p",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == proctor_code(
+        sqlite_live.ctx, invitation["sitting_id"], "K3MQ-7X2P"
+    )
