@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -30,6 +31,22 @@ MODIFIERS = {
     "shift_l": "shift",
     "shift_r": "shift",
 }
+
+
+# Windows virtual-key codes and the low-level hook's "Alt is down" flag (LLKHF_ALTDOWN).
+VK_TAB, VK_LWIN, VK_RWIN, VK_SNAPSHOT = 0x09, 0x5B, 0x5C, 0x2C
+LLKHF_ALTDOWN = 0x20
+
+
+def windows_combo(vk_code: int, flags: int) -> str | None:
+    """What a Windows low-level keyboard event is, if it is one the exam may swallow."""
+    if vk_code == VK_TAB and flags & LLKHF_ALTDOWN:
+        return "alt+tab"
+    if vk_code in (VK_LWIN, VK_RWIN):
+        return "super"
+    if vk_code == VK_SNAPSHOT:
+        return "print_screen"
+    return None
 
 
 def combo_for(key_name: str, held: set[str]) -> str | None:
@@ -54,10 +71,20 @@ def combo_for(key_name: str, held: set[str]) -> str | None:
 class KeyboardMonitor(QObject):
     pressed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self, parent: QObject | None = None, suppress: Callable[[str], bool] | None = None
+    ) -> None:
         super().__init__(parent)
         self.held: set[str] = set()
         self.listener: Any = None
+        self.suppress = suppress or (lambda _combo: False)
+
+    def _windows_filter(self, _message: int, data: Any) -> None:
+        """pynput's ``win32_event_filter``: swallow the combinations the platform lets us."""
+        combo = windows_combo(int(data.vkCode), int(data.flags))
+        if combo and self.suppress(combo) and self.listener is not None:
+            self.pressed.emit(combo)  # suppressed events never reach on_press: record here
+            self.listener.suppress_event()
 
     @staticmethod
     def _name(key: Any) -> str:
@@ -92,7 +119,12 @@ class KeyboardMonitor(QObject):
         try:
             from pynput import keyboard
 
-            self.listener = keyboard.Listener(on_press=self._press, on_release=self._release)
+            options: dict[str, Any] = {}
+            if sys.platform.startswith("win"):
+                options["win32_event_filter"] = self._windows_filter
+            self.listener = keyboard.Listener(
+                on_press=self._press, on_release=self._release, **options
+            )
             self.listener.start()
         except Exception:  # no backend (no display, no permission): monitoring unavailable
             self.listener = None

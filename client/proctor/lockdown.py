@@ -51,7 +51,7 @@ class Lockdown(QObject):
         self.clipboard = ClipboardGuard(self)
         self.displays = DisplayWatcher(self)
         self.programs = ProgramWatcher(session.policy, self)
-        self.keyboard = KeyboardMonitor(self) if keyboard else None
+        self.keyboard = KeyboardMonitor(self, self.guard.suppress) if keyboard else None
         for watcher in (self.clipboard, self.displays, self.programs):
             watcher.observed.connect(self.observe)
         if self.keyboard is not None:

@@ -9,8 +9,8 @@
   ``win32_event_filter``) can swallow Alt+Tab, the Windows key and PrintScreen.
   Ctrl+Alt+Del is handled by the secure desktop and can only be seen.
 - macOS: ``NSWindow.sharingType = NSWindowSharingNone`` keeps the window out of screenshots and
-  screen sharing; a Quartz event tap (pynput's ``darwin_intercept``) can drop Cmd+Tab and the
-  screenshot shortcuts.
+  screen sharing; shortcuts are recorded (dropping them would need a Quartz event tap and the
+  accessibility permission).
 - X11 (Linux): there is no capture exclusion; the exam grabs the keyboard (XGrabKeyboard, through
   Qt), so Alt+Tab and the Super key reach the exam rather than the window manager.
 - Anything else (Wayland, offscreen): nothing can be excluded or suppressed; events are recorded.
@@ -30,7 +30,8 @@ from PySide6.QtWidgets import QWidget
 
 WDA_EXCLUDEFROMCAPTURE = 0x11
 NS_WINDOW_SHARING_NONE = 0
-SUPPRESSIBLE = frozenset({"alt+tab", "super", "print_screen", "ctrl+c", "ctrl+v", "ctrl+x"})
+# What the Windows low-level keyboard hook swallows (see ``keyboard.windows_combo``).
+SUPPRESSIBLE = frozenset({"alt+tab", "super", "print_screen"})
 
 
 class PlatformGuard(Protocol):
@@ -79,6 +80,9 @@ class WindowsGuard:
 
 
 class MacGuard:
+    """Capture exclusion only: swallowing keys needs a Quartz event tap with the accessibility
+    permission, which this build does not ask for, so shortcuts are recorded, not suppressed."""
+
     name = "macOS"
 
     def __init__(self, ns_window_for: Any = None) -> None:
@@ -92,7 +96,7 @@ class MacGuard:
         return bool(ns_window.sharingType() == NS_WINDOW_SHARING_NONE)
 
     def suppress(self, combo: str) -> bool:
-        return combo in SUPPRESSIBLE
+        return False
 
 
 def _ns_window(window: QWidget) -> Any:

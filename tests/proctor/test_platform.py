@@ -93,4 +93,24 @@ def test_x11_and_fallback_cannot_exclude_capture(qtbot: QtBot) -> None:
     qtbot.addWidget(window)
     assert X11Guard().exclude_from_capture(window) is False
     assert X11Guard().suppress("alt+tab") and not X11Guard().suppress("print_screen")
+    assert not MacGuard(lambda _w: None).suppress("alt+tab")  # recorded only on macOS
     assert not FallbackGuard("wayland").suppress("alt+tab")
+
+
+def test_the_windows_keyboard_filter_swallows_what_the_guard_allows() -> None:
+    """pynput's win32_event_filter, fed the KBDLLHOOKSTRUCT fields it receives on Windows."""
+    from types import SimpleNamespace
+
+    from client.proctor.keyboard import LLKHF_ALTDOWN, KeyboardMonitor, windows_combo
+
+    assert windows_combo(0x09, LLKHF_ALTDOWN) == "alt+tab"
+    assert windows_combo(0x09, 0) is None  # plain Tab is typing
+    assert windows_combo(0x5B, 0) == "super" and windows_combo(0x2C, 0) == "print_screen"
+    monitor = KeyboardMonitor(suppress=WindowsGuard(StandInUser32()).suppress)
+    swallowed: list[str] = []
+    monitor.listener = SimpleNamespace(suppress_event=lambda: swallowed.append("x"))
+    seen: list[str] = []
+    monitor.pressed.connect(seen.append)
+    monitor._windows_filter(0x100, SimpleNamespace(vkCode=0x09, flags=LLKHF_ALTDOWN))
+    monitor._windows_filter(0x100, SimpleNamespace(vkCode=0x41, flags=0))  # the letter A
+    assert seen == ["alt+tab"] and swallowed == ["x"]
