@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QScreen
 
 from client.checks import prohibited_running
@@ -33,7 +33,7 @@ class ClipboardGuard(QObject):
 
     def clear(self) -> None:
         self._clearing = True
-        self.clipboard.setMimeData(QMimeData())  # own it, empty: clears another owner's data
+        self.clipboard.clear()  # X11: the selection loses its owner, whoever it was
         self._clearing = False
 
     def start(self) -> None:
