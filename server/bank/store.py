@@ -77,11 +77,6 @@ def exposed_items(connection: Connection) -> list[BankItem]:
     return [item_from_row(row._asdict()) for row in connection.execute(query)]
 
 
-def live_items(connection: Connection) -> list[BankItem]:
-    query = select(db.items).where(db.items.c.status == "live").order_by(db.items.c.id)
-    return [item_from_row(row._asdict()) for row in connection.execute(query)]
-
-
 def items_by_id(connection: Connection, ids: Iterable[str]) -> dict[str, BankItem]:
     query = select(db.items).where(db.items.c.id.in_(list(ids)))
     return {row.id: item_from_row(row._asdict()) for row in connection.execute(query)}
