@@ -52,10 +52,13 @@ class PolicyEngine:
         ):
             action = "lock"
         remaining = rule.lock_after - count if rule.lock_after is not None else None
-        return Decision(action, kind, count, remaining, _message(kind, action, count, remaining))
+        message = _message(kind, action, count, remaining, data)
+        return Decision(action, kind, count, remaining, message)
 
 
-def _message(kind: str, action: str, count: int, remaining: int | None) -> str:
+def _message(
+    kind: str, action: str, count: int, remaining: int | None, data: dict[str, object]
+) -> str:
     what = {
         "focus_lost": "You left the exam window",
         "focus_returned": "You came back to the exam window",
@@ -66,6 +69,8 @@ def _message(kind: str, action: str, count: int, remaining: int | None) -> str:
         "clock_gap": "The computer was asleep or locked",
         "vm_detected": "This computer looks like a virtual machine",
     }.get(kind, "An integrity event happened")
+    if kind == "program_found" and data.get("name"):
+        what = f"{data['name']}, a program that is not allowed during the exam, is running"
     if action == "void":
         return f"{what}. The assessment's rules end the sitting now; it will be reviewed."
     if action == "lock":

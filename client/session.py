@@ -191,6 +191,19 @@ class ExamSession:
             (e["data"]["reason"] for e in reversed(self.journal.events) if e["type"] == "locked"),
             "",
         )
+        if reason == "program_found":
+            program = next(
+                (
+                    e["data"].get("name")
+                    for e in reversed(self.journal.events)
+                    if e["type"] == "program_found"
+                ),
+                None,
+            )
+            if program:
+                return (
+                    f"{program}, a program that is not allowed during the exam, was found running."
+                )
         return {
             "focus_lost": "You left the exam window more often or for longer than allowed.",
             "focus_returned": "You were away from the exam window for longer than allowed.",

@@ -68,3 +68,8 @@ def test_policy_round_trips_and_refuses_nonsense() -> None:
     ):
         with pytest.raises(MalformedData):
             Policy.from_json(bad)
+
+
+def test_a_prohibited_program_is_named_in_the_message() -> None:
+    decision = engine(program_found=Rule("warn")).observe("program_found", {"name": "anydesk"})
+    assert decision.message.startswith("anydesk, a program that is not allowed")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from client.errors import SittingClosed
+from client.errors import SittingClosed, SittingLocked
 from client.journal import Journal
 from client.session import HEARTBEAT_MS, ExamSession, Item, Option
 from client.store import connect
@@ -122,3 +122,32 @@ def test_an_ended_sitting_reopens_as_ended(tmp_path: Path, clock: ManualClock) -
     again = session_at(tmp_path / "j.db", clock)
     assert again.state == "ended" and again.end_reason == "time_up"
     assert again.journal.events[-1]["type"] == "ended"  # no "resumed" after the end
+
+
+def test_a_lock_blocks_answers_names_its_reason_and_survives_reopening(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = session_at(tmp_path / "j.db", clock)
+    session.start()
+    session.record("program_found", {"name": "anydesk", "pid": 42})
+    session.lock("program_found", "ABCD-EFGH")
+    assert session.lock_reason().startswith("anydesk, a program that is not allowed")
+    with pytest.raises(SittingLocked):
+        session.answer(["q0o1"])
+    again = session_at(tmp_path / "j.db", clock)
+    assert again.locked and again.lock_challenge == "ABCD-EFGH"
+    assert not again.try_unlock("WRNG-CODE")  # no proctor secret: nothing unlocks it
+    assert again.journal.events[-1]["type"] == "unlock_refused"
+
+
+def test_the_wall_clock_running_ahead_is_a_clock_gap_not_charged(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = session_at(tmp_path / "j.db", clock)
+    session.start()
+    session.tick()
+    clock.wall += 90_000  # asleep: the monotonic clock stood still
+    session.tick()
+    gap = session.journal.events[-1]
+    assert gap["type"] == "clock_gap" and gap["data"] == {"gap_ms": 90_000}
+    assert session.elapsed_ms() == 0

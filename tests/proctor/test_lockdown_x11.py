@@ -130,6 +130,7 @@ def test_a_prohibited_program_started_mid_sitting_is_found_within_the_interval(
         running.kill()
         running.wait()
     found = next(e for e in journal(db) if e["type"] == "program_found")
+    assert exam.process.poll() is None  # still running, showing the lock screen
     assert found["data"] == {"name": "fakeshare", "pid": running.pid}
     assert found_after < 1 + 2  # the check interval (1 s) and start-up slack
 
