@@ -67,7 +67,6 @@ def _message(
         "display_added": "A display was connected",
         "program_found": "A program that is not allowed during the exam is running",
         "clock_gap": "The computer was asleep or locked",
-        "vm_detected": "This computer looks like a virtual machine",
     }.get(kind, "An integrity event happened")
     if kind == "program_found" and data.get("name"):
         what = f"{data['name']}, a program that is not allowed during the exam, is running"

@@ -49,7 +49,6 @@ DEFAULT_RULES: dict[str, Rule] = {
     "display_added": Rule("lock"),
     "program_found": Rule("lock"),
     "clock_gap": Rule("record"),
-    "vm_detected": Rule("record"),
 }
 
 
