@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from server.irt import Array
+from server.irt import Array, p3
 from shared.models import LEVELS
 
 # Documented cut points on the ability scale (population N(0, 1)): below -0.5 is beginning
@@ -110,7 +110,7 @@ def estimate(
     b = np.concatenate([categories[n].b for n in names])
     c = np.concatenate([categories[n].c for n in names])
     owner = np.repeat(np.arange(len(names)), [categories[n].correct.size for n in names])
-    p = np.clip(c + (1.0 - c) / (1.0 + np.exp(-a * (values[:, None] - b))), 1e-12, 1 - 1e-12)
+    p = np.clip(p3(values[:, None], a, b, c), 1e-12, 1 - 1e-12)
     terms = np.where(correct > 0, np.log(p), np.log1p(-p))
     indicator = (owner[:, None] == np.arange(len(names))[None, :]).astype(float)
     log_lik = terms @ indicator  # grid points x categories

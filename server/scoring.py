@@ -7,7 +7,6 @@ categories borrow strength). Pretest items ride along on forms and are not score
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from server.bank.model import BankItem
+from server.irt import p3
 from server.measurement import CUTS, Ability, Responses, estimate
 from shared.models import CATEGORIES, LEVELS, category_name
 
@@ -93,6 +93,14 @@ def score(
         for c in ordered
     ]
 
+    # Each item's chance of a right answer at its category's ability: one call per category.
+    chance: dict[str, float] = {}
+    for c in ordered:
+        theta = abilities[c].theta
+        for (item, _ok), p in zip(
+            by_category[c], p3(theta, data[c].a, data[c].b, data[c].c), strict=True
+        ):
+            chance[item.id] = float(p)
     skills: dict[tuple[str, str], list[tuple[BankItem, bool]]] = defaultdict(list)
     for c in ordered:
         for item, ok in by_category[c]:
@@ -102,8 +110,7 @@ def score(
         skills.items(), key=lambda kv: (ordered.index(kv[0][0]), kv[0][1])
     ):
         correct = sum(ok for _, ok in answered)
-        theta = abilities[c].theta
-        expected = sum(i.c + (1 - i.c) / (1 + math.exp(-i.a * (theta - i.b))) for i, _ in answered)
+        expected = sum(chance[i.id] for i, _ in answered)
         skill_reports.append(
             {
                 "skill": skill,

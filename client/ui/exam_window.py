@@ -24,10 +24,9 @@ from client.checks import Check
 from client.proctor.lockdown import Lockdown
 from client.proctor.platform import PlatformGuard
 from client.session import ExamSession
-from client.ui.widgets import button, label, option_button
+from client.ui.widgets import LETTERS, button, label, option_button
 from shared.models import category_name
 
-LETTERS = "ABCDEFGH"
 TICK_MS = 200
 
 

@@ -24,10 +24,8 @@ from client.engine import Engine
 from client.practice import PracticeItem, PracticeRound, Verdict
 from client.ui.background import run_in_background
 from client.ui.errors import describe
-from client.ui.widgets import button, label, option_button
+from client.ui.widgets import LETTERS, button, label, option_button
 from shared.models import CATEGORIES, category_name
-
-LETTERS = "ABCDEFGH"
 
 
 class PracticePage(QWidget):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QAbstractButton, QCheckBox, QLabel, QPushButton, QRadioButton
 
+LETTERS = "ABCDEFGH"  # how options are labelled and chosen from the keyboard
+
 
 def label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
     widget = QLabel(text)

@@ -35,17 +35,29 @@ def set_policy(server: ThreadServer, policy: dict[str, Any]) -> None:
         connection.execute(db.assessments.update().values(policy=json.dumps(policy)))
 
 
-def open_window(qtbot: QtBot, server: ThreadServer, engine: Engine) -> tuple[ExamWindow, str]:
+def offline_sitting(server: ThreadServer, engine: Engine) -> tuple[str, str]:
+    """Enrol and download an offline sitting; return its id and unlock code."""
     invitation = server.invite(offline=True)
     sitting = engine.enrol(server.url, invitation["invitation"])
     engine.download(sitting["id"])
-    session = engine.unlock(sitting["id"], invitation["unlock_code"])
-    window = ExamWindow(session, "Deep learning skills test", lockdown=False, keyboard=False)
+    return sitting["id"], invitation["unlock_code"]
+
+
+def exam_window(qtbot: QtBot, engine: Engine, sitting_id: str, code: str) -> ExamWindow:
+    window = ExamWindow(
+        engine.unlock(sitting_id, code), "Deep learning skills test", lockdown=False, keyboard=False
+    )
     qtbot.addWidget(window)
+    return window
+
+
+def open_window(qtbot: QtBot, server: ThreadServer, engine: Engine) -> tuple[ExamWindow, str]:
+    sitting_id, code = offline_sitting(server, engine)
+    window = exam_window(qtbot, engine, sitting_id, code)
     window.resize(1000, 700)
     window.begin()
     qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
-    return window, sitting["id"]
+    return window, sitting_id
 
 
 def leave_and_return(qtbot: QtBot, window: ExamWindow, clock: ManualClock, away_ms: int) -> None:
@@ -96,20 +108,15 @@ def test_a_lock_outlives_a_restart(
 ) -> None:
     set_policy(sqlite_live, {"rules": {"clipboard_used": {"action": "lock"}}})
     engine = make_engine()
-    invitation = sqlite_live.invite(offline=True)
-    sitting = engine.enrol(sqlite_live.url, invitation["invitation"])
-    engine.download(sitting["id"])
-    first = ExamWindow(
-        engine.unlock(sitting["id"], invitation["unlock_code"]), "t", lockdown=False, keyboard=False
-    )
-    qtbot.addWidget(first)
+    sitting_id, code = offline_sitting(sqlite_live, engine)
+    first = exam_window(qtbot, engine, sitting_id, code)
     first.begin()
     QGuiApplication.clipboard().setText("copied answer")
     qtbot.waitUntil(lambda: first.session.locked, timeout=5_000)
     assert QGuiApplication.clipboard().text() == ""  # cleared
     challenge = first.session.lock_challenge
     first.guards.stop()  # the candidate kills the client here
-    again = engine.unlock(sitting["id"], invitation["unlock_code"])
+    again = engine.unlock(sitting_id, code)
     assert again.locked and again.lock_challenge == challenge
     second = ExamWindow(again, "t", lockdown=False, keyboard=False)
     qtbot.addWidget(second)
@@ -142,13 +149,7 @@ def test_a_clean_sitting_reports_its_health_check(
     from shared.policy import Policy
 
     engine = make_engine()
-    invitation = sqlite_live.invite(offline=True)
-    sitting = engine.enrol(sqlite_live.url, invitation["invitation"])
-    engine.download(sitting["id"])
-    window = ExamWindow(
-        engine.unlock(sitting["id"], invitation["unlock_code"]), "t", lockdown=False, keyboard=False
-    )
-    qtbot.addWidget(window)
+    window = exam_window(qtbot, engine, *offline_sitting(sqlite_live, engine))
     window.begin(health=run_health_checks(Policy(), platform_guard()))
     clock.advance(60_000)
     window.session.tick()  # the wall clock jumped with the monotonic one: no gap
