@@ -7,6 +7,8 @@ server's reason), or failed (5xx). The ``requests.Session`` is a parameter, the 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,14 +16,17 @@ from urllib.parse import urlsplit
 import requests
 
 from client.errors import ServerFailed, ServerRefused, ServerUnreachable
-from shared import canonical
-from shared.crypto import Ed25519PrivateKey, b64encode
+from shared import canonical, crypto
+from shared.crypto import Ed25519PrivateKey, X25519PrivateKey, b64encode
 from shared.errors import MalformedData
 from shared.protocol import (
     API_PREFIX,
+    ENROL_KEX_INFO,
     HEADER_DEVICE,
+    HEADER_NONCE,
     HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
+    enrol_transcript,
     request_signing_bytes,
 )
 
@@ -42,20 +47,25 @@ class ApiClient:
         self.session = session or requests.Session()
         self.timeout_s = timeout_s
 
-    def _headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
+    def _headers(self, method: str, target: str, body: bytes) -> dict[str, str]:
         if self.device_id is None or self.signing_key is None:
             return {}
         timestamp = str(time.time_ns() // 1_000_000)
-        message = request_signing_bytes(method, path, timestamp, hashlib.sha256(body).hexdigest())
+        nonce = secrets.token_urlsafe(16)
+        digest = hashlib.sha256(body).hexdigest()
+        message = request_signing_bytes(method, target, timestamp, nonce, digest)
         return {
             HEADER_DEVICE: self.device_id,
             HEADER_TIMESTAMP: timestamp,
+            HEADER_NONCE: nonce,
             HEADER_SIGNATURE: b64encode(self.signing_key.sign(message)),
         }
 
     def request(self, method: str, route: str, body: bytes = b"") -> requests.Response:
         url = self.base_url + API_PREFIX + route
-        headers = self._headers(method, urlsplit(url).path, body)
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = self._headers(method, target, body)
         if body:
             headers["Content-Type"] = "application/json"
         try:
@@ -91,14 +101,27 @@ class ApiClient:
         return dict(self.json("GET", "/server-key"))
 
     def enrol(
-        self, invitation: str, sign_public: str, kex_public: str, name: str
+        self,
+        invitation: str,
+        signing: Ed25519PrivateKey,
+        kex: X25519PrivateKey,
+        name: str,
+        server_kex_public: bytes,
     ) -> dict[str, Any]:
-        payload = {
+        """Claim an invitation, proving possession of both private keys: an Ed25519 signature
+        and an HMAC under the X25519 secret shared with the server, over the same transcript."""
+        payload: dict[str, Any] = {
             "invitation": invitation,
-            "sign_public": sign_public,
-            "kex_public": kex_public,
+            "sign_public": b64encode(crypto.public_bytes(signing)),
+            "kex_public": b64encode(crypto.public_bytes(kex)),
             "device_name": name,
+            "timestamp": time.time_ns() // 1_000_000,
+            "nonce": secrets.token_urlsafe(16),
         }
+        transcript = enrol_transcript(payload)
+        shared = crypto.shared_key(kex, server_kex_public, ENROL_KEX_INFO)
+        payload["signature"] = b64encode(signing.sign(transcript))
+        payload["kex_proof"] = b64encode(hmac.new(shared, transcript, hashlib.sha256).digest())
         return dict(self.json("POST", "/enrol", payload))
 
     def sittings(self) -> list[dict[str, Any]]:
@@ -107,8 +130,9 @@ class ApiClient:
     def package(self, sitting_id: str) -> dict[str, Any]:
         return dict(self.json("POST", f"/sittings/{sitting_id}/package"))
 
-    def start(self, sitting_id: str) -> str:
-        return str(self.json("POST", f"/sittings/{sitting_id}/start")["unlock_code"])
+    def start(self, sitting_id: str, chain_public: str) -> str:
+        answer = self.json("POST", f"/sittings/{sitting_id}/start", {"chain_public": chain_public})
+        return str(answer["unlock_code"])
 
     def submit(self, document: bytes) -> dict[str, Any]:
         response = self.request("POST", "/submissions", document)

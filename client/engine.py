@@ -20,7 +20,7 @@ from typing import Any
 
 from client import package, submission
 from client.api import ApiClient
-from client.errors import NotEnrolled, PackageNotReady, ServerKeyChanged
+from client.errors import NotEnrolled, PackageNotReady, ServerKeyChanged, SittingClosed
 from client.journal import Journal
 from client.keystore import DeviceKeys, KeyStore, load_or_create
 from client.outbox import Delivered, Outbox
@@ -29,7 +29,22 @@ from client.session import Clock, ExamSession, SystemClock
 from client.settings import ClientSettings
 from client.store import Enrolment, LocalState, connect
 from shared import crypto
+from shared.errors import InvalidSignature
 from shared.policy import Policy
+from shared.protocol import SERVER_KEX_CONTEXT
+from shared.wire import PackageHeader
+
+
+def server_kex_public(server: dict[str, Any], signing_public: bytes) -> bytes:
+    """The server's key-exchange key, accepted only with its signature by the signing key."""
+    kex = crypto.b64decode(server.get("kex_public"), "server key-exchange key")
+    body = {"context": SERVER_KEX_CONTEXT, "kex_public": crypto.b64encode(kex)}
+    document = {"body": body, "signature": server.get("kex_signature")}
+    try:
+        crypto.verify_document(document, signing_public, "server key-exchange key")
+    except Exception as error:
+        raise InvalidSignature("server key-exchange key") from error
+    return kex
 
 
 class Engine:
@@ -77,17 +92,22 @@ class Engine:
         """Register this device with an invitation and pin the server's key; return the sitting."""
         server_url = server_url.rstrip("/")
         keys = self.keys
-        answer = self.api(server_url).enrol(
-            invitation.strip(),
-            crypto.b64encode(crypto.public_bytes(keys.signing)),
-            crypto.b64encode(crypto.public_bytes(keys.kex)),
-            platform.node() or "device",
-        )
-        server = answer["server"]
-        seen = crypto.fingerprint(crypto.b64decode(server["public_key"]))
+        api = self.api(server_url)
+        server = api.server_key()
+        signing_public = crypto.b64decode(server.get("public_key"), "server key")
+        seen = crypto.fingerprint(signing_public)
         pinned = self.state.enrolment()
         if pinned is not None and pinned.server_url == server_url and pinned.fingerprint != seen:
             raise ServerKeyChanged(pinned.fingerprint, seen)
+        kex_public = server_kex_public(server, signing_public)
+        answer = api.enrol(
+            invitation.strip(), keys.signing, keys.kex, platform.node() or "device", kex_public
+        )
+        if answer["server"]["public_key"] != server["public_key"]:
+            raise ServerKeyChanged(
+                seen,
+                crypto.fingerprint(crypto.b64decode(answer["server"]["public_key"], "server key")),
+            )
         self.state.save_enrolment(
             Enrolment(server_url, server["public_key"], seen, answer["device_id"])
         )
@@ -104,31 +124,41 @@ class Engine:
         """The sittings known on this computer, with whether each is downloaded (no network)."""
         return self.state.sittings()
 
-    def download(self, sitting_id: str) -> dict[str, Any]:
+    def download(self, sitting_id: str) -> PackageHeader:
         """Fetch, verify and keep the sealed package, so the sitting can run offline."""
         enrolment = self.enrolment()
         sealed = self.api().package(sitting_id)
         header = package.verify(
             sealed, crypto.b64decode(enrolment.server_public), enrolment.device_id
         )
-        self.state.save_package(sitting_id, sealed)
+        self.state.save_package(sitting_id, sealed, header)
+        return header
+
+    def header(self, sitting_id: str) -> PackageHeader:
+        """The downloaded package's verified header (no network)."""
+        header = self.state.header(sitting_id)
+        if header is None:
+            raise PackageNotReady(
+                "This exam is not downloaded on this computer yet: connect and download it first."
+            )
         return header
 
     def sitting_policy(self, sitting_id: str) -> Policy:
         """The integrity policy in the sitting's (verified) package header; the default if the
         package is not downloaded."""
-        enrolment = self.enrolment()
-        sealed = self.state.package(sitting_id)
-        if sealed is None:
-            return Policy()
-        header = package.verify(
-            sealed, crypto.b64decode(enrolment.server_public), enrolment.device_id
-        )
-        return Policy.from_json(header.get("policy"))
+        header = self.state.header(sitting_id)
+        return Policy.from_json(header.policy) if header else Policy()
+
+    def journal(self, sitting_id: str) -> Journal:
+        """The sitting's journal, its event chain begun with the server's key-exchange key."""
+        journal = Journal(self.db, sitting_id, self.keys.storage)
+        journal.open_chain(crypto.b64decode(self.header(sitting_id).server_kex_public))
+        return journal
 
     def release_code(self, sitting_id: str) -> str:
-        """For an online sitting: ask the server to release the unlock code (Start)."""
-        return self.api().start(sitting_id)
+        """For an online sitting: ask the server to release the unlock code (Start). The event
+        chain's public half goes with it, so the server holds the log to that chain."""
+        return self.api().start(sitting_id, self.journal(sitting_id).chain_public or "")
 
     # -- practice ----------------------------------------------------------------------------------
     def fetch_practice(self, server_url: str | None = None) -> list[PracticeItem]:
@@ -151,6 +181,8 @@ class Engine:
         enrolment = self.enrolment()
         sealed = self.state.package(sitting_id)
         if sealed is None:
+            if self.outbox.for_sitting(sitting_id) is not None:
+                raise SittingClosed()
             raise PackageNotReady(
                 "This exam is not downloaded on this computer yet: connect and download it first."
             )
@@ -162,29 +194,32 @@ class Engine:
             unlock_code=unlock_code,
             now_ms=self.clock.wall_ms(),
         )
+        header = opened.header
         return ExamSession(
             sitting_id,
             opened.items,
-            int(opened.header["duration_s"]),
-            Journal(self.db, sitting_id),
+            header.duration_s + header.extra_time_s,
+            self.journal(sitting_id),
             self.clock,
-            policy=Policy.from_json(opened.header.get("policy")),
-            proctor_secret=opened.proctor_secret,
+            policy=Policy.from_json(header.policy),
+            unlock=opened.unlock,
         )
 
     def seal(self, session: ExamSession) -> str:
-        """Sign the ended sitting's submission into the outbox; return its submission id."""
+        """Sign the ended sitting's submission into the outbox and delete the package and the
+        journal in the same transaction; return the submission id."""
         existing = self.outbox.for_sitting(session.sitting_id)
         if existing is not None:
             return str(existing["submission_id"])
         enrolment = self.enrolment()
-        header = package.verify(
-            self.state.package(session.sitting_id),
-            crypto.b64decode(enrolment.server_public),
-            enrolment.device_id,
-        )
+        header = self.header(session.sitting_id)
         document = submission.build(session, header, enrolment.device_id, self.keys.signing)
-        return self.outbox.put(session.sitting_id, document)
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            submission_id = self.outbox.put(session.sitting_id, document)
+            self.state.purge_sitting(session.sitting_id)
+        self.state.truncate_wal()
+        return submission_id
 
     def sync(
         self,

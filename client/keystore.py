@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -26,30 +26,39 @@ SERVICE = "examgate"
 
 @dataclass(frozen=True)
 class DeviceKeys:
-    signing: Ed25519PrivateKey
-    kex: X25519PrivateKey
+    signing: Ed25519PrivateKey  # signs requests and submissions
+    kex: X25519PrivateKey  # receives sealed packages
+    storage: bytes  # encrypts the journal at rest (AES-256-GCM)
+    upgraded: bool = field(default=False, compare=False)  # read from an earlier format
 
     @classmethod
     def generate(cls) -> DeviceKeys:
-        return cls(crypto.generate_signing_key(), crypto.generate_kex_key())
+        return cls(crypto.generate_signing_key(), crypto.generate_kex_key(), os.urandom(32))
 
     def to_text(self) -> str:
         return json.dumps(
             {
                 "signing": crypto.b64encode(crypto.private_bytes(self.signing)),
                 "kex": crypto.b64encode(crypto.private_bytes(self.kex)),
+                "storage": crypto.b64encode(self.storage),
             }
         )
 
     @classmethod
     def from_text(cls, text: str) -> DeviceKeys:
+        """Keys saved by this or an earlier version (which had no storage key: one is made)."""
         try:
             data = json.loads(text)
+            storage = crypto.b64decode(data["storage"]) if "storage" in data else os.urandom(32)
+            if len(storage) != 32:
+                raise ValueError("storage key")
             return cls(
                 crypto.signing_key_from_bytes(crypto.b64decode(data["signing"])),
                 crypto.kex_key_from_bytes(crypto.b64decode(data["kex"])),
+                storage,
+                upgraded="storage" not in data,
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, MalformedData) as error:
             raise MalformedData("The stored device keys are damaged.") from error
 
 
@@ -108,4 +117,6 @@ def load_or_create(store: KeyStore) -> DeviceKeys:
     if keys is None:
         keys = DeviceKeys.generate()
         store.save(keys)
+    elif keys.upgraded:
+        store.save(keys)  # an earlier version's keys, now with a storage key
     return keys

@@ -1,64 +1,25 @@
-"""The integrity policy of an assessment, applied event by event on the client.
-
-For each kind of event the policy names an action: ``ignore``, ``record``, ``warn``, ``lock``
-the sitting (a proctor must unlock it) or ``void`` it. A rule can escalate with thresholds:
-
-    "focus_lost": {"action": "warn", "lock_after": 3, "lock_after_away_s": 30}
-
-warns on each focus loss, locks at the third loss or once 30 seconds away in all have passed.
-The policy travels signed in the package header, so the client applies what the employer set,
-and the server re-applies it to the event log when it scores (``shared.policy``).
+"""What the candidate is told about each integrity decision. The policy and the engine that
+applies it live in ``shared.policy`` (the server replays the same engine over the event log);
+this module only words the decisions for the candidate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
-from shared.policy import ACTIONS, Policy, Rule
+from shared.policy import ACTIONS, Decision, Policy, PolicyEngine, Rule
 
-__all__ = ["ACTIONS", "Decision", "Policy", "PolicyEngine", "Rule"]
-
-
-@dataclass(frozen=True)
-class Decision:
-    action: str  # one of ACTIONS
-    kind: str
-    count: int
-    remaining: int | None  # events of this kind left before the sitting locks, if it would
-    message: str
+__all__ = ["ACTIONS", "Decision", "Policy", "PolicyEngine", "Rule", "message"]
 
 
-class PolicyEngine:
-    """Counts events and time away, and says what each new event calls for."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.counts: dict[str, int] = {}
-        self.away_ms = 0
-
-    def observe(self, kind: str, data: dict[str, object]) -> Decision:
-        rule = self.policy.rule(kind)
-        count = self.counts.get(kind, 0) + 1
-        self.counts[kind] = count
-        if kind == "focus_returned":
-            self.away_ms += int(str(data.get("away_ms", 0)))
-        action = rule.action
-        if rule.void_after is not None and count >= rule.void_after:
-            action = "void"
-        elif (rule.lock_after is not None and count >= rule.lock_after) or (
-            rule.lock_after_away_s is not None
-            and kind in ("focus_lost", "focus_returned")
-            and self.away_ms >= rule.lock_after_away_s * 1000
-        ):
-            action = "lock"
-        remaining = rule.lock_after - count if rule.lock_after is not None else None
-        message = _message(kind, action, count, remaining, data)
-        return Decision(action, kind, count, remaining, message)
-
-
-def _message(
-    kind: str, action: str, count: int, remaining: int | None, data: dict[str, object]
-) -> str:
+def message(decision: Decision, data: dict[str, Any]) -> str:
+    """The sentence for ``decision`` on an event with ``data``."""
+    kind, action, count, remaining = (
+        decision.kind,
+        decision.action,
+        decision.count,
+        decision.remaining,
+    )
     what = {
         "focus_lost": "You left the exam window",
         "focus_returned": "You came back to the exam window",
@@ -67,6 +28,7 @@ def _message(
         "display_added": "A display was connected",
         "program_found": "A program that is not allowed during the exam is running",
         "clock_gap": "The computer was asleep or locked",
+        "clock_slowed": "This computer's clock runs slow",
     }.get(kind, "An integrity event happened")
     if kind == "program_found" and data.get("name"):
         what = f"{data['name']}, a program that is not allowed during the exam, is running"

@@ -7,32 +7,70 @@ so tests drive a whole sitting without sleeping.
 States: ``ready`` (unlocked, not started) -> ``running`` -> ``ended``. A running sitting can be
 ``locked`` by the integrity policy; only a proctor's response code unlocks it, and a lock
 survives a restart (it is in the journal).
+
+Time charged to the candidate is the process's monotonic time, unless the kernel's own uptime
+clock shows that more time passed while the wall clock agreed with the monotonic one: then the
+process's clocks are being slowed (a time-faking library, a patched runtime), the kernel's time
+is charged and a ``clock_slowed`` event says so. A machine asleep (wall and uptime both ahead
+of the monotonic clock) is a ``clock_gap``, recorded, not charged, and counted with the downtime
+between a crash and its resume against the policy's cap.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from client.errors import SittingClosed, SittingLocked
 from client.journal import Journal
 from shared import crypto
 from shared.policy import Policy
+from shared.wire import PackageItem, PackageOption
+
+Item = PackageItem
+Option = PackageOption
 
 HEARTBEAT_MS = 5_000
-# Wall-clock time passing this much faster than the monotonic clock between two ticks means the
-# machine slept or was locked: recorded as a clock gap (the time is not charged).
+# Wall-clock time passing this much faster than the monotonic clock between two observations
+# means the machine slept or its clock was changed: recorded as a clock gap (not charged).
 CLOCK_GAP_MS = 5_000
-# Downtime between a crash and the resume is not charged; the charged time can lose at most
-# one heartbeat interval, and each resume is an event the server sees.
+# The kernel's uptime running ahead of the process's monotonic clock by more than this between
+# two observations, with the wall clock agreeing with the monotonic one, is a slowed clock.
+SLOW_TOLERANCE_MS = 100
+
+# Proctor codes at the lock screen: three tries, then a wait that doubles from 30 s (in sitting
+# time, so a restart does not reset it), and no more than ten wrong codes for one lock.
+FREE_ATTEMPTS = 3
+MAX_ATTEMPTS = 10
+BACKOFF_MS = 30_000
+BACKOFF_CAP_MS = 300_000
 
 
 class Clock(Protocol):
     def wall_ms(self) -> int: ...
 
     def mono_ms(self) -> int: ...
+
+    def uptime_ms(self) -> int | None: ...
+
+
+def _kernel_uptime_ms() -> int | None:
+    """The kernel's time since boot (suspend included), read past the C library's clock calls
+    so that a library that fakes time for this process does not fake it."""
+    if sys.platform.startswith("linux"):
+        try:
+            return int(float(Path("/proc/uptime").read_text().split()[0]) * 1000)
+        except (OSError, ValueError, IndexError):
+            return None
+    if sys.platform == "win32":  # pragma: no cover - not run here
+        import ctypes
+
+        return int(ctypes.windll.kernel32.GetTickCount64())
+    return None
 
 
 class SystemClock:
@@ -42,30 +80,38 @@ class SystemClock:
     def mono_ms(self) -> int:
         return time.monotonic_ns() // 1_000_000
 
-
-@dataclass(frozen=True)
-class Option:
-    id: str
-    text: str
+    def uptime_ms(self) -> int | None:
+        return _kernel_uptime_ms()
 
 
 @dataclass(frozen=True)
-class Item:
-    id: str
-    category: str
-    stem: str
-    options: tuple[Option, ...]
-    multiple: bool
+class UnlockChecks:
+    """What the package gives the client to check a proctor's response, and nothing that
+    computes one: a slow-KDF commitment per server-chosen challenge."""
+
+    scrypt_n: int
+    challenges: tuple[dict[str, str], ...]
 
     @classmethod
-    def from_package(cls, data: dict[str, Any]) -> Item:
-        return cls(
-            id=str(data["id"]),
-            category=str(data["category"]),
-            stem=str(data["stem"]),
-            options=tuple(Option(str(o["id"]), str(o["text"])) for o in data["options"]),
-            multiple=bool(data.get("multiple", False)),
-        )
+    def from_json(cls, value: dict[str, Any]) -> UnlockChecks:
+        return cls(int(value["scrypt_n"]), tuple(dict(c) for c in value["challenges"]))
+
+    def challenge(self, index: int) -> str | None:
+        return self.challenges[index]["challenge"] if index < len(self.challenges) else None
+
+    def matches(self, index: int, response: str) -> bool:
+        if index >= len(self.challenges):
+            return False
+        return crypto.response_matches_commitment(self.challenges[index], self.scrypt_n, response)
+
+
+@dataclass(frozen=True)
+class UnlockAttempt:
+    # try_unlock: "accepted", "wrong", "wait" or "exhausted"; unlock_status: "ready" (a code may
+    # be tried now), "wait" or "exhausted"
+    outcome: str
+    wait_ms: int = 0  # before the next attempt is allowed
+    attempts_left: int = 0  # wrong codes still allowed for this lock
 
 
 Listener = Callable[[dict[str, Any]], None]
@@ -80,11 +126,11 @@ class ExamSession:
         journal: Journal,
         clock: Clock,
         policy: Policy | None = None,
-        proctor_secret: bytes = b"",
+        unlock: UnlockChecks | None = None,
     ) -> None:
         self.sitting_id = sitting_id
         self.policy = policy or Policy()
-        self.proctor_secret = proctor_secret
+        self.unlock_checks = unlock or UnlockChecks(crypto.UNLOCK_SCRYPT_N, ())
         self.items = items
         self.duration_ms = duration_s * 1000
         self.journal = journal
@@ -96,11 +142,13 @@ class ExamSession:
         self.end_reason: str | None = None
         self.started_at_ms: int | None = None
         self.ended_at_ms: int | None = None
-        self._charged_ms = 0  # elapsed time banked before the current run
-        self._run_start_mono: int | None = None
+        self._charged_ms = 0  # time charged up to the last observation of the clocks
+        self._mark: tuple[int, int, int | None] | None = None  # (wall, mono, uptime) then
+        self._slowed_reported = False
         self._last_write_mono = 0
+        self._locked = False
         self.lock_challenge: str | None = None
-        self._last_tick: tuple[int, int] | None = None
+        self.lock_index = 0  # locks so far: the next lock uses this challenge
         self._replay()
 
     # -- replaying the journal -------------------------------------------------------------
@@ -121,17 +169,78 @@ class ExamSession:
                 self.end_reason = data["reason"]
                 self.ended_at_ms = event["at_ms"]
             elif kind == "locked":
-                self.lock_challenge = data["challenge"]
+                self._locked, self.lock_challenge = True, data["challenge"]
+                self.lock_index = data["index"] + 1
             elif kind == "unlocked":
-                self.lock_challenge = None
-        self._charged_ms = history[-1]["elapsed_ms"]
+                self._locked, self.lock_challenge = False, None
+            elif kind == "clock_slowed":
+                self._slowed_reported = True
+        last = history[-1]
+        self._charged_ms = last["elapsed_ms"]
         if self.end_reason is not None:
             self.state = "ended"
         elif self.started_at_ms is not None:
             self.state = "running"
-            self._run_start_mono = self.clock.mono_ms()
-            downtime = max(0, self.clock.wall_ms() - history[-1]["at_ms"])
-            self._write("resumed", {"downtime_ms": downtime, "item": self.current_id()})
+            self._mark = self._now()
+            downtime = self._downtime_since(last)
+            self._write_now("resumed", {"downtime_ms": downtime, "item": self.current_id()})
+            if self.downtime_ms() > self.policy.max_downtime_s * 1000 and (
+                self.policy.downtime_action == "void"
+            ):
+                self.finish("voided")
+
+    def _downtime_since(self, last: dict[str, Any]) -> int:
+        """How long the sitting stood still since ``last``: the wall clock's gap, or the
+        kernel's uptime gap on the same boot if that is longer (a clock set back is no help)."""
+        wall, _mono, uptime = self._now()
+        gap = max(0, wall - last["at_ms"])
+        if uptime is not None and last["uptime_ms"] is not None and uptime >= last["uptime_ms"]:
+            gap = max(gap, uptime - last["uptime_ms"])
+        return int(min(gap, 10**10 - 1))
+
+    def downtime_ms(self) -> int:
+        """Time the sitting stood still in all: restarts and the machine asleep."""
+        return sum(
+            int(e["data"]["downtime_ms"] if e["type"] == "resumed" else e["data"]["gap_ms"])
+            for e in self.journal.events
+            if e["type"] in ("resumed", "clock_gap")
+        )
+
+    # -- time ----------------------------------------------------------------------------------
+    def _now(self) -> tuple[int, int, int | None]:
+        return self.clock.wall_ms(), self.clock.mono_ms(), self.clock.uptime_ms()
+
+    def _observe(self) -> list[tuple[str, dict[str, Any]]]:
+        """Bank the time since the last observation; return the clock events it calls for."""
+        if self.state != "running" or self._mark is None:
+            return []
+        now = self._now()
+        wall = now[0] - self._mark[0]
+        mono = max(0, now[1] - self._mark[1])
+        uptime = None
+        if now[2] is not None and self._mark[2] is not None:
+            uptime = now[2] - self._mark[2]
+        self._mark = now
+        notes: list[tuple[str, dict[str, Any]]] = []
+        charge = mono
+        if wall - mono >= CLOCK_GAP_MS:
+            notes.append(("clock_gap", {"gap_ms": min(wall - mono, 10**10 - 1)}))
+        elif uptime is not None and uptime - mono > SLOW_TOLERANCE_MS:
+            charge = uptime  # the process's clocks run slow: the kernel's time is charged
+            if not self._slowed_reported:
+                self._slowed_reported = True
+                notes.append(("clock_slowed", {"mono_ms": mono, "uptime_ms": uptime}))
+        self._charged_ms = min(self.duration_ms, self._charged_ms + charge)
+        return notes
+
+    def elapsed_ms(self) -> int:
+        if self.state != "running" or self._mark is None:
+            return self._charged_ms
+        pending = max(0, self.clock.mono_ms() - self._mark[1])
+        return min(self.duration_ms, self._charged_ms + pending)
+
+    def remaining_ms(self) -> int:
+        return max(0, self.duration_ms - self.elapsed_ms())
 
     # -- reading -----------------------------------------------------------------------------
     @property
@@ -145,21 +254,25 @@ class ExamSession:
     def current_id(self) -> str | None:
         return self.items[self.index].id if self.index < len(self.items) else None
 
-    def elapsed_ms(self) -> int:
-        if self._run_start_mono is None:
-            return self._charged_ms
-        return min(self.duration_ms, self._charged_ms + self.clock.mono_ms() - self._run_start_mono)
-
-    def remaining_ms(self) -> int:
-        return max(0, self.duration_ms - self.elapsed_ms())
-
     def answered(self) -> int:
         return sum(1 for item in self.items if self.answers.get(item.id))
 
-    # -- acting ------------------------------------------------------------------------------
+    # -- writing -----------------------------------------------------------------------------
     def _write(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-        event = self.journal.append(kind, data, self.clock.wall_ms(), self.elapsed_ms())
-        self._last_write_mono = self.clock.mono_ms()
+        for note_kind, note in self._observe():
+            self._write_now(note_kind, note)
+        return self._write_now(kind, data)
+
+    def _write_now(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        wall, mono, uptime = self._now()
+        times = {
+            "at_ms": wall,
+            "elapsed_ms": self.elapsed_ms(),
+            "mono_ms": mono,
+            "uptime_ms": uptime,
+        }
+        event = self.journal.append(kind, data, times)
+        self._last_write_mono = mono
         for listener in list(self.listeners):
             listener(event)
         return event
@@ -169,13 +282,14 @@ class ExamSession:
         if self.state != "ready":
             return
         self.state = "running"
-        self._run_start_mono = self.clock.mono_ms()
-        self.started_at_ms = self.clock.wall_ms()
-        self._write("started", {"items": self.total, "duration_ms": self.duration_ms})
+        self._mark = self._now()
+        self.started_at_ms = self._mark[0]
+        self._write_now("started", {"items": self.total, "duration_ms": self.duration_ms})
 
+    # -- locks -------------------------------------------------------------------------------
     @property
     def locked(self) -> bool:
-        return self.lock_challenge is not None and self.state != "ended"
+        return self._locked and self.state != "ended"
 
     def _require_running(self) -> Item:
         self.tick()
@@ -187,17 +301,11 @@ class ExamSession:
 
     def lock_reason(self) -> str:
         """Why the sitting is locked, in a sentence (from the journal's last lock)."""
-        reason = next(
-            (e["data"]["reason"] for e in reversed(self.journal.events) if e["type"] == "locked"),
-            "",
-        )
+        history = self.journal.events
+        reason = next((e["data"]["reason"] for e in reversed(history) if e["type"] == "locked"), "")
         if reason == "program_found":
             program = next(
-                (
-                    e["data"].get("name")
-                    for e in reversed(self.journal.events)
-                    if e["type"] == "program_found"
-                ),
+                (e["data"]["name"] for e in reversed(history) if e["type"] == "program_found"),
                 None,
             )
             if program:
@@ -213,34 +321,79 @@ class ExamSession:
             "clipboard_used": "The clipboard was used too often during the exam.",
         }.get(reason, "The assessment's integrity rules locked the sitting.")
 
-    def lock(self, reason: str, challenge: str) -> None:
-        """Lock the sitting (policy); the clock keeps running until a proctor unlocks it."""
+    def lock(self, reason: str) -> str | None:
+        """Lock the sitting (policy) and return the challenge for the proctor: the package's
+        next one, or None once all are used (then the lock cannot be lifted on this computer).
+        The clock keeps running until a proctor unlocks it."""
         if self.state != "running" or self.locked:
-            return
-        self.lock_challenge = challenge
-        self._write("locked", {"reason": reason, "challenge": challenge})
+            return self.lock_challenge
+        index = self.lock_index
+        challenge = self.unlock_checks.challenge(index)
+        self._write("locked", {"reason": reason, "challenge": challenge, "index": index})
+        self._locked, self.lock_challenge, self.lock_index = True, challenge, index + 1
+        return challenge
 
-    def try_unlock(self, response: str) -> bool:
-        """Check a proctor's response code against the lock challenge (offline) and unlock."""
-        if not self.locked or self.lock_challenge is None:
-            return True
-        accepted = bool(self.proctor_secret) and crypto.proctor_response_matches(
-            self.proctor_secret, self.sitting_id, self.lock_challenge, response
-        )
-        return self.unlock(accepted, response)
+    def _wrong_attempts(self) -> list[dict[str, Any]]:
+        since: list[dict[str, Any]] = []
+        for event in self.journal.events:
+            if event["type"] == "locked":
+                since = []
+            elif event["type"] == "unlock_refused" and event["data"]["reason"] == "wrong":
+                since.append(event)
+        return since
 
-    def unlock(self, accepted: bool, response: str) -> bool:
-        """Record a proctor's response to the lock challenge; unlock if it was accepted."""
+    def unlock_status(self) -> UnlockAttempt:
+        """Whether a code may be tried now: how long to wait, and how many wrong codes remain."""
+        if self.lock_challenge is None:
+            return UnlockAttempt("exhausted")
+        wrong = self._wrong_attempts()
+        left = MAX_ATTEMPTS - len(wrong)
+        if left <= 0:
+            return UnlockAttempt("exhausted")
+        if len(wrong) >= FREE_ATTEMPTS:
+            wait = min(BACKOFF_CAP_MS, BACKOFF_MS * 2 ** (len(wrong) - FREE_ATTEMPTS))
+            remaining = wrong[-1]["elapsed_ms"] + wait - self.elapsed_ms()
+            if remaining > 0:
+                return UnlockAttempt("wait", remaining, left)
+        return UnlockAttempt("ready", 0, left)
+
+    def try_unlock(self, response: str) -> UnlockAttempt:
+        """Check a proctor's response code against the lock's commitment (offline, one slow KDF)
+        and unlock if it matches. Every attempt is journalled, allowed or not."""
         if not self.locked:
-            return True
+            return UnlockAttempt("accepted")
+        self.tick()
+        response = response.strip()[:40]
+        status = self.unlock_status()
+        attempt = len(self._wrong_attempts()) + 1
+        challenge = self.lock_challenge
+        if status.outcome != "ready":
+            self._write(
+                "unlock_refused",
+                {
+                    "challenge": challenge,
+                    "response": response,
+                    "attempt": attempt,
+                    "reason": status.outcome,
+                },
+            )
+            return status
+        index = self.lock_index - 1
+        if self.unlock_checks.matches(index, response):
+            assert challenge is not None
+            self._write("unlocked", {"challenge": challenge, "response": response, "index": index})
+            self._locked, self.lock_challenge = False, None
+            return UnlockAttempt("accepted")
         self._write(
-            "unlocked" if accepted else "unlock_refused",
-            {"challenge": self.lock_challenge, "response": response},
+            "unlock_refused",
+            {"challenge": challenge, "response": response, "attempt": attempt, "reason": "wrong"},
         )
-        if accepted:
-            self.lock_challenge = None
-        return accepted
+        after = self.unlock_status()
+        if after.outcome == "exhausted":
+            return after
+        return UnlockAttempt("wrong", after.wait_ms, after.attempts_left)
 
+    # -- answering ---------------------------------------------------------------------------
     def answer(self, option_ids: list[str]) -> None:
         """Record the choice for the current item; it is on disk when this returns."""
         item = self._require_running()
@@ -267,19 +420,15 @@ class ExamSession:
         return self._write(kind, data)
 
     def tick(self) -> None:
-        """Call regularly: ends the sitting at time-up and keeps a heartbeat in the journal."""
+        """Call regularly: banks time, ends the sitting at time-up, keeps a heartbeat."""
         if self.state != "running":
             return
-        now = (self.clock.wall_ms(), self.clock.mono_ms())
-        if self._last_tick is not None:
-            gap = (now[0] - self._last_tick[0]) - (now[1] - self._last_tick[1])
-            if gap >= CLOCK_GAP_MS:
-                self._write("clock_gap", {"gap_ms": gap})
-        self._last_tick = now
+        for note_kind, note in self._observe():
+            self._write_now(note_kind, note)
         if self.remaining_ms() <= 0:
             self.finish("time_up")
         elif self.clock.mono_ms() - self._last_write_mono >= HEARTBEAT_MS:
-            self._write("heartbeat", {})
+            self._write_now("heartbeat", {})
 
     def finish(self, reason: str) -> None:
         if self.state == "ended":
@@ -288,8 +437,7 @@ class ExamSession:
         self.state = "ended"
         self.end_reason = reason
         self.ended_at_ms = self.clock.wall_ms()
-        self._charged_ms = self.elapsed_ms()
-        self._run_start_mono = None
+        self._mark = None
 
     def responses(self) -> list[dict[str, Any]]:
         return [

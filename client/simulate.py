@@ -47,7 +47,7 @@ def run(
     return {
         "submission_id": submission_id,
         "sitting_id": sitting["id"],
-        "assessment": header["assessment"],
+        "assessment": header.assessment,
         "items": session.total,
         "answered": session.answered(),
         "end_reason": session.end_reason,

@@ -1,14 +1,21 @@
 """The client's local database: enrolment, sittings with their sealed packages, the journal and
-the outbox, in one SQLite file (WAL, synchronous=FULL: a confirmed write survives power loss)."""
+the outbox, in one SQLite file (WAL, synchronous=FULL: a confirmed write survives power loss).
+
+The file and its WAL are readable by this user only (0600), deleted rows are overwritten
+(``secure_delete``), and once a sitting is sealed its package and journal are deleted and the WAL
+truncated, so nothing on this computer opens to the exam's items afterwards.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shared import canonical
+from shared.wire import PackageHeader
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS enrolment (
@@ -21,13 +28,20 @@ CREATE TABLE IF NOT EXISTS enrolment (
 CREATE TABLE IF NOT EXISTS sittings (
     id TEXT PRIMARY KEY,
     summary TEXT NOT NULL,
-    package TEXT
+    package TEXT,
+    header TEXT
 );
 CREATE TABLE IF NOT EXISTS journal (
     sitting_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
     event TEXT NOT NULL,
     PRIMARY KEY (sitting_id, seq)
+);
+CREATE TABLE IF NOT EXISTS journal_state (
+    sitting_id TEXT PRIMARY KEY,
+    next_seq INTEGER NOT NULL,
+    chain_key TEXT NOT NULL,
+    chain_public TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS practice (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -47,13 +61,25 @@ CREATE TABLE IF NOT EXISTS outbox (
 """
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` readable by this user only, or tighten it if it exists. SQLite gives its
+    WAL and shared-memory files the database file's permissions."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the local database with durable settings."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)
     connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA secure_delete=ON")
     connection.executescript(SCHEMA)
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(sittings)")}
+    if "header" not in columns:  # a database from before headers were kept apart
+        connection.execute("ALTER TABLE sittings ADD COLUMN header TEXT")
     return connection
 
 
@@ -95,15 +121,35 @@ class LocalState:
             (summary["id"], canonical.dumps(summary).decode()),
         )
 
-    def save_package(self, sitting_id: str, package: dict[str, Any]) -> None:
+    def save_package(self, sitting_id: str, package: dict[str, Any], header: PackageHeader) -> None:
         self.db.execute(
-            "UPDATE sittings SET package = ? WHERE id = ?",
-            (canonical.dumps(package).decode(), sitting_id),
+            "UPDATE sittings SET package = ?, header = ? WHERE id = ?",
+            (
+                canonical.dumps(package).decode(),
+                canonical.dumps(header.to_json()).decode(),
+                sitting_id,
+            ),
         )
 
     def package(self, sitting_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT package FROM sittings WHERE id = ?", (sitting_id,)).fetchone()
         return dict(canonical.loads(row[0])) if row and row[0] else None
+
+    def header(self, sitting_id: str) -> PackageHeader | None:
+        """The verified header kept when the package was downloaded (it outlives the package)."""
+        row = self.db.execute("SELECT header FROM sittings WHERE id = ?", (sitting_id,)).fetchone()
+        return PackageHeader.from_json(canonical.loads(row[0])) if row and row[0] else None
+
+    def purge_sitting(self, sitting_id: str) -> None:
+        """Delete what could reveal the sitting's items: the sealed package, the journal and
+        its chain key (call inside the transaction that stores the sealed submission)."""
+        self.db.execute("UPDATE sittings SET package = NULL WHERE id = ?", (sitting_id,))
+        self.db.execute("DELETE FROM journal WHERE sitting_id = ?", (sitting_id,))
+        self.db.execute("DELETE FROM journal_state WHERE sitting_id = ?", (sitting_id,))
+
+    def truncate_wal(self) -> None:
+        """Fold the WAL into the (secure-deleting) database file and cut it to nothing."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def save_practice(self, server_url: str, items: list[dict[str, Any]]) -> None:
         self.db.execute(

@@ -9,11 +9,12 @@ from client.session import ExamSession
 from shared import crypto
 from shared.crypto import Ed25519PrivateKey
 from shared.protocol import SUBMISSION_FORMAT
+from shared.wire import PackageHeader
 
 
 def build(
     session: ExamSession,
-    header: dict[str, Any],
+    header: PackageHeader,
     device_id: str,
     signing_key: Ed25519PrivateKey,
     submission_id: str | None = None,
@@ -25,8 +26,9 @@ def build(
         "format": SUBMISSION_FORMAT,
         "submission_id": submission_id or uuid.uuid4().hex,
         "sitting_id": session.sitting_id,
-        "package_id": header["package_id"],
+        "package_id": header.package_id,
         "device_id": device_id,
+        "chain_public": session.journal.chain_public,
         "responses": session.responses(),
         "events": session.journal.events,
         "timing": {

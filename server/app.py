@@ -1,7 +1,10 @@
-"""The HTTP API: thin Starlette routes over the operations in ``sittings`` and ``submissions``.
+"""The HTTP API: thin Starlette routes over the operations in ``invitations``, ``packages`` and
+``results``.
 
 Every route under ``/api/v1`` answers JSON; errors are ``{"error": code, "message": sentence}``.
-The OpenAPI document is served at ``/openapi.json``, built from the route docstrings.
+The OpenAPI document (``server.openapi``) is served at ``/openapi.json``. Every response carries
+``nosniff`` and no-referrer headers, HTML pages a strict Content-Security-Policy; access is logged
+by route template, so no code or id from a path reaches a log.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,35 +23,30 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.schemas import SchemaGenerator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import sittings, submissions
+from server import invitations, limits, openapi, packages, results
 from server.auth import authenticate
 from server.bank.store import practice_items, practice_view
 from server.context import Context
 from server.errors import ApiError
 from server.settings import Settings
-from shared import canonical, crypto
+from shared import canonical
 from shared.errors import ExamgateError, InvalidSignature, MalformedData
-from shared.protocol import API_PREFIX, HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP
+from shared.protocol import (
+    API_PREFIX,
+    HEADER_DEVICE,
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+)
 
 log = logging.getLogger("examgate.server")
+access_log = logging.getLogger("examgate.access")
 
-schemas = SchemaGenerator(
-    {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "examgate API",
-            "version": "1",
-            "description": (
-                "Private routes are authenticated by a device signature: headers "
-                f"{HEADER_DEVICE}, {HEADER_TIMESTAMP} (ms since the epoch) and {HEADER_SIGNATURE} "
-                "(Ed25519 over 'examgate-request/1', method, path, timestamp and the body's "
-                "SHA-256, joined by newlines). Errors are {error, message} JSON objects."
-            ),
-        },
-    }
+HTML_POLICY = (
+    "default-src 'none'; img-src 'self' data:; style-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
 )
 
 
@@ -86,12 +85,59 @@ class BodyLimit:
             await _too_large(self.limit)(scope, receive, send)
 
 
+class SecurityHeaders:
+    """Headers every response carries, and a strict policy on HTML pages; one access log line
+    per request with the route's template instead of its path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                kinds = [v for k, v in headers if k.lower() == b"content-type"]
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cache-control", b"no-store"),
+                ]
+                if kinds and kinds[0].startswith(b"text/html"):
+                    headers += [
+                        (b"content-security-policy", HTML_POLICY.encode()),
+                        (b"x-frame-options", b"DENY"),
+                    ]
+                message = dict(message, headers=headers)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_headers)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "(no route)"
+            access_log.info(
+                "%s %s %d %.1f ms",
+                scope.get("method", "-"),
+                template,
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
 def _too_large(limit: int) -> Response:
     return _error(413, "too_large", f"The request body is larger than {limit} bytes.")
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status)
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
 
 
 def _ctx(request: Request) -> Context:
@@ -99,25 +145,41 @@ def _ctx(request: Request) -> Context:
     return ctx
 
 
-async def _device(request: Request) -> tuple[str, bytes]:
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _target(request: Request) -> str:
+    """The raw path as sent, with its query string: what the device signed."""
+    path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    return (path + (b"?" + query if query else b"")).decode("latin-1")
+
+
+async def _device(request: Request, kind: str | None = None) -> tuple[str, bytes]:
+    """The signing device and the body, after the device's request limits."""
+    ctx = _ctx(request)
     body = await request.body()
     headers = {
         "device": request.headers.get(HEADER_DEVICE, ""),
         "timestamp": request.headers.get(HEADER_TIMESTAMP, ""),
+        "nonce": request.headers.get(HEADER_NONCE, ""),
         "signature": request.headers.get(HEADER_SIGNATURE, ""),
     }
     device_id = await run_in_threadpool(
-        authenticate, _ctx(request), request.method, request.url.path, headers, body
+        authenticate, ctx, request.method, _target(request), headers, body
     )
+    await run_in_threadpool(limits.hit, ctx, "device", device_id)
+    if kind is not None:
+        await run_in_threadpool(limits.hit, ctx, kind, device_id)
     return device_id, body
 
 
+async def _public(request: Request) -> None:
+    await run_in_threadpool(limits.hit, _ctx(request), "public", _address(request))
+
+
 async def health(request: Request) -> JSONResponse:
-    """
-    summary: Liveness and database check
-    responses:
-      200: {description: "The server and its database answer."}
-    """
     ctx = _ctx(request)
 
     def ping() -> None:
@@ -129,143 +191,79 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def server_key(request: Request) -> JSONResponse:
-    """
-    summary: The server's public signing key and its fingerprint, for pinning
-    responses:
-      200: {description: "public_key (base64url Ed25519) and fingerprint"}
-    """
-    key = _ctx(request).public_key
-    return JSONResponse(
-        {"public_key": crypto.b64encode(key), "fingerprint": crypto.fingerprint(key)}
-    )
+    await _public(request)
+    return JSONResponse(invitations.server_keys(_ctx(request)))
 
 
 async def enrol(request: Request) -> JSONResponse:
-    """
-    summary: Claim an invitation with a device's public keys
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            required: [invitation, sign_public, kex_public]
-            properties:
-              invitation: {type: string}
-              sign_public: {type: string, description: "base64url Ed25519 public key"}
-              kex_public: {type: string, description: "base64url X25519 public key"}
-              device_name: {type: string}
-    responses:
-      200: {description: "device_id, the sitting, and the server key to pin"}
-      404: {description: "Unknown or expired invitation"}
-      409: {description: "Invitation already used by another device"}
-    """
     body = canonical.loads(await request.body())
-    return JSONResponse(await run_in_threadpool(sittings.enrol, _ctx(request), body))
+    found = await run_in_threadpool(invitations.enrol, _ctx(request), body, _address(request))
+    return JSONResponse(found)
 
 
 async def list_sittings(request: Request) -> JSONResponse:
-    """
-    summary: The signing device's sittings
-    responses:
-      200: {description: "sittings: list of id, assessment, duration_s, offline, state"}
-      401: {description: "Not signed by an enrolled device"}
-    """
     device_id, _ = await _device(request)
-    found = await run_in_threadpool(sittings.list_sittings, _ctx(request), device_id)
+    found = await run_in_threadpool(invitations.list_sittings, _ctx(request), device_id)
     return JSONResponse({"sittings": found})
 
 
 async def package(request: Request) -> JSONResponse:
-    """
-    summary: The sealed, signed exam package for a sitting (the same one on every call)
-    responses:
-      200: {description: "A signed document whose body holds header and ciphertext"}
-      404: {description: "No such sitting for this device"}
-    """
     device_id, _ = await _device(request)
     sitting_id = request.path_params["sitting_id"]
     return JSONResponse(
-        await run_in_threadpool(sittings.prepare, _ctx(request), device_id, sitting_id)
+        await run_in_threadpool(packages.prepare, _ctx(request), device_id, sitting_id)
     )
 
 
 async def start(request: Request) -> JSONResponse:
-    """
-    summary: Start an online sitting; releases its unlock code
-    responses:
-      200: {description: "unlock_code"}
-      403: {description: "A supervised sitting: the proctor gives the code"}
-    """
-    device_id, _ = await _device(request)
+    device_id, body = await _device(request, "start")
     sitting_id = request.path_params["sitting_id"]
     return JSONResponse(
-        await run_in_threadpool(sittings.start, _ctx(request), device_id, sitting_id)
+        await run_in_threadpool(packages.start, _ctx(request), device_id, sitting_id, body)
     )
 
 
 async def submit(request: Request) -> JSONResponse:
-    """
-    summary: Upload a signed submission; repeats with the same submission id return the same result
-    requestBody:
-      content:
-        application/json:
-          schema: {type: object, required: [body, signature]}
-    responses:
-      200: {description: "The result (levels, feedback, study plan) and a signed receipt"}
-      400: {description: "Malformed submission or bad signature"}
-      409: {description: "Sitting already submitted, or a different submission with this id"}
-      413: {description: "Body too large"}
-    """
-    device_id, body = await _device(request)
+    device_id, body = await _device(request, "submit")
     ctx = _ctx(request)
-    answer = await run_in_threadpool(submissions.submit, ctx, device_id, body)
-    return JSONResponse({"result": answer, "receipt": submissions.receipt(ctx, answer)})
+    answer = await run_in_threadpool(results.submit, ctx, device_id, body)
+    return JSONResponse({"result": answer, "receipt": results.receipt(ctx, answer)})
 
 
 async def result(request: Request) -> JSONResponse:
-    """
-    summary: The result of one of this device's submissions
-    responses:
-      200: {description: "The result"}
-      404: {description: "No such result for this device"}
-    """
     device_id, _ = await _device(request)
     submission_id = request.path_params["submission_id"]
-    found = await run_in_threadpool(submissions.result_for, _ctx(request), device_id, submission_id)
+    found = await run_in_threadpool(results.result_for, _ctx(request), device_id, submission_id)
     return JSONResponse(found)
 
 
 async def certificate(request: Request) -> Response:
-    """
-    summary: The PDF certificate of one of this device's submissions
-    responses:
-      200: {description: "application/pdf"}
-      404: {description: "No such certificate for this device"}
-    """
     device_id, _ = await _device(request)
     submission_id = request.path_params["submission_id"]
-    pdf = await run_in_threadpool(
-        submissions.certificate_for, _ctx(request), device_id, submission_id
-    )
+    pdf = await run_in_threadpool(results.certificate_for, _ctx(request), device_id, submission_id)
     return Response(pdf, media_type="application/pdf")
 
 
+async def _verified(request: Request) -> dict[str, Any]:
+    """A certificate look-up, within the address's limits (failed look-ups count apart)."""
+    ctx, address = _ctx(request), _address(request)
+    code = request.path_params["code"]
+    if len(code) > 64:
+        raise MalformedData("A verification code is at most 64 characters.")
+    await run_in_threadpool(limits.refuse_if_over, ctx, "verify_failed", address)
+    await run_in_threadpool(limits.hit, ctx, "verify", address)
+    found = await run_in_threadpool(results.verify_code, ctx, code)
+    if not found["genuine"]:
+        await run_in_threadpool(limits.hit, ctx, "verify_failed", address)
+    return found
+
+
 async def verify(request: Request) -> JSONResponse:
-    """
-    summary: Public check of a certificate's verification code
-    responses:
-      200: {description: "genuine (bool) and, if genuine, what the certificate states"}
-    """
-    found = await run_in_threadpool(
-        submissions.verify_code, _ctx(request), request.path_params["code"]
-    )
-    return JSONResponse(found)
+    return JSONResponse(await _verified(request))
 
 
 async def verify_page(request: Request) -> HTMLResponse:
-    found = await run_in_threadpool(
-        submissions.verify_code, _ctx(request), request.path_params["code"]
-    )
+    found = await _verified(request)
     code = html.escape(found["verification_code"])
     if not found["genuine"]:
         body = f"<h1>Not a genuine certificate</h1><p>No certificate has the code {code}.</p>"
@@ -280,16 +278,15 @@ async def verify_page(request: Request) -> HTMLResponse:
             f"<b>{html.escape(found['overall'].capitalize())}</b>.</p><table>{rows}</table>"
             f"<p>Verification code {code}.</p>"
         )
-    page = f"<!doctype html><meta charset=utf-8><title>examgate verification</title>{body}"
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        f"<title>examgate verification</title>{body}</html>"
+    )
     return HTMLResponse(page)
 
 
 async def practice(request: Request) -> JSONResponse:
-    """
-    summary: The public practice questions, with their answers and an explanation per option
-    responses:
-      200: {description: "items: id, category, skill, stem, options (id, text, feedback), key"}
-    """
+    await _public(request)
     ctx = _ctx(request)
 
     def load() -> list[dict[str, Any]]:
@@ -299,13 +296,14 @@ async def practice(request: Request) -> JSONResponse:
     return JSONResponse({"items": await run_in_threadpool(load)})
 
 
-async def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(schemas.get_schema(routes=request.app.routes))
+async def openapi_document(request: Request) -> JSONResponse:
+    await _public(request)
+    return JSONResponse(openapi.document(_ctx(request).settings.public_url))
 
 
 async def _api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
-    return _error(error.status, error.code, error.message)
+    return _error(error.status, error.code, error.message, error.headers)
 
 
 async def _examgate_error(request: Request, error: Exception) -> Response:
@@ -318,11 +316,12 @@ async def _examgate_error(request: Request, error: Exception) -> Response:
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
-    return _error(error.status_code, "http_error", error.detail)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return _error(error.status_code, code, error.detail, dict(error.headers or {}))
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    log.exception("unexpected error on %s", getattr(request.scope.get("route"), "path", "?"))
     return _error(
         500, "internal", "The server hit an unexpected error; the request changed nothing."
     )
@@ -344,8 +343,8 @@ def create_app(ctx: Context) -> Starlette:
         Route(f"{API_PREFIX}/results/{{submission_id}}/certificate", certificate, methods=["GET"]),
         Route(f"{API_PREFIX}/verify/{{code}}", verify, methods=["GET"]),
         Route(f"{API_PREFIX}/practice", practice, methods=["GET"]),
-        Route("/verify/{code}", verify_page, methods=["GET"], include_in_schema=False),
-        Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
+        Route("/verify/{code}", verify_page, methods=["GET"]),
+        Route("/openapi.json", openapi_document, methods=["GET"]),
     ]
     handlers: dict[Any, Handler] = {
         ApiError: _api_error,
@@ -356,6 +355,7 @@ def create_app(ctx: Context) -> Starlette:
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.ctx = ctx
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

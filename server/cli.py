@@ -2,7 +2,8 @@
 
 examgate-server init   --data DIR [--database URL] [--public-url URL]
 examgate-server serve  --data DIR [--host H] [--port P] [--workers N]
-examgate-server invite --data DIR [--offline] [--candidate NAME] [--email ADDRESS] [--json]
+examgate-server invite --data DIR [--offline] [--candidate NAME] [--email ADDRESS]
+                       [--opens WHEN] [--closes WHEN] [--extra-time MINUTES] [--json]
 examgate-server proctor-code --data DIR --sitting ID --challenge CODE
 examgate-server bank validate|stats|import|export|analyse|calibrate ...
 """
@@ -14,6 +15,7 @@ import json
 import logging
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from server.bank.cli import add_parser as add_bank_parser
@@ -59,8 +61,30 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--candidate", default="Demo Candidate")
     invite.add_argument("--email", help="the candidate's email: earlier forms are never repeated")
     invite.add_argument("--offline", action="store_true", help="a supervised offline sitting")
+    invite.add_argument(
+        "--opens", type=_moment, help="when the sitting may start (ISO 8601; default: now)"
+    )
+    invite.add_argument(
+        "--closes", type=_moment, help="when the window closes (ISO 8601; default: in 30 days)"
+    )
+    invite.add_argument(
+        "--extra-time", type=int, default=0, metavar="MINUTES", help="extra time for this candidate"
+    )
     invite.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def _moment(text: str) -> int:
+    """An ISO 8601 date or time (UTC unless it says otherwise) as ms since the epoch."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date and time like 2027-03-01T09:00 or 2027-03-01T09:00+01:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -80,6 +104,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # uvicorn's access log prints paths, and paths hold verification codes: the app logs
+        # each request by its route template instead (examgate.access).
+        access_log=False,
     )
     return 0
 
@@ -101,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_bank(args)
         if args.command == "proctor-code":
             from server.context import Context
-            from server.sittings import proctor_code
+            from server.invitations import proctor_code
 
             ctx = Context.open(Settings.load(args.data, args.database))
             print(proctor_code(ctx, args.sitting, args.challenge))
@@ -109,11 +136,18 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "invite":
             from server.context import Context
-            from server.sittings import create_invitation
+            from server.invitations import create_invitation
 
             ctx = Context.open(Settings.load(args.data, args.database))
             invitation = create_invitation(
-                ctx, args.assessment, args.candidate, args.offline, args.email
+                ctx,
+                args.assessment,
+                args.candidate,
+                args.offline,
+                args.email,
+                opens_ms=args.opens,
+                closes_ms=args.closes,
+                extra_time_s=args.extra_time * 60,
             )
             ctx.engine.dispose()
             if args.json:

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine
 
 from server import db
-from server.keys import load_key_file
+from server.keys import load_kex_key_file, load_key_file
 from server.settings import Settings
 from shared import crypto
 
@@ -25,6 +26,7 @@ class Context:
     settings: Settings
     engine: Engine
     signing_key: Ed25519PrivateKey
+    kex_key: X25519PrivateKey
     now_ms: Callable[[], int] = wall_ms
     # Unpredictable in production; tests pass a seeded random.Random.
     rng: random.Random = field(default_factory=random.SystemRandom)
@@ -33,10 +35,15 @@ class Context:
     def public_key(self) -> bytes:
         return crypto.public_bytes(self.signing_key)
 
+    @property
+    def kex_public(self) -> bytes:
+        return crypto.public_bytes(self.kex_key)
+
     @classmethod
     def open(cls, settings: Settings) -> Context:
         return cls(
             settings=settings,
             engine=db.make_engine(settings.database_url),
             signing_key=load_key_file(settings.key_file),
+            kex_key=load_kex_key_file(settings.kex_key_file),
         )

@@ -6,6 +6,7 @@ SQLite (WAL) is the embedded default; the same code runs on PostgreSQL.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,12 @@ sittings = Table(
     Column("enrolled_ms", BigInteger, nullable=True),
     Column("prepared_ms", BigInteger, nullable=True),
     Column("started_ms", BigInteger, nullable=True),
+    # The window the sitting may be taken in, and extra time granted to this candidate.
+    Column("opens_ms", BigInteger, nullable=True),
+    Column("closes_ms", BigInteger, nullable=True),
+    Column("extra_time_s", Integer, nullable=False, server_default="0"),
+    # The public half of the event chain's first key, committed when an online sitting starts.
+    Column("chain_public", String(64), nullable=True),
 )
 
 submissions = Table(
@@ -136,12 +143,32 @@ item_exposure = Table(
     Column("forms", Integer, nullable=False),
 )
 
+# Nonces of signed requests seen within the clock-skew window: a repeat is a replay. In the
+# database, so every worker and host agrees.
+request_nonces = Table(
+    "request_nonces",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("seen_ms", BigInteger, nullable=False, index=True),
+)
+
+# Fixed-window request counters for abuse limits, shared by every worker.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("bucket", String(200), primary_key=True),
+    Column("window_ms", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, full sync and enforced foreign keys."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -156,6 +183,18 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by the server's user only (or tighten it). SQLite gives
+    its WAL and shared-memory files the database file's permissions."""
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:" or url.count("/") < 3:
+        return
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(file, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(file, 0o600)
 
 
 def migrate(engine: Engine) -> None:

@@ -1,19 +1,41 @@
-"""Errors the API returns: each becomes a JSON body ``{"error": code, "message": sentence}``.
+"""The server's error tree. Each becomes a JSON body ``{"error": code, "message": sentence}``.
 
-ApiError(status, code, message)    an expected failure with its HTTP status
-shared.errors.MalformedData        400 malformed
-shared.errors.InvalidSignature     400 bad_signature
+    Exception
+    ├── ApiError(status, code, message)   an expected failure of an operation, with its status
+    │   └── RateLimited                   429, with Retry-After
+    ├── shared.errors.ExamgateError
+    │   ├── MalformedData                 400 malformed (a request, a submission, an event)
+    │   ├── InvalidSignature              400 bad_signature
+    │   └── (the others)                  400 refused
+    └── anything else                     500 internal: logged, and the request changed nothing
+
+Only operations (``invitations``, ``packages``, ``results``, ``auth``, ``limits``) raise ApiError;
+the pure parts (scoring, measurement, integrity, assembly) raise shared errors or return values.
 """
 
 from __future__ import annotations
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
+
+
+class RateLimited(ApiError):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            429,
+            "rate_limited",
+            f"Too many requests: wait {retry_after_s} seconds, then try again.",
+            {"Retry-After": str(retry_after_s)},
+        )
+        self.retry_after_s = retry_after_s
 
 
 def not_found(what: str) -> ApiError:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server import db
 from server.bank.loader import bundled_files, load_files, practice_files
 from server.bank.store import import_items
-from server.keys import create_key_file
+from server.keys import create_kex_key_file, create_key_file
 from server.settings import Settings
 from shared import canonical, crypto
 from shared.policy import Policy
@@ -29,7 +29,8 @@ DEMO_ASSESSMENT = {
         "randomesque": 5,
         "max_exposure": 0.2,
         "pretest": 0,
-        "item_feedback": True,
+        # Off: explaining a missed live item discloses it (see the README).
+        "item_feedback": False,
     },
     # Warn on each focus loss; lock at the third or after 30 s away in all; lock when a
     # prohibited program or an extra display appears; record (and report) a virtual machine.
@@ -41,6 +42,7 @@ def initialise(settings: Settings) -> dict[str, Any]:
     """Create what a server needs in ``settings.data_dir``; running it again changes nothing new."""
     settings.save()
     key = create_key_file(settings.key_file)
+    create_kex_key_file(settings.kex_key_file)
     engine = db.make_engine(settings.database_url)
     try:
         db.migrate(engine)

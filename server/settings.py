@@ -4,10 +4,32 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.protocol import MAX_BODY_BYTES
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` requests per ``per_s`` seconds for one subject (an address or device)."""
+
+    count: int
+    per_s: int
+
+
+# Abuse limits, per client address or per device. Every guessable value sits behind one: an
+# invitation code (enrol_failed), a verification code (verify_failed), an unlock release (start).
+DEFAULT_LIMITS: dict[str, Limit] = {
+    "enrol": Limit(120, 60),  # enrolment attempts per address
+    "enrol_failed": Limit(20, 600),  # unknown invitation codes per address
+    "start": Limit(10, 60),  # unlock code releases per device
+    "submit": Limit(60, 60),  # submissions per device
+    "device": Limit(600, 60),  # any signed request per device
+    "verify": Limit(120, 60),  # certificate look-ups per address
+    "verify_failed": Limit(30, 600),  # unknown verification codes per address
+    "public": Limit(600, 60),  # server key, practice questions, API document per address
+}
 
 CONFIG_FILE = "server.json"
 
@@ -18,10 +40,15 @@ class Settings:
     database_url: str
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = MAX_BODY_BYTES
+    limits: dict[str, Limit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
 
     @property
     def key_file(self) -> Path:
         return self.data_dir / "keys" / "server-signing.key"
+
+    @property
+    def kex_key_file(self) -> Path:
+        return self.data_dir / "keys" / "server-kex.key"
 
     @classmethod
     def load(

@@ -6,6 +6,11 @@
   device's X25519 private key and the sitting's unlock code (scrypt), joined by HKDF-SHA256.
   The header is authenticated as associated data and the whole package is signed.
 
+- A proctor's unlock response is an HMAC the server (and the proctor's tool) computes from a
+  secret the client never holds. The client holds only *commitments* to the responses of a few
+  server-chosen challenges: scrypt of each response, so checking one guess costs a slow KDF
+  and an offline search of a 50-bit response space is out of reach (see ``UNLOCK_SCRYPT_N``).
+
 Every failure to verify raises ``InvalidSignature``; every failure to decrypt raises
 ``CannotOpen``; neither says which check failed.
 """
@@ -30,13 +35,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from shared import canonical
-from shared.errors import CannotOpen, InvalidSignature, MalformedData
+from shared.errors import CannotOpen, InvalidSignature, MalformedData, Tampered
 
 __all__ = [
     "Ed25519PrivateKey",
     "X25519PrivateKey",
     "b64decode",
     "b64encode",
+    "decrypt_at_rest",
+    "encrypt_at_rest",
     "fingerprint",
     "generate_kex_key",
     "generate_signing_key",
@@ -44,12 +51,17 @@ __all__ = [
     "normalise_unlock_code",
     "open_sealed",
     "private_bytes",
+    "proctor_challenges",
     "proctor_response",
-    "proctor_response_matches",
     "public_bytes",
+    "response_matches_commitment",
     "seal",
+    "shared_key",
     "sign_document",
+    "signature_matches",
+    "unlock_commitments",
     "verify_document",
+    "x25519_public_from_bytes",
 ]
 
 PACKAGE_KEY_INFO = b"examgate package key v1"
@@ -59,6 +71,11 @@ SCRYPT_P = 1
 # Accepted scrypt costs when opening: low enough that a hostile header cannot exhaust memory,
 # high enough that nobody seals with a cost that makes guessing unlock codes cheap.
 _SCRYPT_N_RANGE = (2**14, 2**17)
+# Unlock commitments: scrypt at N = 2^14, r = 8 (16 MiB, ~46 ms a guess on one core here). A
+# response has 50 bits, so an offline search of one commitment needs ~2^49 such guesses: about
+# 800,000 core-years, or 18 years at a million guesses a second.
+UNLOCK_SCRYPT_N = 2**14
+UNLOCK_CHALLENGES = 8
 # Crockford base32: no I, L, O or U, so a code read aloud or off paper is unambiguous.
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -137,6 +154,15 @@ def verify_document(document: object, public_key: bytes, what: str = "data") -> 
     return body
 
 
+def signature_matches(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """Whether ``signature`` is ``public_key``'s Ed25519 signature of ``message``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except (_CryptoInvalidSignature, ValueError):
+        return False
+    return True
+
+
 def new_unlock_code(randbelow: Callable[[int], int] = secrets.randbelow, groups: int = 3) -> str:
     """A fresh code like ``7KQ2-M9XD-4TNB``: ``groups`` groups of four, 20 bits each."""
     chars = "".join(_CODE_ALPHABET[randbelow(32)] for _ in range(4 * groups))
@@ -149,20 +175,82 @@ def normalise_unlock_code(code: str) -> str:
     return "".join(ch for ch in text if ch not in " -\t")
 
 
+def _crockford(number: int, length: int) -> str:
+    return "".join(_CODE_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(length)))
+
+
+def proctor_challenges(secret: bytes, sitting_id: str, count: int = UNLOCK_CHALLENGES) -> list[str]:
+    """The lock challenges of a sitting, in the order the client uses them (``XXXX-XXXX``).
+
+    Derived from the sitting's proctor secret, so the server re-derives them to judge an
+    unlock without storing them."""
+    challenges = []
+    for index in range(count):
+        message = f"examgate-challenge/1\n{sitting_id}\n{index}".encode()
+        number = int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:5], "big")
+        chars = _crockford(number, 8)
+        challenges.append(f"{chars[:4]}-{chars[4:]}")
+    return challenges
+
+
 def proctor_response(secret: bytes, sitting_id: str, challenge: str) -> str:
     """The code a proctor reads out to unlock a locked sitting: HMAC-SHA256 of the sitting and
-    the client's challenge under the sitting's proctor secret, as 8 Crockford characters
-    (40 bits). Works offline on both sides; nothing static to leak."""
-    message = f"examgate-proctor/1\n{sitting_id}\n{normalise_unlock_code(challenge)}".encode()
-    digest = hmac.new(secret, message, hashlib.sha256).digest()
-    number = int.from_bytes(digest[:5], "big")
-    chars = "".join(_CODE_ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(8)))
-    return f"{chars[:4]}-{chars[4:]}"
+    the challenge under the sitting's proctor secret, as 10 Crockford characters (50 bits),
+    ``XXXXX-XXXXX``. Only the server and the proctor's tool can compute it."""
+    message = f"examgate-proctor/2\n{sitting_id}\n{normalise_unlock_code(challenge)}".encode()
+    number = int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:7], "big") >> 6
+    chars = _crockford(number, 10)
+    return f"{chars[:5]}-{chars[5:]}"
 
 
-def proctor_response_matches(secret: bytes, sitting_id: str, challenge: str, given: str) -> bool:
-    expected = normalise_unlock_code(proctor_response(secret, sitting_id, challenge))
-    return hmac.compare_digest(expected, normalise_unlock_code(given))
+def _commit(response: str, salt: bytes, n: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=SCRYPT_R, p=SCRYPT_P).derive(
+        normalise_unlock_code(response).encode("utf-8")
+    )
+
+
+def unlock_commitments(
+    secret: bytes,
+    sitting_id: str,
+    *,
+    count: int = UNLOCK_CHALLENGES,
+    random: Random = os.urandom,
+    scrypt_n: int = UNLOCK_SCRYPT_N,
+) -> dict[str, Any]:
+    """What the client needs to *check* proctor responses offline, and nothing that computes
+    one: for each challenge, a salt and scrypt(response, salt)."""
+    entries = []
+    for challenge in proctor_challenges(secret, sitting_id, count):
+        salt = random(16)
+        commitment = _commit(proctor_response(secret, sitting_id, challenge), salt, scrypt_n)
+        entries.append(
+            {"challenge": challenge, "salt": b64encode(salt), "commitment": b64encode(commitment)}
+        )
+    return {"kdf": "scrypt", "scrypt_n": scrypt_n, "challenges": entries}
+
+
+def response_matches_commitment(entry: dict[str, Any], scrypt_n: int, given: str) -> bool:
+    """Whether ``given`` is the response committed to in ``entry`` (one slow KDF)."""
+    if not isinstance(scrypt_n, int) or not _SCRYPT_N_RANGE[0] <= scrypt_n <= _SCRYPT_N_RANGE[1]:
+        raise MalformedData("The unlock check asks for an unsupported key derivation.")
+    salt = b64decode(entry.get("salt"), "unlock salt")
+    expected = b64decode(entry.get("commitment"), "unlock commitment")
+    if len(normalise_unlock_code(given)) != 10:
+        return False
+    return hmac.compare_digest(_commit(given, salt, scrypt_n), expected)
+
+
+def x25519_public_from_bytes(raw: bytes) -> X25519PublicKey:
+    try:
+        return X25519PublicKey.from_public_bytes(raw)
+    except ValueError as error:
+        raise MalformedData("A key-exchange public key is damaged.") from error
+
+
+def shared_key(private: X25519PrivateKey, peer_public: bytes, info: bytes) -> bytes:
+    """A 32-byte key both ends of an X25519 exchange derive (HKDF-SHA256 over the secret)."""
+    secret = private.exchange(x25519_public_from_bytes(peer_public))
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
 
 
 def _package_key(
@@ -233,3 +321,19 @@ def open_sealed(sealed: dict[str, Any], *, recipient: X25519PrivateKey, unlock_c
         return AESGCM(key).decrypt(nonce, ciphertext, canonical.dumps(header))
     except (InvalidTag, ValueError) as error:
         raise CannotOpen() from error
+
+
+def encrypt_at_rest(key: bytes, plaintext: bytes, context: str, random: Random = os.urandom) -> str:
+    """AES-256-GCM for data kept on disk; ``context`` (say, a row's identity) is authenticated,
+    so a ciphertext moved to another row does not decrypt."""
+    nonce = random(12)
+    return b64encode(nonce + AESGCM(key).encrypt(nonce, plaintext, context.encode()))
+
+
+def decrypt_at_rest(key: bytes, token: str, context: str, what: str = "data") -> bytes:
+    """Undo ``encrypt_at_rest``; any change to the token or the context raises ``Tampered``."""
+    try:
+        raw = b64decode(token, what)
+        return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode())
+    except (InvalidTag, ValueError, MalformedData) as error:
+        raise Tampered(what) from error

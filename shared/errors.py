@@ -4,6 +4,7 @@
     ├── InvalidSignature       a signature does not verify (never says which part was wrong)
     ├── CannotOpen             a sealed package does not open: wrong unlock code or wrong device
     ├── MalformedData          bytes or JSON that are not what the protocol says
+    ├── Tampered               data kept at rest no longer decrypts or authenticates
     └── WrongDevice            a package or submission belongs to another device
 
 Every verification failure inside a family is one opaque error, so a message never tells an
@@ -29,6 +30,11 @@ class CannotOpen(ExamgateError):
 
 class MalformedData(ExamgateError):
     pass
+
+
+class Tampered(ExamgateError):
+    def __init__(self, what: str = "data") -> None:
+        super().__init__(f"The {what} kept on this computer has been changed or damaged.")
 
 
 class WrongDevice(ExamgateError):

@@ -1,5 +1,16 @@
-"""Integrity policy: what an assessment does about each kind of event. Shared, so the client
-acts on it during the sitting and the server applies the same rules to the event log."""
+"""Integrity policy and the one engine that applies it: the client runs ``PolicyEngine`` event by
+event during the sitting, and the server replays the whole signed log through the same engine to
+see which locks and voids the policy called for.
+
+For each kind of event the policy names an action: ``ignore``, ``record``, ``warn``, ``lock`` the
+sitting (a proctor must unlock it) or ``void`` it. A rule can escalate with thresholds:
+
+    "focus_lost": {"action": "warn", "lock_after": 3, "lock_after_away_s": 30}
+
+warns on each focus loss, locks at the third loss or once 30 seconds away in all have passed.
+Time away is measured from the paired ``focus_lost`` / ``focus_returned`` events' charged time,
+never from a figure the client reports.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +22,7 @@ from shared.errors import MalformedData
 
 ACTIONS = ("ignore", "record", "warn", "lock", "void")
 VM_POLICIES = ("allow", "flag", "block")
+DOWNTIME_ACTIONS = ("flag", "void")
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ DEFAULT_RULES: dict[str, Rule] = {
     "display_added": Rule("lock"),
     "program_found": Rule("lock"),
     "clock_gap": Rule("record"),
+    "clock_slowed": Rule("record"),
 }
 
 
@@ -75,6 +88,12 @@ class Policy:
         "whatsapp",
     )
     check_interval_s: int = 5
+    # Time the sitting may stand still in all (the client killed or crashed, the machine
+    # asleep), not charged to the candidate; past it the sitting is flagged, or voided.
+    max_downtime_s: int = 30
+    downtime_action: str = "flag"
+    # Whether a sitting without the lockdown and health check (a headless client) is flagged.
+    require_lockdown: bool = True
 
     def rule(self, kind: str) -> Rule:
         return self.rules.get(kind, Rule("record"))
@@ -85,6 +104,8 @@ class Policy:
             return cls()
         rules = dict(DEFAULT_RULES)
         for kind, rule in dict(data.get("rules", {})).items():
+            if kind not in DEFAULT_RULES:
+                raise MalformedData(f"The policy has a rule for {kind!r}, which it cannot judge.")
             rules[str(kind)] = Rule.from_json(rule)
         vm = data.get("vm", "flag")
         if vm not in VM_POLICIES:
@@ -93,7 +114,24 @@ class Policy:
         interval = data.get("check_interval_s", 5)
         if not isinstance(interval, int) or not 1 <= interval <= 60:
             raise MalformedData("Policy 'check_interval_s' must be from 1 to 60.")
-        return cls(rules=rules, vm=vm, prohibited=prohibited, check_interval_s=interval)
+        downtime = data.get("max_downtime_s", 30)
+        if type(downtime) is not int or not 0 <= downtime <= 86_400:
+            raise MalformedData("Policy 'max_downtime_s' must be from 0 to 86400.")
+        downtime_action = data.get("downtime_action", "flag")
+        if downtime_action not in DOWNTIME_ACTIONS:
+            raise MalformedData(f"Unknown downtime action {downtime_action!r}.")
+        require_lockdown = data.get("require_lockdown", True)
+        if not isinstance(require_lockdown, bool):
+            raise MalformedData("Policy 'require_lockdown' must be true or false.")
+        return cls(
+            rules=rules,
+            vm=vm,
+            prohibited=prohibited,
+            check_interval_s=interval,
+            max_downtime_s=downtime,
+            downtime_action=downtime_action,
+            require_lockdown=require_lockdown,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,4 +139,69 @@ class Policy:
             "vm": self.vm,
             "prohibited": list(self.prohibited),
             "check_interval_s": self.check_interval_s,
+            "max_downtime_s": self.max_downtime_s,
+            "downtime_action": self.downtime_action,
+            "require_lockdown": self.require_lockdown,
         }
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # one of ACTIONS
+    kind: str
+    count: int
+    remaining: int | None  # events of this kind left before the sitting locks, if it would
+    away_ms: int = 0  # for a return to the window: how long this absence lasted
+
+
+FOCUS_KINDS = ("focus_lost", "focus_returned")
+# The kinds the policy judges: what the watchers see, and the session's clock events.
+JUDGED_KINDS = frozenset(DEFAULT_RULES)
+
+
+class PolicyEngine:
+    """Counts events and time away, and says what each new event calls for."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.counts: dict[str, int] = {}
+        self.away_ms = 0
+        self._lost_at: int | None = None
+
+    def judges(self, kind: str) -> bool:
+        """Whether events of ``kind`` go through the policy."""
+        return kind in JUDGED_KINDS
+
+    def observe(self, event: Mapping[str, Any]) -> Decision:
+        """What the policy calls for after ``event`` (a journalled event: type, data, times)."""
+        kind = str(event["type"])
+        rule = self.policy.rule(kind)
+        count = self.counts.get(kind, 0) + 1
+        self.counts[kind] = count
+        away = 0
+        at = int(event.get("elapsed_ms", 0))
+        if kind == "focus_lost" and self._lost_at is None:
+            self._lost_at = at
+        elif kind == "focus_returned" and self._lost_at is not None:
+            away = max(0, at - self._lost_at)
+            self.away_ms += away
+            self._lost_at = None
+        action = rule.action
+        if rule.void_after is not None and count >= rule.void_after:
+            action = "void"
+        elif (rule.lock_after is not None and count >= rule.lock_after) or (
+            rule.lock_after_away_s is not None
+            and kind in FOCUS_KINDS
+            and self.away_ms >= rule.lock_after_away_s * 1000
+        ):
+            action = "lock"
+        if kind == "focus_returned":
+            # Coming back is judged by the focus rule's time-away threshold, nothing else.
+            focus = self.policy.rule("focus_lost")
+            if (
+                focus.lock_after_away_s is not None
+                and self.away_ms >= focus.lock_after_away_s * 1000
+            ):
+                action = "lock"
+        remaining = rule.lock_after - count if rule.lock_after is not None else None
+        return Decision(action, kind, count, remaining, away)

@@ -29,9 +29,9 @@ from client.keystore import KeyringStore
 from client.settings import ClientSettings
 from server.app import create_app
 from server.context import Context
+from server.invitations import create_invitation
 from server.provision import initialise
 from server.settings import Settings
-from server.sittings import create_invitation
 
 PG_ADMIN_URL = os.environ.get("EXAMGATE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -74,11 +74,13 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 class ManualClock:
-    """A clock the test moves by hand: wall and monotonic time advance together."""
+    """A clock the test moves by hand: wall, monotonic and kernel uptime time advance together
+    (``slow`` makes the process's clocks lag the kernel's, as a time-faking library would)."""
 
     def __init__(self, wall_ms: int | None = None) -> None:
         self.wall = wall_ms if wall_ms is not None else time.time_ns() // 1_000_000
         self.mono = 1_000
+        self.uptime: int | None = 50_000
 
     def wall_ms(self) -> int:
         return self.wall
@@ -86,9 +88,28 @@ class ManualClock:
     def mono_ms(self) -> int:
         return self.mono
 
+    def uptime_ms(self) -> int | None:
+        return self.uptime
+
     def advance(self, ms: int) -> None:
         self.wall += ms
         self.mono += ms
+        if self.uptime is not None:
+            self.uptime += ms
+
+    def slow(self, real_ms: int, factor: float) -> None:
+        """``real_ms`` pass, but the process's wall and monotonic clocks see ``factor`` of it."""
+        seen = int(real_ms * factor)
+        self.wall += seen
+        self.mono += seen
+        if self.uptime is not None:
+            self.uptime += real_ms
+
+    def sleep(self, ms: int) -> None:
+        """The machine sleeps: wall and uptime move on, the monotonic clock stands still."""
+        self.wall += ms
+        if self.uptime is not None:
+            self.uptime += ms
 
 
 @pytest.fixture
@@ -164,8 +185,10 @@ class ThreadServer:
         self.thread.join(timeout=10)
         self.ctx.engine.dispose()
 
-    def invite(self, offline: bool = False, candidate: str = "Ada Lovelace") -> dict[str, Any]:
-        return create_invitation(self.ctx, "deep-learning", candidate, offline)
+    def invite(
+        self, offline: bool = False, candidate: str = "Ada Lovelace", **window: Any
+    ) -> dict[str, Any]:
+        return create_invitation(self.ctx, "deep-learning", candidate, offline, **window)
 
 
 @pytest.fixture

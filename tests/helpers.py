@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
+import secrets
+import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +15,14 @@ from client.session import ExamSession
 from client.simulate import answer_all
 from server import db
 from server.context import Context
+from shared import crypto
+from shared.protocol import (
+    HEADER_DEVICE,
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    request_signing_bytes,
+)
 
 
 def sit(
@@ -38,3 +49,25 @@ def stored_document(engine: Engine, submission_id: str) -> str:
         "SELECT document FROM outbox WHERE submission_id = ?", (submission_id,)
     ).fetchone()
     return str(row[0])
+
+
+def signed_headers(
+    device_id: str,
+    key: Any,
+    method: str,
+    target: str,
+    body: bytes,
+    when_ms: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """The headers a device sends to sign one request (as ``client.api`` builds them)."""
+    timestamp = str(when_ms if when_ms is not None else int(time.time() * 1000))
+    nonce = nonce or secrets.token_urlsafe(16)
+    digest = hashlib.sha256(body).hexdigest()
+    message = request_signing_bytes(method, target, timestamp, nonce, digest)
+    return {
+        HEADER_DEVICE: device_id,
+        HEADER_TIMESTAMP: timestamp,
+        HEADER_NONCE: nonce,
+        HEADER_SIGNATURE: crypto.b64encode(key.sign(message)),
+    }

@@ -1,7 +1,8 @@
 """Focus-loss detection: the exam window losing activation, or the application going inactive.
 
-Each loss becomes a ``focus_lost`` event and each return a ``focus_returned`` event with the
-time away, both written through ``record`` (the session's journal) as they happen.
+Each loss becomes a ``focus_lost`` event and each return a ``focus_returned`` event, both
+written through ``record`` (the session's journal) as they happen; the time away is what lies
+between the two events' charged times, never a figure of the client's own.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ Record = Callable[[str, dict[str, Any]], object]
 
 
 class FocusWatcher(QObject):
-    def __init__(self, window: QWidget, record: Record, mono_ms: Callable[[], int]) -> None:
+    def __init__(self, window: QWidget, record: Record) -> None:
         super().__init__(window)
         self.window = window
         self.record = record
-        self.mono_ms = mono_ms
         self.losses = 0
-        self._away_since: int | None = None
+        self._away = False
         self._active = True
         window.installEventFilter(self)
         app = QGuiApplication.instance()
@@ -39,7 +39,7 @@ class FocusWatcher(QObject):
 
     @property
     def away(self) -> bool:
-        return self._away_since is not None
+        return self._away
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window:
@@ -57,15 +57,14 @@ class FocusWatcher(QObject):
             self._lose("application")
 
     def _lose(self, source: str) -> None:
-        if not self._active or self._away_since is not None:
+        if not self._active or self._away:
             return
-        self._away_since = self.mono_ms()
+        self._away = True
         self.losses += 1
         self.record("focus_lost", {"source": source, "count": self.losses})
 
     def _return(self, source: str) -> None:
-        if not self._active or self._away_since is None:
+        if not self._active or not self._away:
             return
-        away_ms = max(0, self.mono_ms() - self._away_since)
-        self._away_since = None
-        self.record("focus_returned", {"source": source, "away_ms": away_ms})
+        self._away = False
+        self.record("focus_returned", {"source": source})

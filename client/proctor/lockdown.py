@@ -1,9 +1,10 @@
 """Lockdown for one sitting: every watcher's events go to the journal and through the policy.
 
 Actions: ``warn`` shows a warning that says how many more events the policy allows before it
-locks; ``lock`` puts up the lock screen with a challenge (a proctor turns it into a response code
-with ``examgate-server proctor-code``, offline); ``void`` ends the sitting. A lock is in the
-journal, so killing the client does not lift it.
+locks; ``lock`` puts up the lock screen with the package's next challenge (a proctor turns it
+into a response code with ``examgate-server proctor-code``, offline; the client can only check
+it); ``void`` ends the sitting. A lock is in the journal, so killing the client does not lift it,
+and the server replays the same policy over the log, so a lock that was skipped is flagged.
 """
 
 from __future__ import annotations
@@ -13,21 +14,20 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from client.policy import Decision, PolicyEngine
+from client.policy import Decision, PolicyEngine, message
 from client.proctor.focus import FocusWatcher
 from client.proctor.keyboard import KeyboardMonitor
 from client.proctor.platform import PlatformGuard, platform_guard
 from client.proctor.watchers import ClipboardGuard, DisplayWatcher, ProgramWatcher
-from client.session import ExamSession
-from shared import crypto
+from client.session import ExamSession, UnlockAttempt
 
 # Session events the policy also acts on (written by the session itself, not a watcher).
-SESSION_KINDS = ("clock_gap",)
+SESSION_KINDS = ("clock_gap", "clock_slowed")
 
 
 class Lockdown(QObject):
     warned = Signal(str)
-    locked = Signal(str)  # the challenge to read to the proctor
+    locked = Signal(str)  # the challenge to read to the proctor ("" once none is left)
     unlocked = Signal()
     voided = Signal(str)
 
@@ -44,9 +44,9 @@ class Lockdown(QObject):
         self.guard = guard or platform_guard()
         self.engine = PolicyEngine(session.policy)
         for event in session.journal.events:  # a resumed sitting keeps its counts
-            if event["type"] in session.policy.rules:
-                self.engine.observe(event["type"], event["data"])
-        self.focus = FocusWatcher(window, self.observe, session.clock.mono_ms)
+            if self.engine.judges(event["type"]):
+                self.engine.observe(event)
+        self.focus = FocusWatcher(window, self.observe)
         self.focus.losses = self.engine.counts.get("focus_lost", 0)
         self.clipboard = ClipboardGuard(self)
         self.displays = DisplayWatcher(self)
@@ -95,19 +95,18 @@ class Lockdown(QObject):
 
     def _session_event(self, event: dict[str, Any]) -> None:
         if event["type"] in SESSION_KINDS:
-            self._act(self.engine.observe(event["type"], event["data"]), event["data"])
+            self._act(self.engine.observe(event), event["data"])
 
     def observe(self, kind: str, data: dict[str, Any]) -> None:
         """Journal an event and do what the policy says."""
-        if self.session.state == "ended":
-            return
-        self.session.record(kind, data)
-        self._act(self.engine.observe(kind, data), data)
+        event = self.session.record(kind, data)
+        if event is not None:
+            self._act(self.engine.observe(event), data)
 
     def _act(self, decision: Decision, data: dict[str, Any]) -> None:
         if decision.action == "void":
             self.session.finish("voided")
-            self.voided.emit(decision.message)
+            self.voided.emit(message(decision, data))
             return
         if decision.kind == "focus_lost":
             self._pending_focus = decision  # shown when the candidate comes back
@@ -118,24 +117,23 @@ class Lockdown(QObject):
             return
         if decision.kind == "focus_returned" and self._pending_focus is not None:
             lost, self._pending_focus = self._pending_focus, None
-            seconds = max(1, round(int(data.get("away_ms", 0)) / 1000))
+            seconds = max(1, round(decision.away_ms / 1000))
             self.warned.emit(_focus_message(lost, seconds))
             return
         if decision.action == "warn":
-            self.warned.emit(decision.message)
+            self.warned.emit(message(decision, data))
 
     def _lock(self, reason: str) -> None:
         if self.session.locked or self.session.state != "running":
             return
-        challenge = crypto.new_unlock_code(groups=2)[:9]
-        self.session.lock(reason, challenge)
-        self.locked.emit(challenge)
+        challenge = self.session.lock(reason)
+        self.locked.emit(challenge or "")
 
-    def try_unlock(self, response: str) -> bool:
-        if self.session.try_unlock(response):
+    def try_unlock(self, response: str) -> UnlockAttempt:
+        attempt = self.session.try_unlock(response)
+        if attempt.outcome == "accepted":
             self.unlocked.emit()
-            return True
-        return False
+        return attempt
 
 
 def _focus_message(lost: Decision, seconds: int) -> str:

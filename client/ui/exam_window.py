@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QStackedLayout,
     QVBoxLayout,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from client.checks import Check
 from client.proctor.lockdown import Lockdown
 from client.proctor.platform import PlatformGuard
-from client.session import ExamSession
+from client.session import ExamSession, UnlockAttempt
 from client.ui.widgets import LETTERS, button, label, option_button
 from shared.models import category_name
 
@@ -106,6 +107,7 @@ class ExamWindow(QWidget):
         outer.addStretch(1)
         self.lock_page = LockScreen(session.sitting_id)
         self.lock_page.submitted.connect(self._try_unlock)
+        self.lock_page.end_requested.connect(self._end_while_locked)
         self.pages = QStackedLayout(self)
         self.pages.addWidget(exam_page)
         self.pages.addWidget(self.lock_page)
@@ -142,8 +144,8 @@ class ExamWindow(QWidget):
         if self.lockdown:
             self.grabKeyboard()  # X11: shortcuts reach the exam, not the window manager
         self.guards.start()
-        if self.session.locked and self.session.lock_challenge:
-            self._show_lock(self.session.lock_challenge)  # a lock outlives a restart
+        if self.session.locked:
+            self._show_lock(self.session.lock_challenge or "")  # a lock outlives a restart
         self.timer.start()
 
     # -- rendering ---------------------------------------------------------------------------
@@ -227,6 +229,8 @@ class ExamWindow(QWidget):
     def tick(self) -> None:
         self.session.tick()
         self._render_clock()
+        if self.session.locked:
+            self.lock_page.show_status(self.session.unlock_status())
         self._check_end()
 
     def _check_end(self) -> None:
@@ -246,6 +250,7 @@ class ExamWindow(QWidget):
 
     def _show_lock(self, challenge: str) -> None:
         self.lock_page.show_challenge(challenge, self.session.lock_reason())
+        self.lock_page.show_status(self.session.unlock_status())
         self.pages.setCurrentWidget(self.lock_page)
         self.lock_page.response.setFocus()
         if self.lockdown:  # the keyboard grab moves to the response field
@@ -259,8 +264,24 @@ class ExamWindow(QWidget):
         self.refresh_view()
 
     def _try_unlock(self, response: str) -> None:
-        if not self.guards.try_unlock(response):
-            self.lock_page.refuse()
+        attempt = self.guards.try_unlock(response)
+        if attempt.outcome != "accepted":
+            self.lock_page.refuse(attempt)
+
+    def _end_while_locked(self) -> None:
+        """The candidate (or the proctor) ends a locked sitting: the answers so far are sent."""
+        answered = self.session.answered()
+        confirm = QMessageBox.question(
+            self,
+            "End the exam?",
+            f"End the exam now and send your {answered} answer(s) of {self.session.total}? "
+            "This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if confirm == QMessageBox.StandardButton.Yes:
+            self.session.finish("finished")
+            self._check_end()
 
     def _voided(self, message: str) -> None:
         self._warn(message)
@@ -286,9 +307,11 @@ class ExamWindow(QWidget):
 
 class LockScreen(QWidget):
     """Shown while the policy has the sitting locked: the challenge for the proctor, and a field
-    for the response code the proctor reads back."""
+    for the response code the proctor reads back. The code is only checked here (against a
+    commitment in the package); only the proctor's tool can compute it."""
 
     submitted = Signal(str)
+    end_requested = Signal()
 
     def __init__(self, sitting_id: str) -> None:
         super().__init__()
@@ -296,11 +319,16 @@ class LockScreen(QWidget):
         self.title = label("This sitting is locked", name="title")
         self.explanation = label(name="subtitle", wrap=True)
         self.challenge = label(name="clock")
-        self.response = QLineEdit(placeholderText="XXXX-XXXX")
+        self.response = QLineEdit(placeholderText="XXXXX-XXXXX")
+        self.response.setAccessibleName("Response code from your proctor")
         self.response.returnPressed.connect(self._submit)
         self.unlock_button = button("Unlock", primary=True)
         self.unlock_button.clicked.connect(self._submit)
         self.error = label(name="error", wrap=True)
+        self.error.setAccessibleName("Unlock status")
+        self.end_button = button("End the exam and send my answers")
+        self.end_button.clicked.connect(self.end_requested.emit)
+        self.end_button.hide()
         column = QVBoxLayout()
         column.addStretch()
         for widget in (
@@ -310,6 +338,7 @@ class LockScreen(QWidget):
             self.response,
             self.unlock_button,
             self.error,
+            self.end_button,
         ):
             column.addWidget(widget)
         column.addStretch()
@@ -319,24 +348,57 @@ class LockScreen(QWidget):
         outer.addStretch(1)
 
     def show_challenge(self, challenge: str, reason: str) -> None:
-        self.explanation.setText(
-            f"{reason} Your answers so far are saved and the clock keeps running. Ask your "
-            "proctor to unlock the sitting: read them the sitting and the challenge below, and "
-            "type the response code they give you."
-        )
-        self.challenge.setText(f"Sitting    {self.sitting_id}\nChallenge  {challenge}")
+        if challenge:
+            self.explanation.setText(
+                f"{reason} Your answers so far are saved and the clock keeps running. Ask your "
+                "proctor to unlock the sitting: read them the sitting and the challenge below, "
+                "and type the response code they give you."
+            )
+            self.challenge.setText(f"Sitting    {self.sitting_id}\nChallenge  {challenge}")
+        else:
+            self.explanation.setText(
+                f"{reason} This sitting has been unlocked as often as it can be on this "
+                "computer. Your answers so far are saved; you can end the exam and send them."
+            )
+            self.challenge.setText(f"Sitting    {self.sitting_id}")
         self.response.clear()
         self.error.setText("")
 
-    def refuse(self) -> None:
-        self.error.setText(
-            "That response code is not right for this challenge. Check it with "
-            "your proctor and type it again."
-        )
-        self.response.selectAll()
+    def show_status(self, status: UnlockAttempt) -> None:
+        """Enable the field, or say how long to wait, or that no more codes can be tried."""
+        can_try = status.outcome == "ready"
+        self.response.setEnabled(can_try)
+        self.unlock_button.setEnabled(can_try)
+        self.end_button.setVisible(status.outcome == "exhausted")
+        if status.outcome == "wait":
+            seconds = (status.wait_ms + 999) // 1000
+            self.error.setText(
+                f"Too many codes were wrong. Wait {seconds} s, then type the code your proctor "
+                f"gives you ({status.attempts_left} tries left)."
+            )
+        elif status.outcome == "exhausted":
+            self.error.setText(
+                "No more codes can be tried for this lock. Ask your proctor what to do; you can "
+                "end the exam and send your answers so far."
+            )
+        elif self.error.text().startswith("Too many codes"):
+            self.error.setText("You can type the code again now.")
+            self.response.setFocus()
+
+    def refuse(self, attempt: UnlockAttempt) -> None:
+        if attempt.outcome == "wrong":
+            self.error.setText(
+                "That response code is not right for this challenge. Check it with your proctor "
+                f"and type it again ({attempt.attempts_left} tries left)."
+            )
+            self.response.selectAll()
+            if attempt.wait_ms:
+                self.show_status(UnlockAttempt("wait", attempt.wait_ms, attempt.attempts_left))
+            return
+        self.show_status(attempt)
 
     def _submit(self) -> None:
-        if self.response.text().strip():
+        if self.response.text().strip() and self.unlock_button.isEnabled():
             self.submitted.emit(self.response.text().strip())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

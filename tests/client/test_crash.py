@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from client.journal import Journal
 from shared import events
 from tests.conftest import ThreadServer
 
@@ -63,7 +62,7 @@ def test_a_killed_sitting_resumes_at_the_same_item(
         assert session.state == "running"
         assert session.current is not None and session.current.id == current_item
         assert session.answered() == 3 and session.index == 3
-        events.verify_chain(Journal(engine.db, sitting["id"]).events, sitting["id"])
+        events.verify_chain(session.journal.events, sitting["id"])
         assert session.journal.events[-1]["type"] == "resumed"
         while session.state == "running":
             session.advance()

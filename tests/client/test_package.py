@@ -44,7 +44,7 @@ def test_a_tampered_package_is_refused(
         tampered["body"]["ciphertext"] = text[:50] + ("A" if text[50] != "A" else "B") + text[51:]
     else:
         tampered["body"]["header"]["duration_s"] = 48_000
-    engine.state.save_package(sitting_id, tampered)
+    engine.state.save_package(sitting_id, tampered, engine.header(sitting_id))
     with pytest.raises(InvalidSignature) as error:
         engine.unlock(sitting_id, invitation["unlock_code"])
     assert "not signed by the expected key" in str(error.value)
@@ -67,7 +67,7 @@ def test_a_package_for_another_device_is_refused(
             "expires_ms": 0,
         }
     )
-    thief.state.save_package(sitting_id, owner.state.package(sitting_id))
+    thief.state.save_package(sitting_id, owner.state.package(sitting_id), owner.header(sitting_id))
     with pytest.raises(WrongDevice) as error:
         thief.unlock(sitting_id, invitation["unlock_code"])
     assert str(error.value) == "This exam package was prepared for another device."
@@ -80,6 +80,24 @@ def test_an_expired_package_is_refused(
     clock.advance(31 * 86_400_000)
     with pytest.raises(PackageNotReady):
         engine.unlock(sitting_id, invitation["unlock_code"])
+
+
+def test_a_package_opens_only_inside_its_sittings_window(
+    sqlite_live: ThreadServer, make_engine: Any, clock: ManualClock
+) -> None:
+    engine = make_engine()
+    opens = clock.wall + 3_600_000
+    invitation = sqlite_live.invite(offline=True, opens_ms=opens, closes_ms=opens + 7_200_000)
+    sitting = engine.enrol(sqlite_live.url, invitation["invitation"])
+    engine.download(sitting["id"])
+    with pytest.raises(PackageNotReady, match="can be started from"):
+        engine.unlock(sitting["id"], invitation["unlock_code"])
+    clock.advance(4 * 3_600_000)
+    with pytest.raises(PackageNotReady, match="ended on"):
+        engine.unlock(sitting["id"], invitation["unlock_code"])
+    assert engine.db.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == 0
+    clock.advance(-2 * 3_600_000 - 1_800_000)  # back inside the window: it opens
+    assert engine.unlock(sitting["id"], invitation["unlock_code"]).total == 20
 
 
 def test_a_downloaded_sitting_runs_with_the_server_gone(tmp_path: Any, make_engine: Any) -> None:

@@ -8,10 +8,16 @@ import pytest
 
 from client.errors import SittingClosed, SittingLocked
 from client.journal import Journal
-from client.session import HEARTBEAT_MS, ExamSession, Item, Option
+from client.session import BACKOFF_MS, HEARTBEAT_MS, ExamSession, Item, Option, UnlockChecks
 from client.store import connect
-from shared import events
+from shared import crypto, events
+from shared.policy import Policy
 from tests.conftest import ManualClock
+
+STORAGE = bytes(range(32))
+SECRET = bytes(range(100, 132))
+SERVER_KEX = crypto.generate_kex_key()
+CHECKS = UnlockChecks.from_json(crypto.unlock_commitments(SECRET, "sitting-1", count=3))
 
 ITEMS = [
     Item(
@@ -25,8 +31,18 @@ ITEMS = [
 ]
 
 
-def session_at(path: Path, clock: ManualClock, duration_s: int = 60) -> ExamSession:
-    return ExamSession("sitting-1", ITEMS, duration_s, Journal(connect(path), "sitting-1"), clock)
+def journal_at(path: Path) -> Journal:
+    journal = Journal(connect(path), "sitting-1", STORAGE)
+    journal.open_chain(crypto.public_bytes(SERVER_KEX))
+    return journal
+
+
+def session_at(
+    path: Path, clock: ManualClock, duration_s: int = 60, policy: Policy | None = None
+) -> ExamSession:
+    return ExamSession(
+        "sitting-1", ITEMS, duration_s, journal_at(path), clock, policy=policy, unlock=CHECKS
+    )
 
 
 def test_a_sitting_runs_item_by_item_to_the_end(tmp_path: Path, clock: ManualClock) -> None:
@@ -65,7 +81,7 @@ def test_every_answer_is_on_disk_when_answer_returns(tmp_path: Path, clock: Manu
     session.answer(["q0o3"])
     # A second, independent connection (another process after a crash) sees it at once.
     other = connect(tmp_path / "j.db")
-    stored = Journal(other, "sitting-1").events
+    stored = Journal(other, "sitting-1", STORAGE).events
     assert stored[-1]["type"] == "answer" and stored[-1]["data"] == {
         "item": "q0",
         "options": ["q0o3"],
@@ -130,14 +146,56 @@ def test_a_lock_blocks_answers_names_its_reason_and_survives_reopening(
     session = session_at(tmp_path / "j.db", clock)
     session.start()
     session.record("program_found", {"name": "anydesk", "pid": 42})
-    session.lock("program_found", "ABCD-EFGH")
+    challenge = session.lock("program_found")
+    assert challenge == crypto.proctor_challenges(SECRET, "sitting-1")[0]
     assert session.lock_reason().startswith("anydesk, a program that is not allowed")
     with pytest.raises(SittingLocked):
         session.answer(["q0o1"])
     again = session_at(tmp_path / "j.db", clock)
-    assert again.locked and again.lock_challenge == "ABCD-EFGH"
-    assert not again.try_unlock("WRNG-CODE")  # no proctor secret: nothing unlocks it
+    assert again.locked and again.lock_challenge == challenge
+    assert again.try_unlock("WRONG-CODE0").outcome == "wrong"
     assert again.journal.events[-1]["type"] == "unlock_refused"
+    response = crypto.proctor_response(SECRET, "sitting-1", challenge)
+    assert again.try_unlock(response).outcome == "accepted" and not again.locked
+    assert again.journal.events[-1]["data"] == {
+        "challenge": challenge,
+        "response": response,
+        "index": 0,
+    }
+
+
+def test_wrong_codes_back_off_and_run_out_and_a_restart_does_not_reset_them(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = session_at(tmp_path / "j.db", clock)
+    session.start()
+    challenge = session.lock("focus_lost")
+    assert challenge is not None
+    for _ in range(3):
+        assert session.try_unlock("AAAAA-AAAAA").outcome == "wrong"
+    assert session.unlock_status().outcome == "wait"
+    again = session_at(tmp_path / "j.db", clock)  # a restart does not lift the wait
+    status = again.unlock_status()
+    assert status.outcome == "wait" and status.wait_ms == BACKOFF_MS
+    right = crypto.proctor_response(SECRET, "sitting-1", challenge)
+    assert again.try_unlock(right).outcome == "wait"  # refused unread, and journalled
+    assert again.journal.events[-1]["data"]["reason"] == "wait"
+    clock.advance(BACKOFF_MS)
+    assert again.unlock_status().outcome == "ready"
+    assert again.try_unlock(right).outcome == "accepted"
+
+
+def test_the_locks_beyond_the_packages_challenges_cannot_be_lifted_here(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = session_at(tmp_path / "j.db", clock)
+    session.start()
+    for index in range(3):
+        challenge = session.lock("focus_lost")
+        assert session.try_unlock(crypto.proctor_response(SECRET, "sitting-1", str(challenge)))
+        assert not session.locked, index
+    assert session.lock("focus_lost") is None
+    assert session.locked and session.unlock_status().outcome == "exhausted"
 
 
 def test_the_wall_clock_running_ahead_is_a_clock_gap_not_charged(
@@ -146,8 +204,35 @@ def test_the_wall_clock_running_ahead_is_a_clock_gap_not_charged(
     session = session_at(tmp_path / "j.db", clock)
     session.start()
     session.tick()
-    clock.wall += 90_000  # asleep: the monotonic clock stood still
+    clock.sleep(90_000)  # asleep: the monotonic clock stood still
     session.tick()
     gap = session.journal.events[-1]
     assert gap["type"] == "clock_gap" and gap["data"] == {"gap_ms": 90_000}
     assert session.elapsed_ms() == 0
+
+
+def test_a_slowed_process_clock_is_charged_by_the_kernels_clock_and_reported(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = session_at(tmp_path / "j.db", clock, duration_s=60)
+    session.start()
+    for _ in range(30):  # 30 s pass; the process's clocks see 3 s (a x0.1 time-faking library)
+        clock.slow(1_000, 0.1)
+        session.tick()
+    assert session.elapsed_ms() == 30_000
+    slowed = [e for e in session.journal.events if e["type"] == "clock_slowed"]
+    assert len(slowed) == 1 and slowed[0]["data"] == {"mono_ms": 100, "uptime_ms": 1_000}
+
+
+def test_downtime_past_the_cap_voids_when_the_policy_says_so(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    policy = Policy(max_downtime_s=30, downtime_action="void")
+    first = session_at(tmp_path / "j.db", clock, policy=policy)
+    first.start()
+    clock.advance(20_000)  # killed, restarted 20 s later: within the cap
+    second = session_at(tmp_path / "j.db", clock, policy=policy)
+    assert second.state == "running" and second.downtime_ms() == 20_000
+    clock.advance(15_000)  # again: 35 s in all
+    third = session_at(tmp_path / "j.db", clock, policy=policy)
+    assert third.state == "ended" and third.end_reason == "voided"

@@ -10,12 +10,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from client.journal import Journal
 from client.store import connect
 from tests.conftest import need
+from tests.proctor.harness_keys import STORAGE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,8 +121,8 @@ def xdotool(display: str, *args: str) -> None:
     subprocess.run(["xdotool", *args], env=dict(os.environ, DISPLAY=display), check=True)
 
 
-def journal(path: Path) -> list[dict[str, object]]:
-    return Journal(connect(path), "x11").events
+def journal(path: Path) -> list[dict[str, Any]]:
+    return Journal(connect(path), "x11", STORAGE_KEY).events
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> None:

@@ -54,7 +54,7 @@ def test_focus_stolen_past_the_threshold_locks_and_a_proctor_code_unlocks(
     xdotool(xserver, "key", "Return")
     wait_for(lambda: "unlock_refused" in kinds(db))
     response = crypto.proctor_response(SECRET, "x11", challenge)
-    for _ in range(9):
+    for _ in range(11):
         xdotool(xserver, "key", "BackSpace")
     xdotool(xserver, "type", "--delay", "20", response)
     xdotool(xserver, "key", "Return")
@@ -68,7 +68,7 @@ def test_focus_stolen_past_the_threshold_locks_and_a_proctor_code_unlocks(
     ]
     assert order == ["focus_lost", "focus_lost", "locked", "unlock_refused", "unlocked"]
     locked = next(e for e in recorded if e["type"] == "locked")
-    assert locked["data"] == {"reason": "focus_lost", "challenge": challenge}
+    assert locked["data"] == {"reason": "focus_lost", "challenge": challenge, "index": 0}
     assert "advance" not in kinds(db)  # the Enter that sent the code answered nothing
 
 

@@ -24,10 +24,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from client.journal import Journal
 from client.proctor.health import can_start, run_health_checks
 from client.proctor.platform import platform_guard
-from client.session import ExamSession, Item, Option, SystemClock
+from client.session import ExamSession, Item, Option, SystemClock, UnlockChecks
 from client.store import connect
 from client.ui.exam_window import ExamWindow
+from shared import crypto
 from shared.policy import Policy
+from tests.proctor.harness_keys import SERVER_KEX, STORAGE_KEY
 
 ITEMS = [
     Item(
@@ -67,14 +69,14 @@ def main() -> int:
             if not can_start(checks):
                 say("REFUSED " + json.dumps([c.to_json() for c in checks]))
                 return 3
+        journal = Journal(connect(Path(args.journal)), "x11", STORAGE_KEY)
+        journal.open_chain(SERVER_KEX)
+        checks = None
+        if args.secret:
+            commitments = crypto.unlock_commitments(bytes.fromhex(args.secret), "x11", count=2)
+            checks = UnlockChecks.from_json(commitments)
         session = ExamSession(
-            "x11",
-            ITEMS,
-            480,
-            Journal(connect(Path(args.journal)), "x11"),
-            SystemClock(),
-            policy=policy,
-            proctor_secret=bytes.fromhex(args.secret),
+            "x11", ITEMS, 480, journal, SystemClock(), policy=policy, unlock=checks
         )
         exam = ExamWindow(session, "X11 sitting", lockdown=True)
         exam.guards.warned.connect(lambda message: say("WARNED " + message))

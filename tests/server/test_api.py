@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 from typing import Any
@@ -17,12 +16,11 @@ from client.errors import ServerRefused
 from client.package import open_items
 from server import db
 from server.bank.store import items_by_id
+from server.invitations import create_invitation
 from server.scoring import SCORING
-from server.sittings import create_invitation
 from shared import canonical, crypto
-from shared.protocol import HEADER_DEVICE, HEADER_SIGNATURE, HEADER_TIMESTAMP, request_signing_bytes
 from tests.conftest import ThreadServer
-from tests.helpers import count, sit, stored_document
+from tests.helpers import count, signed_headers, sit, stored_document
 
 
 def sealed_document(
@@ -171,7 +169,7 @@ def test_package_holds_no_key_feedback_or_item_parameters(
     )
     header, items = opened.header, opened.items
     decrypted = json.dumps([dataclasses.asdict(item) for item in items])
-    assert header["item_count"] == len(items) == 20
+    assert header.item_count == len(items) == 20
     for entry in form:
         item = bank[entry["item"]]
         # The bytes on disk: no stem, no option text, no bank id, no feedback in the clear.
@@ -187,18 +185,6 @@ def test_package_holds_no_key_feedback_or_item_parameters(
         assert not {o.id for o in shown.options} & {o.id for o in item.options}
     for field in ('"key"', '"answer_key"', '"feedback"', '"a":', '"b":', '"c":', '"skill"'):
         assert field not in decrypted and field not in raw
-
-
-def signed_headers(
-    device_id: str, key: Any, method: str, path: str, body: bytes, when_ms: int | None = None
-) -> dict[str, str]:
-    timestamp = str(when_ms if when_ms is not None else int(time.time() * 1000))
-    message = request_signing_bytes(method, path, timestamp, hashlib.sha256(body).hexdigest())
-    return {
-        HEADER_DEVICE: device_id,
-        HEADER_TIMESTAMP: timestamp,
-        HEADER_SIGNATURE: crypto.b64encode(key.sign(message)),
-    }
 
 
 def post_submission(live: ThreadServer, engine: Any, body: bytes) -> requests.Response:
@@ -415,11 +401,7 @@ def test_the_same_package_is_served_on_every_download(live: ThreadServer, make_e
 def test_openapi_document_describes_the_api(live: ThreadServer) -> None:
     spec = requests.get(live.url + "/openapi.json", timeout=5).json()
     assert spec["openapi"].startswith("3.")
-    for path in (
-        "/api/v1/enrol",
-        "/api/v1/submissions",
-        "/api/v1/verify/{code}",
-        "/api/v1/sittings/{sitting_id}/package",
-    ):
+    assert spec["servers"] == [{"url": live.ctx.settings.public_url + "/api/v1"}]
+    for path in ("/enrol", "/submissions", "/verify/{code}", "/sittings/{sitting_id}/package"):
         assert path in spec["paths"], path
-    assert "requestBody" in spec["paths"]["/api/v1/enrol"]["post"]
+    assert "requestBody" in spec["paths"]["/enrol"]["post"]

@@ -42,7 +42,9 @@ from client.ui.exam_window import ExamWindow
 
 items = [Item("q", "cnn", "s", tuple(Option(f"o{k}", "t") for k in range(4)), False)]
 app = QApplication([])
-session = ExamSession("x", items, 60, Journal(connect(Path(sys.argv[1])), "x"), SystemClock())
+journal = Journal(connect(Path(sys.argv[1])), "x", bytes(32))
+journal.open_chain(bytes(range(32)))
+session = ExamSession("x", items, 60, journal, SystemClock())
 window = ExamWindow(session, "t", lockdown=False)
 window.begin()
 window.choose(0)

@@ -93,7 +93,7 @@ def test_a_whole_sitting_through_the_window_with_a_focus_loss(
     shot(exam, "5-warning")
     kinds = [(e["type"], e["data"]) for e in exam.session.journal.events]
     assert ("focus_lost", {"source": "window", "count": 1}) in kinds
-    assert ("focus_returned", {"source": "window", "away_ms": 7_000}) in kinds
+    assert ("focus_returned", {"source": "window"}) in kinds
 
     with qtbot.waitSignal(window.result_shown, timeout=20_000) as shown:
         for number in range(2, 21):

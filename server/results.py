@@ -1,5 +1,5 @@
-"""Receiving a signed submission: verify it, score it once, certify it, and answer the same
-way to every repeat of the same upload (the submission id is the idempotency key)."""
+"""Results: a verified submission is scored once, judged for integrity, certified, and answered
+the same way to every repeat of the same upload (the submission id is the idempotency key)."""
 
 from __future__ import annotations
 
@@ -11,168 +11,37 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 from certificates.render import CertificateData, render_certificate
-from server import db
+from server import db, verification
 from server.assembly import Blueprint
 from server.bank.store import items_by_id
 from server.context import Context
 from server.errors import ApiError, not_found
+from server.integrity import judge
 from server.scoring import score
-from server.sittings import own_sitting
-from shared import canonical, crypto, events
-from shared.errors import MalformedData
-from shared.models import END_REASONS
-from shared.policy import Policy
-from shared.protocol import RECEIPT_FORMAT, SUBMISSION_FORMAT
-
-# Allowance over the assessment's duration for clock granularity and the final save.
-TIME_GRACE_MS = 15_000
-
-
-def _check_body(body: dict[str, Any], device_id: str) -> None:
-    if body.get("format") != SUBMISSION_FORMAT:
-        raise MalformedData("The submission's format is not supported.")
-    for field in ("submission_id", "sitting_id", "package_id", "device_id"):
-        if not isinstance(body.get(field), str) or not body[field]:
-            raise MalformedData(f"The submission has no {field}.")
-    if body["device_id"] != device_id:
-        raise ApiError(403, "wrong_device", "This submission belongs to another device.")
-    if body.get("end_reason") not in END_REASONS:
-        raise MalformedData("The submission's end reason is not known.")
-    if not isinstance(body.get("responses"), list) or not isinstance(body.get("events"), list):
-        raise MalformedData("The submission has no responses or events.")
-    if not isinstance(body.get("timing"), dict):
-        raise MalformedData("The submission has no timing.")
-
-
-def _responses(body: dict[str, Any], form: list[dict[str, Any]]) -> dict[str, list[str]]:
-    allowed = {entry["id"]: {shown for shown, _ in entry["options"]} for entry in form}
-    responses: dict[str, list[str]] = {}
-    for response in body["responses"]:
-        if not isinstance(response, dict):
-            raise MalformedData("A response is not an object.")
-        item, options = response.get("item"), response.get("options")
-        if not isinstance(item, str) or item not in allowed or item in responses:
-            raise MalformedData("A response names an item that is not in this sitting.")
-        if not isinstance(options, list) or not all(
-            isinstance(option, str) and option in allowed[item] for option in options
-        ):
-            raise MalformedData("A response names an option that is not in its item.")
-        responses[item] = list(options)
-    return responses
-
-
-def _journalled_answers(log: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Each item's last answer in the event log (an emptied answer counts as none)."""
-    answers: dict[str, list[str]] = {}
-    for event in log:
-        data = event.get("data")
-        if event.get("type") == "answer" and isinstance(data, dict):
-            answers[str(data.get("item"))] = list(data.get("options") or [])
-    return {item: options for item, options in answers.items() if options}
-
-
-INTEGRITY_KINDS = (
-    "focus_lost",
-    "key_blocked",
-    "clipboard_used",
-    "display_added",
-    "program_found",
-    "clock_gap",
-)
-
-
-def integrity_flags(body: dict[str, Any], duration_s: int, policy: Policy) -> dict[str, Any]:
-    """What the event log shows, judged by the assessment's policy, for the employer's eyes."""
-    log = [e for e in body["events"] if isinstance(e, dict)]
-
-    def of(kind: str) -> list[dict[str, Any]]:
-        return [e.get("data", {}) for e in log if e.get("type") == kind]
-
-    counts = {kind: len(of(kind)) for kind in INTEGRITY_KINDS}
-    away = sum(int(d.get("away_ms", 0)) for d in of("focus_returned"))
-    checks = [c for d in of("health_check") for c in d.get("checks", [])]
-    vm = [
-        c.get("detail", "")
-        for c in checks
-        if c.get("name") == "virtual machine" and c.get("status") != "ok"
-    ]
-    started = of("lockdown_started")
-    elapsed = body["timing"].get("elapsed_ms")
-    flags = {
-        "focus_losses": counts["focus_lost"],
-        "time_away_ms": away,
-        "events": counts,
-        "programs_seen": sorted({str(d.get("name")) for d in of("program_found")}),
-        "shortcuts": sorted({str(d.get("combo")) for d in of("key_blocked")}),
-        "vm_signals": vm,
-        "locks": len(of("locked")),
-        "proctor_unlocks": len(of("unlocked")),
-        "refused_unlock_codes": len(of("unlock_refused")),
-        "capture_protection": bool(started and started[-1].get("capture_protection")),
-        "health_check": checks,
-        "over_time": isinstance(elapsed, int) and elapsed > duration_s * 1000 + TIME_GRACE_MS,
-    }
-    serious = any(
-        counts[kind] and policy.rule(kind).action in ("warn", "lock", "void")
-        for kind in INTEGRITY_KINDS
-    )
-    if body.get("end_reason") == "voided":
-        outcome = "voided"
-    elif serious or flags["locks"] or flags["over_time"] or (vm and policy.vm != "allow"):
-        outcome = "flagged"
-    else:
-        outcome = "clean"
-    flags["outcome"] = outcome
-    return flags
+from shared import canonical, crypto
+from shared.wire import Receipt
 
 
 def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
     """Verify, score and store a signed submission; a repeat returns the first answer."""
-    document = canonical.loads(raw)
-    if not isinstance(document, dict) or not isinstance(document.get("body"), dict):
-        raise MalformedData("The submission is not a signed document.")
-    _check_body(document["body"], device_id)
+    document = verification.parse(raw, device_id)
     stored_text = canonical.dumps(document).decode()
     submission_id = document["body"]["submission_id"]
     with ctx.engine.begin() as connection:
         existing = _stored(connection, submission_id)
         if existing is not None:
             return _repeat(connection, existing, device_id, stored_text)
-        device = (
-            connection.execute(select(db.devices).where(db.devices.c.id == device_id))
-            .mappings()
-            .one()
-        )
-        body = crypto.verify_document(
-            document, crypto.b64decode(device["sign_public"]), "submission"
-        )
-        sitting = own_sitting(connection, device_id, body["sitting_id"])
-        if body["package_id"] != sitting["package_id"]:
-            raise ApiError(409, "wrong_package", "This submission is for another exam package.")
-        if sitting["state"] == "scored":
-            raise ApiError(409, "already_submitted", "This sitting has already been submitted.")
-        events.verify_chain(body["events"], body["sitting_id"])
-        form = canonical.loads(sitting["form"])
-        responses = _responses(body, form)
-        if {k: v for k, v in responses.items() if v} != _journalled_answers(body["events"]):
-            raise MalformedData("The responses do not match the sitting's event log.")
-        assessment = (
-            connection.execute(
-                select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
-            )
-            .mappings()
-            .one()
-        )
+        now = ctx.now_ms()
+        checked = verification.verify(ctx, connection, device_id, document, now)
+        sitting, assessment = checked.sitting, checked.assessment
         blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
         report = score(
-            form,
-            items_by_id(connection, [e["item"] for e in form]),
-            responses,
+            checked.form,
+            items_by_id(connection, [e["item"] for e in checked.form]),
+            checked.responses,
             item_feedback=blueprint.item_feedback,
         )
-        policy = Policy.from_json(canonical.loads(assessment["policy"]))
-        report["integrity"] = integrity_flags(body, assessment["duration_s"], policy)
-        now = ctx.now_ms()
+        report["integrity"] = judge(checked.log, checked.facts)
         verification_code = crypto.new_unlock_code(ctx.rng.randrange)
         certificate = render_certificate(
             CertificateData(
@@ -294,13 +163,12 @@ def _percentile(connection: Connection, sitting_id: str, theta: float | None) ->
 
 def receipt(ctx: Context, answer: dict[str, Any]) -> dict[str, Any]:
     """The server's signed acknowledgement of a stored submission."""
-    body = {
-        "format": RECEIPT_FORMAT,
-        "submission_id": answer["submission_id"],
-        "submission_sha256": answer["submission_sha256"],
-        "received_ms": answer["received_ms"],
-        "result_id": answer["result_id"],
-    }
+    body = Receipt(
+        submission_id=answer["submission_id"],
+        submission_sha256=answer["submission_sha256"],
+        received_ms=answer["received_ms"],
+        result_id=answer["result_id"],
+    ).to_json()
     return crypto.sign_document(body, ctx.signing_key)
 
 
@@ -325,7 +193,7 @@ def certificate_for(ctx: Context, device_id: str, submission_id: str) -> bytes:
 
 def verify_code(ctx: Context, code: str) -> dict[str, Any]:
     """Public: whether ``code`` belongs to a genuine certificate, and what it certifies."""
-    normalised = crypto.normalise_unlock_code(code)
+    normalised = crypto.normalise_unlock_code(code)[:64]
     pretty = "-".join(normalised[i : i + 4] for i in range(0, len(normalised), 4))
     with ctx.engine.connect() as connection:
         row = (

@@ -1,0 +1,304 @@
+"""Invitations and enrolment: a sitting is created as an invitation (only the hash of its code is
+stored), with the window it may be taken in and any extra time, and claimed by one device that
+proves it holds both of its private keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select
+
+from server import db, limits
+from server.auth import fresh_timestamp, remember_nonce
+from server.context import Context
+from server.errors import ApiError, not_found
+from shared import crypto
+from shared.errors import MalformedData
+from shared.protocol import ENROL_KEX_INFO, SERVER_KEX_CONTEXT, enrol_transcript
+from shared.wire import SittingSummary
+
+INVITATION_DAYS = 30
+DAY_MS = 86_400_000
+MAX_EXTRA_TIME_S = 4 * 3600
+
+
+def invitation_hash(code: str) -> str:
+    return hashlib.sha256(crypto.normalise_unlock_code(code).encode()).hexdigest()
+
+
+def new_id(ctx: Context) -> str:
+    return f"{ctx.rng.getrandbits(64):016x}"
+
+
+def create_invitation(
+    ctx: Context,
+    assessment_slug: str,
+    candidate_name: str,
+    offline: bool,
+    candidate_email: str | None = None,
+    *,
+    opens_ms: int | None = None,
+    closes_ms: int | None = None,
+    extra_time_s: int = 0,
+) -> dict[str, Any]:
+    """A new sitting of ``assessment_slug``; the invitation code is returned once, never stored.
+
+    The sitting may be started from ``opens_ms`` to ``closes_ms`` (default: now to the
+    invitation's expiry, 30 days); ``extra_time_s`` is added to the assessment's duration.
+    """
+    now = ctx.now_ms()
+    expires = now + INVITATION_DAYS * DAY_MS
+    opens = now if opens_ms is None else opens_ms
+    closes = expires if closes_ms is None else closes_ms
+    if closes <= opens:
+        raise ApiError(400, "bad_window", "The sitting's window must close after it opens.")
+    if closes < now:
+        raise ApiError(400, "bad_window", "The sitting's window has already closed.")
+    if not 0 <= extra_time_s <= MAX_EXTRA_TIME_S:
+        raise ApiError(400, "bad_extra_time", "Extra time must be from 0 to 4 hours.")
+    expires = max(expires, closes)
+    code = crypto.new_unlock_code(ctx.rng.randrange, groups=4)
+    unlock_code = crypto.new_unlock_code(ctx.rng.randrange)
+    with ctx.engine.begin() as connection:
+        assessment = (
+            connection.execute(
+                select(db.assessments).where(db.assessments.c.slug == assessment_slug)
+            )
+            .mappings()
+            .first()
+        )
+        if assessment is None:
+            raise not_found("assessment")
+        sitting_id = new_id(ctx)
+        connection.execute(
+            db.sittings.insert().values(
+                id=sitting_id,
+                invitation_hash=invitation_hash(code),
+                assessment_id=assessment["id"],
+                candidate_name=candidate_name,
+                candidate_email=candidate_email.strip().lower() if candidate_email else None,
+                offline=offline,
+                unlock_code=unlock_code,
+                proctor_secret=crypto.b64encode(ctx.rng.randbytes(32)),
+                state="invited",
+                created_ms=now,
+                expires_ms=expires,
+                opens_ms=opens,
+                closes_ms=closes,
+                extra_time_s=extra_time_s,
+            )
+        )
+    invitation: dict[str, Any] = {
+        "invitation": code,
+        "sitting_id": sitting_id,
+        "assessment": assessment["title"],
+        "candidate": candidate_name,
+        "offline": offline,
+        "opens_ms": opens,
+        "closes_ms": closes,
+        "extra_time_s": extra_time_s,
+        "expires_ms": expires,
+    }
+    if offline:
+        invitation["unlock_code"] = unlock_code
+    return invitation
+
+
+def _public_key(value: object, what: str) -> str:
+    raw = crypto.b64decode(value, what)
+    if len(raw) != 32:
+        raise ApiError(400, "malformed", f"The {what} must be 32 bytes.")
+    return crypto.b64encode(raw)
+
+
+_FIELDS = {
+    "invitation",
+    "sign_public",
+    "kex_public",
+    "device_name",
+    "timestamp",
+    "nonce",
+    "signature",
+    "kex_proof",
+}
+
+
+def check_possession(ctx: Context, body: dict[str, Any]) -> tuple[str, str]:
+    """The device's two public keys, once the request proves it holds both private keys."""
+    sign_public = _public_key(body.get("sign_public"), "signing key")
+    kex_public = _public_key(body.get("kex_public"), "key-exchange key")
+    if type(body.get("timestamp")) is not int or not isinstance(body.get("nonce"), str):
+        raise MalformedData("Enrolment needs a timestamp and a nonce.")
+    fresh_timestamp(ctx, body["timestamp"])
+    transcript = enrol_transcript(body)
+    signature = crypto.b64decode(body.get("signature"), "signature")
+    proof = crypto.b64decode(body.get("kex_proof"), "key-exchange proof")
+    refused = ApiError(
+        401, "no_proof", "The enrolment does not prove possession of this device's keys."
+    )
+    if not crypto.signature_matches(crypto.b64decode(sign_public), signature, transcript):
+        raise refused
+    shared = crypto.shared_key(ctx.kex_key, crypto.b64decode(kex_public), ENROL_KEX_INFO)
+    if not hmac.compare_digest(proof, hmac.new(shared, transcript, hashlib.sha256).digest()):
+        raise refused
+    remember_nonce(ctx, f"enrol:{sign_public}", body["nonce"])
+    return sign_public, kex_public
+
+
+def enrol(ctx: Context, body: object, address: str) -> dict[str, Any]:
+    """Claim an invitation for a device, registering the device's public keys if new."""
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("invitation"), str)
+        or set(body) != _FIELDS
+    ):
+        raise MalformedData(
+            "Enrolment needs an invitation code, the device's public keys and their proofs."
+        )
+    limits.refuse_if_over(ctx, "enrol_failed", address)
+    limits.hit(ctx, "enrol", address)
+    sign_public, kex_public = check_possession(ctx, body)
+    name = str(body.get("device_name") or "device")[:200]
+    now = ctx.now_ms()
+    with ctx.engine.begin() as connection:
+        sitting = (
+            connection.execute(
+                select(db.sittings).where(
+                    db.sittings.c.invitation_hash == invitation_hash(body["invitation"])
+                )
+            )
+            .mappings()
+            .first()
+        )
+        found = sitting is not None and sitting["expires_ms"] >= now
+    if not found or sitting is None:
+        limits.hit(ctx, "enrol_failed", address)
+        raise ApiError(
+            404, "unknown_invitation", "This invitation code is not valid or has expired."
+        )
+    with ctx.engine.begin() as connection:
+        device = (
+            connection.execute(select(db.devices).where(db.devices.c.sign_public == sign_public))
+            .mappings()
+            .first()
+        )
+        if device is None:
+            device_id = new_id(ctx)
+            connection.execute(
+                db.devices.insert().values(
+                    id=device_id,
+                    sign_public=sign_public,
+                    kex_public=kex_public,
+                    name=name,
+                    created_ms=now,
+                )
+            )
+        else:
+            device_id = device["id"]
+            if device["kex_public"] != kex_public:
+                raise ApiError(409, "key_mismatch", "This device is registered with other keys.")
+        if sitting["device_id"] not in (None, device_id):
+            raise ApiError(
+                409, "invitation_used", "This invitation has already been used on another device."
+            )
+        connection.execute(
+            db.sittings.update()
+            .where(db.sittings.c.id == sitting["id"])
+            .values(
+                device_id=device_id,
+                state="enrolled" if sitting["state"] == "invited" else sitting["state"],
+                enrolled_ms=sitting["enrolled_ms"] or now,
+            )
+        )
+        summary = summarise(connection, dict(sitting, device_id=device_id))
+    return {"device_id": device_id, "sitting": summary, "server": server_keys(ctx)}
+
+
+def server_keys(ctx: Context) -> dict[str, str]:
+    """The server's public keys for pinning: the signing key, and the key-exchange key signed by
+    it (so a pinned signing key vouches for it)."""
+    kex = {"context": SERVER_KEX_CONTEXT, "kex_public": crypto.b64encode(ctx.kex_public)}
+    return {
+        "public_key": crypto.b64encode(ctx.public_key),
+        "fingerprint": crypto.fingerprint(ctx.public_key),
+        "kex_public": kex["kex_public"],
+        "kex_signature": crypto.sign_document(kex, ctx.signing_key)["signature"],
+    }
+
+
+def window(sitting: RowMapping | dict[str, Any]) -> tuple[int, int]:
+    """When the sitting may be taken (sittings from before windows: created to expiry)."""
+    opens = sitting["opens_ms"] if sitting["opens_ms"] is not None else sitting["created_ms"]
+    closes = sitting["closes_ms"] if sitting["closes_ms"] is not None else sitting["expires_ms"]
+    return int(opens), int(closes)
+
+
+def summarise(connection: Connection, sitting: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    assessment = (
+        connection.execute(
+            select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
+        )
+        .mappings()
+        .one()
+    )
+    opens, closes = window(sitting)
+    return SittingSummary(
+        id=sitting["id"],
+        assessment=assessment["title"],
+        duration_s=assessment["duration_s"],
+        extra_time_s=sitting["extra_time_s"] or 0,
+        candidate=sitting["candidate_name"],
+        offline=bool(sitting["offline"]),
+        state=sitting["state"],
+        opens_ms=opens,
+        closes_ms=closes,
+        expires_ms=sitting["expires_ms"],
+    ).to_json()
+
+
+def own_sitting(connection: Connection, device_id: str, sitting_id: str) -> RowMapping:
+    """The sitting if it belongs to ``device_id``; otherwise 404, never saying whose it is."""
+    sitting = (
+        connection.execute(
+            select(db.sittings).where(
+                db.sittings.c.id == sitting_id, db.sittings.c.device_id == device_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if sitting is None:
+        raise not_found("sitting")
+    return sitting
+
+
+def list_sittings(ctx: Context, device_id: str) -> list[dict[str, Any]]:
+    with ctx.engine.connect() as connection:
+        rows = connection.execute(
+            select(db.sittings)
+            .where(db.sittings.c.device_id == device_id)
+            .order_by(db.sittings.c.created_ms)
+        ).mappings()
+        return [summarise(connection, row) for row in rows]
+
+
+def proctor_code(ctx: Context, sitting_id: str, challenge: str) -> str:
+    """The response that unlocks a locked sitting showing ``challenge`` (the proctor's tool)."""
+    with ctx.engine.connect() as connection:
+        secret = connection.execute(
+            select(db.sittings.c.proctor_secret).where(db.sittings.c.id == sitting_id)
+        ).scalar()
+    if secret is None:
+        raise not_found("sitting")
+    if crypto.normalise_unlock_code(challenge) not in {
+        crypto.normalise_unlock_code(c)
+        for c in crypto.proctor_challenges(crypto.b64decode(secret), sitting_id)
+    }:
+        raise ApiError(
+            400,
+            "unknown_challenge",
+            "That challenge does not belong to this sitting: check both on the lock screen.",
+        )
+    return crypto.proctor_response(crypto.b64decode(secret), sitting_id, challenge)

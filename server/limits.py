@@ -1,0 +1,64 @@
+"""Abuse limits: fixed-window counters in the database, so every worker and host agrees.
+
+``hit(ctx, "enrol", address)`` counts one request of kind ``enrol`` for ``address`` and raises
+``RateLimited`` (429 with Retry-After) once the kind's limit for the current window is passed.
+The limits are in ``Settings.limits`` (documented in the README).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from server import db
+from server.context import Context
+from server.errors import RateLimited
+
+_PURGE_CHANCE = 0.01
+
+
+def _increment(connection: Connection, bucket: str, window_ms: int) -> int:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(db.rate_limits).values(bucket=bucket, window_ms=window_ms, count=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["bucket", "window_ms"],
+        set_={"count": db.rate_limits.c.count + 1},
+    ).returning(db.rate_limits.c.count)
+    return int(connection.execute(statement).scalar_one())
+
+
+def refuse_if_over(ctx: Context, kind: str, subject: str) -> None:
+    """Refuse now if ``subject`` is already past the limit of ``kind`` (without counting)."""
+    limit = ctx.settings.limits.get(kind)
+    if limit is None:
+        return
+    now = ctx.now_ms()
+    span = limit.per_s * 1000
+    window = now - now % span
+    with ctx.engine.connect() as connection:
+        count = connection.execute(
+            select(db.rate_limits.c.count).where(
+                db.rate_limits.c.bucket == f"{kind}:{subject[:150]}",
+                db.rate_limits.c.window_ms == window,
+            )
+        ).scalar()
+    if count is not None and count >= limit.count:
+        raise RateLimited(max(1, (window + span - now + 999) // 1000))
+
+
+def hit(ctx: Context, kind: str, subject: str) -> None:
+    """Count one request of ``kind`` for ``subject``; refuse it past the limit."""
+    limit = ctx.settings.limits.get(kind)
+    if limit is None:
+        return
+    now = ctx.now_ms()
+    span = limit.per_s * 1000
+    window = now - now % span
+    with ctx.engine.begin() as connection:
+        count = _increment(connection, f"{kind}:{subject[:150]}", window)
+        if ctx.rng.random() < _PURGE_CHANCE:
+            connection.execute(
+                db.rate_limits.delete().where(db.rate_limits.c.window_ms < now - 86_400_000)
+            )
+    if count > limit.count:
+        raise RateLimited(max(1, (window + span - now + 999) // 1000))

@@ -1,0 +1,372 @@
+"""The OpenAPI 3.1 document of the API: every route's parameters, request and response schemas,
+the device-signature security scheme, and every status each route returns.
+
+Written out rather than inferred, so that what a client or a fuzzer reads is exactly the
+contract; ``tests/server/test_openapi.py`` runs Schemathesis against it with every check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.protocol import (
+    API_PREFIX,
+    HEADER_DEVICE,
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    MAX_BODY_BYTES,
+)
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> Any:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": sorted(properties) if required is None else required,
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+_STR = {"type": "string"}
+_MS = {"type": "integer", "minimum": 0}
+_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+_B64KEY = {"type": "string", "pattern": "^[A-Za-z0-9_-]{43}$"}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object({"error": _STR, "message": _STR}),
+    "Health": _object({"status": {"const": "ok"}}),
+    "ServerKey": _object(
+        {
+            "public_key": _B64KEY,
+            "fingerprint": _STR,
+            "kex_public": _B64KEY,
+            "kex_signature": _STR,
+        }
+    ),
+    "EnrolRequest": _object(
+        {
+            "invitation": {"type": "string", "maxLength": 64},
+            "sign_public": _B64KEY,
+            "kex_public": _B64KEY,
+            "device_name": {"type": "string", "maxLength": 200},
+            "timestamp": _MS,
+            "nonce": {"type": "string", "minLength": 16, "maxLength": 64},
+            "signature": _STR,
+            "kex_proof": _STR,
+        }
+    ),
+    "Sitting": _object(
+        {
+            "id": _ID,
+            "assessment": _STR,
+            "duration_s": _MS,
+            "extra_time_s": _MS,
+            "candidate": _STR,
+            "offline": {"type": "boolean"},
+            "state": {"enum": ["invited", "enrolled", "prepared", "started", "scored"]},
+            "opens_ms": _MS,
+            "closes_ms": _MS,
+            "expires_ms": _MS,
+        }
+    ),
+    "EnrolResponse": _object(
+        {"device_id": _ID, "sitting": _ref("Sitting"), "server": _ref("ServerKey")}
+    ),
+    "Sittings": _object({"sittings": {"type": "array", "items": _ref("Sitting")}}),
+    "SignedDocument": {
+        "type": "object",
+        "properties": {"body": {"type": "object"}, "signature": _STR},
+        "required": ["body", "signature"],
+        "additionalProperties": False,
+    },
+    "StartRequest": _object({"chain_public": _B64KEY}),
+    "StartResponse": _object({"unlock_code": _STR, "started_ms": _MS, "ends_ms": _MS}),
+    "Result": {
+        "type": "object",
+        "description": "Levels per category and overall, per-skill feedback, the study plan, "
+        "the percentile and the integrity report.",
+        "properties": {
+            "submission_id": _STR,
+            "result_id": _STR,
+            "verification_code": _STR,
+            "overall": {"enum": ["beginning", "developing", "accomplished"]},
+            "categories": {"type": "object", "additionalProperties": _STR},
+            "integrity": {
+                "type": "object",
+                "properties": {
+                    "outcome": {"enum": ["clean", "flagged", "voided"]},
+                    "flags": {"type": "array", "items": {"type": "object"}},
+                },
+                "required": ["outcome", "flags"],
+            },
+            "percentile": {"type": ["integer", "null"]},
+            "received_ms": _MS,
+            "submission_sha256": _STR,
+        },
+        "required": [
+            "submission_id",
+            "result_id",
+            "verification_code",
+            "overall",
+            "categories",
+            "integrity",
+            "received_ms",
+            "submission_sha256",
+        ],
+    },
+    "SubmitResponse": _object({"result": _ref("Result"), "receipt": _ref("SignedDocument")}),
+    "Verification": {
+        "type": "object",
+        "properties": {
+            "genuine": {"type": "boolean"},
+            "verification_code": _STR,
+            "candidate": _STR,
+            "assessment": _STR,
+            "date": {"type": "string", "format": "date"},
+            "overall": _STR,
+            "categories": {"type": "object", "additionalProperties": _STR},
+        },
+        "required": ["genuine", "verification_code"],
+        "additionalProperties": False,
+    },
+    "PracticeItems": _object({"items": {"type": "array", "items": {"type": "object"}}}),
+}
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {JSON: {"schema": _ref("Error")}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+RESPONSES: dict[str, Any] = {
+    "BadRequest": _error("Malformed request, bad signature, or data that fails its schema"),
+    "Unauthenticated": _error("Not signed by an enrolled device, replayed, or clock skew"),
+    "Forbidden": _error("Not allowed for this sitting"),
+    "NotFound": _error("No such object for this device"),
+    "Conflict": _error("The object is not in a state that allows this"),
+    "TooLarge": _error(f"The body is larger than {MAX_BODY_BYTES} bytes"),
+    "TooMany": _error(
+        "Too many requests",
+        {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+    ),
+}
+
+_SIGNED: list[dict[str, list[str]]] = [
+    {"device": [], "timestamp": [], "nonce": [], "signature": []}
+]
+
+
+def _ok(schema: str | None, description: str, media: str = JSON) -> dict[str, Any]:
+    if schema is None:
+        return {"description": description, "content": {media: {"schema": {}}}}
+    return {"description": description, "content": {media: {"schema": _ref(schema)}}}
+
+
+def _errors(*names: str) -> dict[str, Any]:
+    codes = {
+        "BadRequest": "400",
+        "Unauthenticated": "401",
+        "Forbidden": "403",
+        "NotFound": "404",
+        "Conflict": "409",
+        "TooLarge": "413",
+        "TooMany": "429",
+    }
+    return {codes[name]: {"$ref": f"#/components/responses/{name}"} for name in names}
+
+
+def _path_param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": _ref(schema)}}}
+
+
+_DEVICE_ERRORS = ("BadRequest", "Unauthenticated", "TooLarge", "TooMany")
+
+PATHS: dict[str, Any] = {
+    "/health": {
+        "get": {
+            "summary": "Liveness and database check",
+            "operationId": "health",
+            "responses": {"200": _ok("Health", "The server and its database answer.")},
+        }
+    },
+    "/server-key": {
+        "get": {
+            "summary": "The server's public keys and fingerprint, for pinning",
+            "operationId": "serverKey",
+            "responses": {
+                "200": _ok("ServerKey", "The signing key, and the key-exchange key it signed"),
+                **_errors("TooMany"),
+            },
+        }
+    },
+    "/enrol": {
+        "post": {
+            "summary": "Claim an invitation with a device's public keys, proving it holds both "
+            "private keys",
+            "operationId": "enrol",
+            "requestBody": _body("EnrolRequest"),
+            "responses": {
+                "200": _ok("EnrolResponse", "The device id, the sitting, the server's keys"),
+                **_errors(
+                    "BadRequest", "Unauthenticated", "NotFound", "Conflict", "TooLarge", "TooMany"
+                ),
+            },
+        }
+    },
+    "/sittings": {
+        "get": {
+            "summary": "The signing device's sittings",
+            "operationId": "listSittings",
+            "security": _SIGNED,
+            "responses": {
+                "200": _ok("Sittings", "This device's sittings"),
+                **_errors(*_DEVICE_ERRORS),
+            },
+        }
+    },
+    "/sittings/{sitting_id}/package": {
+        "post": {
+            "summary": "The sealed, signed exam package for a sitting (the same on every call)",
+            "operationId": "package",
+            "security": _SIGNED,
+            "parameters": [_path_param("sitting_id", _ID, "The sitting")],
+            "responses": {
+                "200": _ok("SignedDocument", "A signed document: header and ciphertext"),
+                **_errors(*_DEVICE_ERRORS, "NotFound", "Conflict"),
+            },
+        }
+    },
+    "/sittings/{sitting_id}/start": {
+        "post": {
+            "summary": "Start an online sitting inside its window: releases its unlock code and "
+            "starts the server's clock",
+            "operationId": "start",
+            "security": _SIGNED,
+            "parameters": [_path_param("sitting_id", _ID, "The sitting")],
+            "requestBody": _body("StartRequest"),
+            "responses": {
+                "200": _ok("StartResponse", "The unlock code and the server's start and end"),
+                **_errors(*_DEVICE_ERRORS, "Forbidden", "NotFound", "Conflict"),
+            },
+        }
+    },
+    "/submissions": {
+        "post": {
+            "summary": "Upload a signed submission; repeats with the same submission id return "
+            "the same result",
+            "operationId": "submit",
+            "security": _SIGNED,
+            "requestBody": _body("SignedDocument"),
+            "responses": {
+                "200": _ok("SubmitResponse", "The result and the server's signed receipt"),
+                **_errors(*_DEVICE_ERRORS, "Forbidden", "NotFound", "Conflict"),
+            },
+        }
+    },
+    "/results/{submission_id}": {
+        "get": {
+            "summary": "The result of one of this device's submissions",
+            "operationId": "result",
+            "security": _SIGNED,
+            "parameters": [_path_param("submission_id", _ID, "The submission")],
+            "responses": {
+                "200": _ok("Result", "The result"),
+                **_errors(*_DEVICE_ERRORS, "NotFound"),
+            },
+        }
+    },
+    "/results/{submission_id}/certificate": {
+        "get": {
+            "summary": "The PDF certificate of one of this device's submissions",
+            "operationId": "certificate",
+            "security": _SIGNED,
+            "parameters": [_path_param("submission_id", _ID, "The submission")],
+            "responses": {
+                "200": {
+                    "description": "The certificate",
+                    "content": {"application/pdf": {"schema": {"type": "string"}}},
+                },
+                **_errors(*_DEVICE_ERRORS, "NotFound"),
+            },
+        }
+    },
+    "/verify/{code}": {
+        "get": {
+            "summary": "Public check of a certificate's verification code",
+            "operationId": "verify",
+            "parameters": [
+                _path_param(
+                    "code",
+                    {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"},
+                    "The code printed on the certificate",
+                )
+            ],
+            "responses": {
+                "200": _ok("Verification", "Whether the code is genuine, and what it states"),
+                **_errors("BadRequest", "TooMany"),
+            },
+        }
+    },
+    "/practice": {
+        "get": {
+            "summary": "The public practice questions, with their answers and explanations",
+            "operationId": "practice",
+            "responses": {"200": _ok("PracticeItems", "The practice set"), **_errors("TooMany")},
+        }
+    },
+}
+
+
+def document(server_url: str | None = None) -> dict[str, Any]:
+    """The OpenAPI document; ``server_url`` is where the API is served."""
+    header = {"type": "apiKey", "in": "header"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "examgate API",
+            "version": "1",
+            "description": (
+                "Private routes are authenticated by a device signature: headers "
+                f"{HEADER_DEVICE}, {HEADER_TIMESTAMP} (ms since the epoch), {HEADER_NONCE} "
+                f"(16 to 64 characters, never repeated) and {HEADER_SIGNATURE} (Ed25519, "
+                "base64url, over 'examgate-request/2', the method, the raw path with its query "
+                "string, the timestamp, the nonce and the body's SHA-256 in hex, joined by "
+                "newlines). Errors are {error, message} JSON objects."
+            ),
+        },
+        "servers": [{"url": (server_url or "") + API_PREFIX}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": RESPONSES,
+            "securitySchemes": {
+                "device": {**header, "name": HEADER_DEVICE, "description": "The device id"},
+                "timestamp": {**header, "name": HEADER_TIMESTAMP},
+                "nonce": {**header, "name": HEADER_NONCE},
+                "signature": {**header, "name": HEADER_SIGNATURE},
+            },
+        },
+    }

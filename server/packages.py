@@ -1,0 +1,261 @@
+"""Sealed packages and the release of unlock codes.
+
+A claimed sitting is prepared into a sealed package for its device: a form assembled to the
+blueprint, the items without keys or parameters, and commitments that let the client *check* a
+proctor's unlock response (never compute one). An online sitting is started by the server, which
+releases the unlock code only inside the sitting's window and records that moment: the server's
+clock, not the client's, decides when an online sitting's time is up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, select
+
+from server import db
+from server.assembly import Blueprint, assemble, package_items
+from server.bank.store import exposed_items, items_by_id
+from server.context import Context
+from server.errors import ApiError
+from server.invitations import new_id, own_sitting, window
+from shared import canonical, crypto
+from shared.errors import MalformedData
+from shared.policy import Policy
+from shared.wire import PackageHeader
+
+# An online sitting's code is released again after a restart until its time is up plus this.
+RESTART_GRACE_MS = 60_000
+
+
+def utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%d %B %Y, %H:%M UTC")
+
+
+def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
+    """The sealed, signed package for this sitting; the same one on every call."""
+    now = ctx.now_ms()
+    with ctx.engine.begin() as connection:
+        sitting = own_sitting(connection, device_id, sitting_id)
+        if sitting["package"] is not None:
+            return dict(canonical.loads(sitting["package"]))
+        if sitting["state"] != "enrolled":
+            raise ApiError(409, "wrong_state", "This sitting can no longer be prepared.")
+        assessment = (
+            connection.execute(
+                select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
+            )
+            .mappings()
+            .one()
+        )
+        device = (
+            connection.execute(select(db.devices).where(db.devices.c.id == device_id))
+            .mappings()
+            .one()
+        )
+        blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
+        earlier = _earlier_ability(connection, sitting)
+        if earlier is not None:  # a retake: aim the form at what the last attempt showed
+            blueprint = replace(blueprint, target_theta=max(-2.0, min(2.0, earlier)))
+        exposure = _exposure(connection, assessment["id"])
+        form = assemble(
+            exposed_items(connection),
+            blueprint,
+            ctx.rng,
+            exposure,
+            assessment["forms_issued"],
+            _seen(connection, sitting),
+        )
+        bank = items_by_id(connection, [entry["item"] for entry in form])
+        package_id = new_id(ctx)
+        opens, closes = window(sitting)
+        header = PackageHeader(
+            package_id=package_id,
+            sitting_id=sitting_id,
+            device_id=device_id,
+            candidate=sitting["candidate_name"],
+            assessment=assessment["title"],
+            duration_s=assessment["duration_s"],
+            extra_time_s=sitting["extra_time_s"] or 0,
+            item_count=len(form),
+            offline=bool(sitting["offline"]),
+            policy=Policy.from_json(canonical.loads(assessment["policy"])).to_json(),
+            issued_ms=now,
+            opens_ms=opens,
+            closes_ms=closes,
+            expires_ms=sitting["expires_ms"],
+            server_kex_public=crypto.b64encode(ctx.kex_public),
+        ).to_json()
+        unlock = crypto.unlock_commitments(
+            crypto.b64decode(sitting["proctor_secret"]), sitting_id, random=ctx.rng.randbytes
+        )
+        plaintext = canonical.dumps({"items": package_items(form, bank), "unlock": unlock})
+        sealed = crypto.seal(
+            plaintext,
+            header=header,
+            recipient_public=crypto.b64decode(device["kex_public"]),
+            unlock_code=sitting["unlock_code"],
+        )
+        package = crypto.sign_document(sealed, ctx.signing_key)
+        stored = connection.execute(
+            db.sittings.update()
+            .where(db.sittings.c.id == sitting_id, db.sittings.c.package.is_(None))
+            .values(
+                form=canonical.dumps(form).decode(),
+                package=canonical.dumps(package).decode(),
+                package_id=package_id,
+                state="prepared",
+                prepared_ms=now,
+            )
+        )
+        if stored.rowcount == 0:  # a concurrent request prepared it first: serve that one
+            raced = own_sitting(connection, device_id, sitting_id)
+            return dict(canonical.loads(raced["package"]))
+        _count_exposure(connection, assessment["id"], [entry["item"] for entry in form])
+    return package
+
+
+def _exposure(connection: Connection, assessment_id: str) -> dict[str, int]:
+    rows = connection.execute(
+        select(db.item_exposure.c.item_id, db.item_exposure.c.forms).where(
+            db.item_exposure.c.assessment_id == assessment_id
+        )
+    )
+    return {row.item_id: row.forms for row in rows}
+
+
+def _seen(connection: Connection, sitting: RowMapping) -> frozenset[str]:
+    """Items on this candidate's earlier forms (same email), never to be shown again."""
+    if not sitting["candidate_email"]:
+        return frozenset()
+    forms = connection.execute(
+        select(db.sittings.c.form).where(
+            db.sittings.c.candidate_email == sitting["candidate_email"],
+            db.sittings.c.id != sitting["id"],
+            db.sittings.c.form.is_not(None),
+        )
+    ).scalars()
+    return frozenset(entry["item"] for form in forms for entry in canonical.loads(form))
+
+
+def _earlier_ability(connection: Connection, sitting: RowMapping) -> float | None:
+    """The overall ability this candidate (same email) showed in their latest scored attempt."""
+    if not sitting["candidate_email"]:
+        return None
+    theta = connection.execute(
+        select(db.results.c.overall_theta)
+        .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
+        .where(
+            db.sittings.c.candidate_email == sitting["candidate_email"],
+            db.sittings.c.assessment_id == sitting["assessment_id"],
+        )
+        .order_by(db.results.c.created_ms.desc())
+        .limit(1)
+    ).scalar()
+    return float(theta) if theta is not None else None
+
+
+def _count_exposure(connection: Connection, assessment_id: str, item_ids: list[str]) -> None:
+    """One more form for the assessment and for each item on it (atomic increments)."""
+    connection.execute(
+        db.assessments.update()
+        .where(db.assessments.c.id == assessment_id)
+        .values(forms_issued=db.assessments.c.forms_issued + 1)
+    )
+    known = set(_exposure(connection, assessment_id))
+    for item_id in item_ids:
+        if item_id in known:
+            connection.execute(
+                db.item_exposure.update()
+                .where(
+                    db.item_exposure.c.assessment_id == assessment_id,
+                    db.item_exposure.c.item_id == item_id,
+                )
+                .values(forms=db.item_exposure.c.forms + 1)
+            )
+        else:
+            connection.execute(
+                db.item_exposure.insert().values(
+                    assessment_id=assessment_id, item_id=item_id, forms=1
+                )
+            )
+
+
+def _chain_public(raw: bytes) -> str:
+    body = canonical.loads(raw) if raw else None
+    if not isinstance(body, dict) or set(body) != {"chain_public"}:
+        raise MalformedData("Starting a sitting needs the event chain's public key.")
+    chain = crypto.b64decode(body["chain_public"], "event chain key")
+    if len(chain) != 32:
+        raise MalformedData("The event chain's public key must be 32 bytes.")
+    return crypto.b64encode(chain)
+
+
+def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str, Any]:
+    """Release the unlock code of an online sitting when the candidate presses Start, inside the
+    sitting's window; the first release starts the server's clock and commits the sitting's
+    event chain. After a restart the code is released again until the time is up."""
+    now = ctx.now_ms()
+    with ctx.engine.begin() as connection:
+        sitting = own_sitting(connection, device_id, sitting_id)
+        chain_public = _chain_public(raw)
+        if sitting["offline"]:
+            raise ApiError(
+                403,
+                "proctor_code_needed",
+                "This is a supervised sitting: your proctor gives you the unlock code.",
+            )
+        if sitting["state"] == "scored":
+            raise ApiError(409, "already_submitted", "This sitting has already been submitted.")
+        if sitting["state"] not in ("prepared", "started"):
+            raise ApiError(409, "wrong_state", "Download this exam before you start it.")
+        sitting_ms = _sitting_ms(connection, sitting)
+        if sitting["started_ms"] is None:
+            opens, closes = window(sitting)
+            if now < opens:
+                raise ApiError(
+                    409, "not_open", f"This exam can be started from {utc(opens)}, not before."
+                )
+            if now > closes:
+                raise ApiError(
+                    409,
+                    "closed",
+                    f"The time to start this exam ended on {utc(closes)}. Ask the organisation "
+                    "that invited you for a new invitation.",
+                )
+            connection.execute(
+                db.sittings.update()
+                .where(db.sittings.c.id == sitting_id, db.sittings.c.started_ms.is_(None))
+                .values(state="started", started_ms=now, chain_public=chain_public)
+            )
+            started = now
+        else:
+            started = int(sitting["started_ms"])
+            if sitting["chain_public"] != chain_public:
+                raise ApiError(
+                    409,
+                    "started_elsewhere",
+                    "This sitting was started with other data than this computer now holds, so "
+                    "it cannot go on here. Contact the organisation that invited you.",
+                )
+            if now > started + sitting_ms + RESTART_GRACE_MS:
+                raise ApiError(
+                    409,
+                    "time_over",
+                    "The time for this exam is over. If you finished it, send your answers from "
+                    "the home page.",
+                )
+    return {
+        "unlock_code": sitting["unlock_code"],
+        "started_ms": started,
+        "ends_ms": started + sitting_ms,
+    }
+
+
+def _sitting_ms(connection: Connection, sitting: RowMapping) -> int:
+    duration = connection.execute(
+        select(db.assessments.c.duration_s).where(db.assessments.c.id == sitting["assessment_id"])
+    ).scalar_one()
+    return (int(duration) + int(sitting["extra_time_s"] or 0)) * 1000
