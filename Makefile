@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test fuzz lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Schemathesis with every check, a thousand examples per API operation (slower than make test).
+fuzz: $(STAMP)
+	EXAMGATE_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q tests/server/test_openapi.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,17 +41,19 @@ class ApiClient:
         signing_key: Ed25519PrivateKey | None = None,
         session: requests.Session | None = None,
         timeout_s: float = 20.0,
+        now_ms: Callable[[], int] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.device_id = device_id
         self.signing_key = signing_key
         self.session = session or requests.Session()
         self.timeout_s = timeout_s
+        self.now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
 
     def _headers(self, method: str, target: str, body: bytes) -> dict[str, str]:
         if self.device_id is None or self.signing_key is None:
             return {}
-        timestamp = str(time.time_ns() // 1_000_000)
+        timestamp = str(self.now_ms())
         nonce = secrets.token_urlsafe(16)
         digest = hashlib.sha256(body).hexdigest()
         message = request_signing_bytes(method, target, timestamp, nonce, digest)
@@ -115,7 +118,7 @@ class ApiClient:
             "sign_public": b64encode(crypto.public_bytes(signing)),
             "kex_public": b64encode(crypto.public_bytes(kex)),
             "device_name": name,
-            "timestamp": time.time_ns() // 1_000_000,
+            "timestamp": self.now_ms(),
             "nonce": secrets.token_urlsafe(16),
         }
         transcript = enrol_transcript(payload)

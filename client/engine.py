@@ -49,11 +49,18 @@ def server_kex_public(server: dict[str, Any], signing_public: bytes) -> bytes:
 
 class Engine:
     def __init__(
-        self, settings: ClientSettings, keystore: KeyStore, clock: Clock | None = None
+        self,
+        settings: ClientSettings,
+        keystore: KeyStore,
+        clock: Clock | None = None,
+        request_clock: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings
         self.keystore = keystore
         self.clock = clock or SystemClock()
+        # Requests are stamped with the computer's real clock (the server allows 5 minutes of
+        # skew); the sitting's clock is a parameter of its own, so tests can move either.
+        self.request_clock = request_clock or SystemClock().wall_ms
         self.db = connect(settings.database)
         self.state = LocalState(self.db)
         self.outbox = Outbox(self.db)
@@ -77,7 +84,9 @@ class Engine:
     def api(self, server_url: str | None = None) -> ApiClient:
         enrolment = self.state.enrolment()
         if server_url is not None and (enrolment is None or enrolment.server_url != server_url):
-            return ApiClient(server_url, timeout_s=self.settings.timeout_s)
+            return ApiClient(
+                server_url, timeout_s=self.settings.timeout_s, now_ms=self.request_clock
+            )
         if enrolment is None:
             raise NotEnrolled()
         return ApiClient(
@@ -85,6 +94,7 @@ class Engine:
             device_id=enrolment.device_id,
             signing_key=self.keys.signing,
             timeout_s=self.settings.timeout_s,
+            now_ms=self.request_clock,
         )
 
     # -- enrolment and preparation -------------------------------------------------------------

@@ -38,9 +38,9 @@ HEARTBEAT_MS = 5_000
 # Wall-clock time passing this much faster than the monotonic clock between two observations
 # means the machine slept or its clock was changed: recorded as a clock gap (not charged).
 CLOCK_GAP_MS = 5_000
-# The kernel's uptime running ahead of the process's monotonic clock by more than this between
-# two observations, with the wall clock agreeing with the monotonic one, is a slowed clock.
-SLOW_TOLERANCE_MS = 100
+# The kernel's uptime running ahead of the process's monotonic clock by more than this over a
+# run (sleep taken out) is a slowed clock.
+SLOW_TOLERANCE_MS = 500
 
 # Proctor codes at the lock screen: three tries, then a wait that doubles from 30 s (in sitting
 # time, so a restart does not reset it), and no more than ten wrong codes for one lock.
@@ -142,8 +142,10 @@ class ExamSession:
         self.end_reason: str | None = None
         self.started_at_ms: int | None = None
         self.ended_at_ms: int | None = None
-        self._charged_ms = 0  # time charged up to the last observation of the clocks
-        self._mark: tuple[int, int, int | None] | None = None  # (wall, mono, uptime) then
+        self._charged_ms = 0  # time charged before the current run (a run ends at a restart)
+        self._run: tuple[int, int | None] | None = None  # (mono, uptime) when this run began
+        self._run_gaps_ms = 0  # kernel time the machine slept in this run (not charged)
+        self._mark: tuple[int, int, int | None] | None = None  # the clocks at the last look
         self._slowed_reported = False
         self._last_write_mono = 0
         self._locked = False
@@ -181,7 +183,7 @@ class ExamSession:
             self.state = "ended"
         elif self.started_at_ms is not None:
             self.state = "running"
-            self._mark = self._now()
+            self._begin_run()
             downtime = self._downtime_since(last)
             self._write_now("resumed", {"downtime_ms": downtime, "item": self.current_id()})
             if self.downtime_ms() > self.policy.max_downtime_s * 1000 and (
@@ -210,8 +212,13 @@ class ExamSession:
     def _now(self) -> tuple[int, int, int | None]:
         return self.clock.wall_ms(), self.clock.mono_ms(), self.clock.uptime_ms()
 
+    def _begin_run(self) -> None:
+        self._mark = self._now()
+        self._run = (self._mark[1], self._mark[2])
+        self._run_gaps_ms = 0
+
     def _observe(self) -> list[tuple[str, dict[str, Any]]]:
-        """Bank the time since the last observation; return the clock events it calls for."""
+        """Look at the clocks since the last look; return the clock events that calls for."""
         if self.state != "running" or self._mark is None:
             return []
         now = self._now()
@@ -222,22 +229,36 @@ class ExamSession:
             uptime = now[2] - self._mark[2]
         self._mark = now
         notes: list[tuple[str, dict[str, Any]]] = []
-        charge = mono
         if wall - mono >= CLOCK_GAP_MS:
             notes.append(("clock_gap", {"gap_ms": min(wall - mono, 10**10 - 1)}))
-        elif uptime is not None and uptime - mono > SLOW_TOLERANCE_MS:
-            charge = uptime  # the process's clocks run slow: the kernel's time is charged
-            if not self._slowed_reported:
-                self._slowed_reported = True
-                notes.append(("clock_slowed", {"mono_ms": mono, "uptime_ms": uptime}))
-        self._charged_ms = min(self.duration_ms, self._charged_ms + charge)
+            if uptime is not None:
+                self._run_gaps_ms += max(0, uptime - mono)  # asleep: the kernel counted it
+        mono_run, uptime_run = self._run_times()
+        if (
+            uptime_run is not None
+            and uptime_run - mono_run > SLOW_TOLERANCE_MS
+            and not self._slowed_reported
+        ):
+            self._slowed_reported = True
+            notes.append(("clock_slowed", {"mono_ms": mono_run, "uptime_ms": uptime_run}))
         return notes
 
+    def _run_times(self) -> tuple[int, int | None]:
+        """This run's time by the monotonic clock, and by the kernel's (sleep taken out)."""
+        assert self._run is not None
+        mono = max(0, self.clock.mono_ms() - self._run[0])
+        uptime = self.clock.uptime_ms()
+        if uptime is None or self._run[1] is None:
+            return mono, None
+        return mono, max(0, uptime - self._run[1] - self._run_gaps_ms)
+
     def elapsed_ms(self) -> int:
-        if self.state != "running" or self._mark is None:
+        """Time charged: the runs before this one, and this run by the monotonic clock or, if
+        the kernel counted more (the process's clocks run slow), by the kernel's."""
+        if self.state != "running" or self._run is None:
             return self._charged_ms
-        pending = max(0, self.clock.mono_ms() - self._mark[1])
-        return min(self.duration_ms, self._charged_ms + pending)
+        mono, uptime = self._run_times()
+        return min(self.duration_ms, self._charged_ms + max(mono, uptime or 0))
 
     def remaining_ms(self) -> int:
         return max(0, self.duration_ms - self.elapsed_ms())
@@ -282,7 +303,8 @@ class ExamSession:
         if self.state != "ready":
             return
         self.state = "running"
-        self._mark = self._now()
+        self._begin_run()
+        assert self._mark is not None
         self.started_at_ms = self._mark[0]
         self._write_now("started", {"items": self.total, "duration_ms": self.duration_ms})
 
@@ -433,11 +455,12 @@ class ExamSession:
     def finish(self, reason: str) -> None:
         if self.state == "ended":
             return
-        self._write("ended", {"reason": reason, "answered": self.answered()})
+        ended = self._write("ended", {"reason": reason, "answered": self.answered()})
+        self._charged_ms = ended["elapsed_ms"]
         self.state = "ended"
         self.end_reason = reason
-        self.ended_at_ms = self.clock.wall_ms()
-        self._mark = None
+        self.ended_at_ms = ended["at_ms"]
+        self._mark = self._run = None
 
     def responses(self) -> list[dict[str, Any]]:
         return [

@@ -29,4 +29,5 @@ class ClientSettings:
             os.environ.get("EXAMGATE_HOME") or platformdirs.user_data_dir("examgate")
         )
         chosen.mkdir(parents=True, exist_ok=True, mode=0o700)
+        chosen.chmod(0o700)  # an existing folder too: it holds the journal and the outbox
         return cls(home=chosen.resolve())

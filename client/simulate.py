@@ -56,6 +56,10 @@ def run(
             "categories": {d["name"]: d["level"] for d in result["category_details"]},
             "scoring": result["scoring"],
             "verification_code": result["verification_code"],
+            "integrity": {
+                "outcome": result["integrity"]["outcome"],
+                "flags": result["integrity"]["flags"],
+            },
         },
         "certificate": str(certificate),
     }

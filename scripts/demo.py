@@ -135,6 +135,10 @@ def main() -> int:
         )
         for name, level in result["categories"].items():
             print(f"  {name}: {level}")
+        integrity = result["integrity"]
+        print(f"Integrity: {integrity['outcome']}")
+        for flag in integrity["flags"]:
+            print(f"  {flag['reason']}: {flag['summary']}")
         print(f"Verify at {url}/verify/{result['verification_code']}")
         print(f"Certificate: {summary['certificate']}")
         return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -42,6 +43,7 @@ from shared.protocol import (
 )
 
 log = logging.getLogger("examgate.server")
+_CODE = re.compile(r"[A-Za-z0-9-]{1,64}")
 access_log = logging.getLogger("examgate.access")
 
 HTML_POLICY = (
@@ -248,8 +250,10 @@ async def _verified(request: Request) -> dict[str, Any]:
     """A certificate look-up, within the address's limits (failed look-ups count apart)."""
     ctx, address = _ctx(request), _address(request)
     code = request.path_params["code"]
-    if len(code) > 64:
-        raise MalformedData("A verification code is at most 64 characters.")
+    if not _CODE.fullmatch(code):
+        raise MalformedData(
+            "A verification code is letters, digits and dashes, as printed on the certificate."
+        )
     await run_in_threadpool(limits.refuse_if_over, ctx, "verify_failed", address)
     await run_in_threadpool(limits.hit, ctx, "verify", address)
     found = await run_in_threadpool(results.verify_code, ctx, code)

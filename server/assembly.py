@@ -22,8 +22,11 @@ from typing import Any
 import numpy as np
 
 from server.bank.model import BankItem
-from server.errors import ApiError
 from server.irt import information
+
+
+class BankTooSmall(Exception):
+    """The bank cannot fill the blueprint (too few items, or all excluded); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,7 @@ def choose_items(
         number = index.categories.get(category)
         base = index.live & unseen & (index.category == number)
         if number is None or int(base.sum()) < wanted:
-            raise ApiError(
-                503, "bank_too_small", f"The item bank has too few items for '{category}'."
-            )
+            raise BankTooSmall(f"The item bank has too few items for '{category}'.")
         targets = blueprint.target_theta + np.linspace(-blueprint.spread, blueprint.spread, wanted)
         if wanted == 1:
             targets = np.array([blueprint.target_theta])
@@ -148,7 +149,7 @@ def _pick(
         if candidates.size:
             break
     else:
-        raise ApiError(503, "bank_too_small", "The item bank cannot fill this form.")
+        raise BankTooSmall("The item bank cannot fill this form.")
     info = information(target, index.a[candidates], index.b[candidates], index.c[candidates])
     top = min(blueprint.randomesque, candidates.size)
     best = (

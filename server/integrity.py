@@ -188,6 +188,7 @@ def _replay_policy(
     engine = PolicyEngine(facts.policy)
     challenges = crypto.proctor_challenges(facts.proctor_secret, facts.sitting_id)
     locked = False
+    locks = 0  # each lock must use the package's next challenge: none is ever used twice
     wrong = 0
     expected: str | None = None  # "lock" or "void": what the next event must be
     voided = False
@@ -201,10 +202,13 @@ def _replay_policy(
             locked, wrong = True, 0
             index = event.data["index"]
             challenge = event.data["challenge"]
-            if challenge is not None and (
-                index >= len(challenges) or challenge != challenges[index]
-            ):
-                verdict.flag("unlock_invalid", f"Event {position} shows a challenge not issued.")
+            issued = challenges[locks] if locks < len(challenges) else None
+            if index != locks or challenge != issued:
+                verdict.flag(
+                    "unlock_invalid",
+                    f"Event {position} locks with a challenge out of turn or not issued.",
+                )
+            locks += 1
         elif event.type == "unlocked":
             index, challenge = event.data["index"], event.data["challenge"]
             valid = (

@@ -58,9 +58,9 @@ SCHEMAS: dict[str, Any] = {
             "kex_public": _B64KEY,
             "device_name": {"type": "string", "maxLength": 200},
             "timestamp": _MS,
-            "nonce": {"type": "string", "minLength": 16, "maxLength": 64},
-            "signature": _STR,
-            "kex_proof": _STR,
+            "nonce": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"},
+            "signature": {"type": "string", "pattern": "^[A-Za-z0-9_-]{86}$"},
+            "kex_proof": _B64KEY,
         }
     ),
     "Sitting": _object(
@@ -88,6 +88,41 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
     },
     "StartRequest": _object({"chain_public": _B64KEY}),
+    "Submission": _object(
+        {
+            "body": _ref("SubmissionBody"),
+            "signature": {"type": "string", "pattern": "^[A-Za-z0-9_-]{86}$"},
+        }
+    ),
+    "SubmissionBody": _object(
+        {
+            "format": {"const": "examgate-submission/1"},
+            "submission_id": _ID,
+            "sitting_id": _ID,
+            "package_id": _ID,
+            "device_id": _ID,
+            "chain_public": {"anyOf": [_B64KEY, {"type": "null"}]},
+            "responses": {
+                "type": "array",
+                "items": _object({"item": _STR, "options": {"type": "array", "items": _STR}}),
+            },
+            "events": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "The hash-chained event log (see shared/events.py for each kind)",
+            },
+            "timing": {
+                "type": "object",
+                "additionalProperties": {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 0, "maximum": 10**13},
+                        {"type": "null"},
+                    ]
+                },
+            },
+            "end_reason": {"enum": ["finished", "time_up", "voided"]},
+        }
+    ),
     "StartResponse": _object({"unlock_code": _STR, "started_ms": _MS, "ends_ms": _MS}),
     "Result": {
         "type": "object",
@@ -279,7 +314,7 @@ PATHS: dict[str, Any] = {
             "the same result",
             "operationId": "submit",
             "security": _SIGNED,
-            "requestBody": _body("SignedDocument"),
+            "requestBody": _body("Submission"),
             "responses": {
                 "200": _ok("SubmitResponse", "The result and the server's signed receipt"),
                 **_errors(*_DEVICE_ERRORS, "Forbidden", "NotFound", "Conflict"),

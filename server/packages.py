@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 
 from server import db
-from server.assembly import Blueprint, assemble, package_items
+from server.assembly import BankTooSmall, Blueprint, assemble, package_items
 from server.bank.store import exposed_items, items_by_id
 from server.context import Context
 from server.errors import ApiError
@@ -60,14 +60,17 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
         if earlier is not None:  # a retake: aim the form at what the last attempt showed
             blueprint = replace(blueprint, target_theta=max(-2.0, min(2.0, earlier)))
         exposure = _exposure(connection, assessment["id"])
-        form = assemble(
-            exposed_items(connection),
-            blueprint,
-            ctx.rng,
-            exposure,
-            assessment["forms_issued"],
-            _seen(connection, sitting),
-        )
+        try:
+            form = assemble(
+                exposed_items(connection),
+                blueprint,
+                ctx.rng,
+                exposure,
+                assessment["forms_issued"],
+                _seen(connection, sitting),
+            )
+        except BankTooSmall as error:
+            raise ApiError(503, "bank_too_small", str(error)) from None
         bank = items_by_id(connection, [entry["item"] for entry in form])
         package_id = new_id(ctx)
         opens, closes = window(sitting)

@@ -128,11 +128,11 @@ def verify(
     ctx: Context, connection: Connection, device_id: str, document: dict[str, Any], now: int
 ) -> Verified:
     """Check ``document`` for ``device_id`` against the database; raise on anything refusable."""
+    sitting = own_sitting(connection, device_id, document["body"]["sitting_id"])
     device = (
         connection.execute(select(db.devices).where(db.devices.c.id == device_id)).mappings().one()
     )
     body = crypto.verify_document(document, crypto.b64decode(device["sign_public"]), "submission")
-    sitting = own_sitting(connection, device_id, body["sitting_id"])
     if body["package_id"] != sitting["package_id"]:
         raise ApiError(409, "wrong_package", "This submission is for another exam package.")
     if sitting["state"] == "scored":

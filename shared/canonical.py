@@ -17,7 +17,13 @@ JSONValue = Any
 def _check(value: JSONValue, depth: int = 0) -> None:
     if depth > 64:
         raise MalformedData("The data is nested too deeply.")
-    if value is None or isinstance(value, bool | str):
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedData("The data holds text that is not valid Unicode.") from None
         return
     if isinstance(value, int):
         return
@@ -31,6 +37,7 @@ def _check(value: JSONValue, depth: int = 0) -> None:
         for key, element in value.items():
             if not isinstance(key, str):
                 raise MalformedData("Canonical JSON object keys must be strings.")
+            _check(key, depth + 1)
             _check(element, depth + 1)
         return
     raise MalformedData(f"Canonical JSON cannot hold a {type(value).__name__}.")
@@ -66,7 +73,15 @@ def loads(data: bytes | str) -> JSONValue:
     def no_constant(name: str) -> Any:
         raise MalformedData(f"The JSON holds {name}, which is not a number.")
 
+    def number(text: str) -> int | float:
+        """``7.0`` and ``1e3`` are the whole numbers they spell; other fractions stay floats
+        (and are refused wherever canonical JSON is required)."""
+        value = float(text)
+        return int(value) if value.is_integer() else value
+
     try:
-        return json.loads(data, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+        return json.loads(
+            data, object_pairs_hook=no_duplicates, parse_constant=no_constant, parse_float=number
+        )
     except (ValueError, RecursionError) as error:
         raise MalformedData("The data is not valid JSON.") from error
