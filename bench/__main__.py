@@ -97,6 +97,59 @@ def crypto_figures() -> dict[str, dict[str, float]]:
     }
 
 
+def trust_figures(work: Path) -> dict[str, dict[str, float]]:
+    """What the trust boundary costs: the unlock commitments a package carries (server), one
+    proctor-code check (client), a journal append (encrypted, chained, MAC'd, fsync'd), and the
+    server's judgement of a 300-event log."""
+    from client.journal import Journal
+    from client.session import UnlockChecks
+    from client.store import connect
+    from server.integrity import Facts, judge
+    from shared import events
+    from shared.policy import Policy
+
+    secret = bytes(range(32))
+    commitments = crypto.unlock_commitments(secret, "bench")
+    checks = UnlockChecks.from_json(commitments)
+    response = crypto.proctor_response(secret, "bench", str(checks.challenge(0)))
+    server_kex = crypto.generate_kex_key()
+    journal = Journal(connect(work / "journal.db"), "bench", bytes(32))
+    chain_public = journal.open_chain(crypto.public_bytes(server_kex))
+    clock = iter(range(10**9))
+
+    def append() -> None:
+        at = next(clock)
+        times = {"at_ms": 10**12 + at, "elapsed_ms": at, "mono_ms": at, "uptime_ms": at}
+        journal.append("heartbeat", {}, times)
+
+    appended = timed(append, 300)
+    log = events.parse(journal.events)
+    first_key = crypto.shared_key(
+        server_kex, crypto.b64decode(chain_public), events.CHAIN_INFO + b"bench"
+    )
+    facts = Facts(
+        sitting_id="bench",
+        offline=True,
+        policy=Policy(),
+        form_ids=[],
+        sitting_ms=480_000,
+        proctor_secret=secret,
+        opens_ms=0,
+        closes_ms=10**13,
+        received_ms=10**12 + 400,
+        end_reason="finished",
+        chain_first_key=first_key,
+    )
+    return {
+        "unlock_commitments_x8": summary(
+            timed(lambda: crypto.unlock_commitments(secret, "bench"), 5)
+        ),
+        "check_one_proctor_code": summary(timed(lambda: checks.matches(0, response), 20)),
+        "journal_append": summary(appended),
+        "judge_300_events": summary(timed(lambda: judge(log, facts), 20)),
+    }
+
+
 def bank_figures() -> dict[str, dict[str, float]]:
     """Loading and validating the whole bundled bank, as `bank validate` does."""
     files, practice = bundled_files(), practice_files()
@@ -185,6 +238,7 @@ def main() -> int:
         "bank": bank_figures(),
     }
     with tempfile.TemporaryDirectory() as work:
+        figures["trust"] = trust_figures(Path(work))
         figures["sittings"] = sittings_figures(args.sittings, Path(work))
     figures["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     crypto_, sittings = figures["crypto"], figures["sittings"]
@@ -195,10 +249,14 @@ def main() -> int:
         "certificate_share_of_scoring": round(
             crypto_["render_certificate"]["mean_ms"] / sittings["upload_and_score"]["mean_ms"], 2
         ),
+        # An offline search of one unlock commitment: half of 2^50 responses, one check each.
+        "unlock_search_core_years": round(
+            2**49 * figures["trust"]["check_one_proctor_code"]["mean_ms"] / 1000 / 86400 / 365
+        ),
     }
     print(f"machine: {figures['machine']}, peak RSS {figures['peak_rss_mib']} MiB")
     print(f"{'step':32} {'n':>4} {'mean ms':>9} {'p50 ms':>9} {'p95 ms':>9}")
-    for group in ("crypto", "bank", "sittings"):
+    for group in ("crypto", "trust", "bank", "sittings"):
         for name, row in figures[group].items():
             print(
                 f"{group + '.' + name:32} {row['n']:>4} {row['mean_ms']:>9} {row['p50_ms']:>9} "

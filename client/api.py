@@ -133,9 +133,12 @@ class ApiClient:
     def package(self, sitting_id: str) -> dict[str, Any]:
         return dict(self.json("POST", f"/sittings/{sitting_id}/package"))
 
-    def start(self, sitting_id: str, chain_public: str) -> str:
+    def start(self, sitting_id: str, chain_public: str) -> dict[str, Any]:
+        """Release an online sitting's code: ``unlock_code``, ``started_ms`` and ``ends_ms``."""
         answer = self.json("POST", f"/sittings/{sitting_id}/start", {"chain_public": chain_public})
-        return str(answer["unlock_code"])
+        if not isinstance(answer.get("unlock_code"), str) or type(answer.get("ends_ms")) is not int:
+            raise MalformedData("The server's answer holds no unlock code.")
+        return dict(answer)
 
     def submit(self, document: bytes) -> dict[str, Any]:
         response = self.request("POST", "/submissions", document)

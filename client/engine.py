@@ -32,7 +32,7 @@ from shared import crypto
 from shared.errors import InvalidSignature
 from shared.policy import Policy
 from shared.protocol import SERVER_KEX_CONTEXT
-from shared.wire import PackageHeader
+from shared.wire import PackageHeader, SittingSummary
 
 
 def server_kex_public(server: dict[str, Any], signing_public: bytes) -> bytes:
@@ -121,13 +121,14 @@ class Engine:
         self.state.save_enrolment(
             Enrolment(server_url, server["public_key"], seen, answer["device_id"])
         )
-        self.state.save_sitting(answer["sitting"])
-        return dict(answer["sitting"])
+        sitting = SittingSummary.from_json(answer["sitting"]).to_json()
+        self.state.save_sitting(sitting)
+        return sitting
 
     def refresh(self) -> list[dict[str, Any]]:
         """Fetch this device's sittings from the server, keep them locally, and return them."""
         for summary in self.api().sittings():
-            self.state.save_sitting(summary)
+            self.state.save_sitting(SittingSummary.from_json(summary).to_json())
         return self.state.sittings()
 
     def sittings(self) -> list[dict[str, Any]]:
@@ -168,7 +169,9 @@ class Engine:
     def release_code(self, sitting_id: str) -> str:
         """For an online sitting: ask the server to release the unlock code (Start). The event
         chain's public half goes with it, so the server holds the log to that chain."""
-        return self.api().start(sitting_id, self.journal(sitting_id).chain_public or "")
+        started = self.api().start(sitting_id, self.journal(sitting_id).chain_public or "")
+        self.state.save_deadline(sitting_id, started["ends_ms"])
+        return str(started["unlock_code"])
 
     # -- practice ----------------------------------------------------------------------------------
     def fetch_practice(self, server_url: str | None = None) -> list[PracticeItem]:
@@ -205,6 +208,7 @@ class Engine:
             now_ms=self.clock.wall_ms(),
         )
         header = opened.header
+        deadline = header.closes_ms if header.offline else self.state.deadline(sitting_id)
         return ExamSession(
             sitting_id,
             opened.items,
@@ -213,6 +217,7 @@ class Engine:
             self.clock,
             policy=Policy.from_json(header.policy),
             unlock=opened.unlock,
+            deadline_ms=deadline,
         )
 
     def seal(self, session: ExamSession) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 from client.api import ApiClient
 from client.errors import ServerFailed, ServerRefused, ServerUnreachable
 from shared import canonical, crypto
-from shared.errors import InvalidSignature, MalformedData
-from shared.protocol import RECEIPT_FORMAT
+from shared.errors import InvalidSignature
+from shared.wire import Receipt, Result
 
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
@@ -122,17 +122,13 @@ class Outbox:
     def _accept(
         self, submission_id: str, document: str, answer: dict[str, Any], server_public: bytes
     ) -> dict[str, Any]:
-        receipt = crypto.verify_document(answer.get("receipt"), server_public, "receipt")
+        receipt = Receipt.from_json(
+            crypto.verify_document(answer.get("receipt"), server_public, "receipt")
+        )
         expected = hashlib.sha256(document.encode()).hexdigest()
-        if (
-            receipt.get("format") != RECEIPT_FORMAT
-            or receipt.get("submission_id") != submission_id
-            or receipt.get("submission_sha256") != expected
-        ):
+        if receipt.submission_id != submission_id or receipt.submission_sha256 != expected:
             raise InvalidSignature("receipt")
-        result = answer.get("result")
-        if not isinstance(result, dict):
-            raise MalformedData("The server's answer holds no result.")
+        result = Result.from_json(answer.get("result")).to_json()
         self.db.execute(
             "UPDATE outbox SET result = ?, receipt = ?, last_error = NULL WHERE submission_id = ?",
             (

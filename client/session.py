@@ -35,6 +35,9 @@ Item = PackageItem
 Option = PackageOption
 
 HEARTBEAT_MS = 5_000
+# Wall and kernel uptime clocks both this far ahead of the monotonic clock between two looks:
+# the machine slept.
+SLEEP_MS = 1_000
 # Wall-clock time passing this much faster than the monotonic clock between two observations
 # means the machine slept or its clock was changed: recorded as a clock gap (not charged).
 CLOCK_GAP_MS = 5_000
@@ -127,8 +130,12 @@ class ExamSession:
         clock: Clock,
         policy: Policy | None = None,
         unlock: UnlockChecks | None = None,
+        deadline_ms: int | None = None,
     ) -> None:
         self.sitting_id = sitting_id
+        # When the sitting must end by the wall clock whatever time is left: the server's end
+        # of an online sitting, or the close of an offline sitting's window.
+        self.deadline_ms = deadline_ms
         self.policy = policy or Policy()
         self.unlock_checks = unlock or UnlockChecks(crypto.UNLOCK_SCRYPT_N, ())
         self.items = items
@@ -229,7 +236,8 @@ class ExamSession:
             uptime = now[2] - self._mark[2]
         self._mark = now
         notes: list[tuple[str, dict[str, Any]]] = []
-        if wall - mono >= CLOCK_GAP_MS:
+        asleep = uptime is not None and min(uptime, wall) - mono >= SLEEP_MS
+        if asleep or wall - mono >= CLOCK_GAP_MS:
             notes.append(("clock_gap", {"gap_ms": min(wall - mono, 10**10 - 1)}))
             if uptime is not None:
                 self._run_gaps_ms += max(0, uptime - mono)  # asleep: the kernel counted it
@@ -261,7 +269,10 @@ class ExamSession:
         return min(self.duration_ms, self._charged_ms + max(mono, uptime or 0))
 
     def remaining_ms(self) -> int:
-        return max(0, self.duration_ms - self.elapsed_ms())
+        left = self.duration_ms - self.elapsed_ms()
+        if self.deadline_ms is not None and self.state == "running":
+            left = min(left, self.deadline_ms - self.clock.wall_ms())
+        return max(0, left)
 
     # -- reading -----------------------------------------------------------------------------
     @property
@@ -351,7 +362,9 @@ class ExamSession:
             return self.lock_challenge
         index = self.lock_index
         challenge = self.unlock_checks.challenge(index)
-        self._write("locked", {"reason": reason, "challenge": challenge, "index": index})
+        # Written at once, with nothing between it and the event that called for it: the
+        # server expects the lock right after that event.
+        self._write_now("locked", {"reason": reason, "challenge": challenge, "index": index})
         self._locked, self.lock_challenge, self.lock_index = True, challenge, index + 1
         return challenge
 
@@ -455,7 +468,7 @@ class ExamSession:
     def finish(self, reason: str) -> None:
         if self.state == "ended":
             return
-        ended = self._write("ended", {"reason": reason, "answered": self.answered()})
+        ended = self._write_now("ended", {"reason": reason, "answered": self.answered()})
         self._charged_ms = ended["elapsed_ms"]
         self.state = "ended"
         self.end_reason = reason

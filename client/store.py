@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS sittings (
     id TEXT PRIMARY KEY,
     summary TEXT NOT NULL,
     package TEXT,
-    header TEXT
+    header TEXT,
+    deadline_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS journal (
     sitting_id TEXT NOT NULL,
@@ -78,8 +79,9 @@ def connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA secure_delete=ON")
     connection.executescript(SCHEMA)
     columns = {row[1] for row in connection.execute("PRAGMA table_info(sittings)")}
-    if "header" not in columns:  # a database from before headers were kept apart
-        connection.execute("ALTER TABLE sittings ADD COLUMN header TEXT")
+    for name, kind in (("header", "TEXT"), ("deadline_ms", "INTEGER")):
+        if name not in columns:  # a database from an earlier version
+            connection.execute(f"ALTER TABLE sittings ADD COLUMN {name} {kind}")
     return connection
 
 
@@ -139,6 +141,18 @@ class LocalState:
         """The verified header kept when the package was downloaded (it outlives the package)."""
         row = self.db.execute("SELECT header FROM sittings WHERE id = ?", (sitting_id,)).fetchone()
         return PackageHeader.from_json(canonical.loads(row[0])) if row and row[0] else None
+
+    def save_deadline(self, sitting_id: str, deadline_ms: int) -> None:
+        """The server's end of an online sitting, as it said when it released the code."""
+        self.db.execute(
+            "UPDATE sittings SET deadline_ms = ? WHERE id = ?", (deadline_ms, sitting_id)
+        )
+
+    def deadline(self, sitting_id: str) -> int | None:
+        row = self.db.execute(
+            "SELECT deadline_ms FROM sittings WHERE id = ?", (sitting_id,)
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
 
     def purge_sitting(self, sitting_id: str) -> None:
         """Delete what could reveal the sitting's items: the sealed package, the journal and

@@ -23,6 +23,7 @@ import numpy as np
 
 from server.bank.model import BankItem
 from server.irt import information
+from shared.wire import PackageItem, PackageOption
 
 
 class BankTooSmall(Exception):
@@ -197,15 +198,7 @@ def package_items(form: list[dict[str, Any]], bank: dict[str, BankItem]) -> list
     for entry in form:
         item = bank[entry["item"]]
         texts = {option.id: option.text for option in item.options}
-        content.append(
-            {
-                "id": entry["id"],
-                "category": item.category,
-                "stem": item.stem,
-                "multiple": item.multiple,
-                "options": [
-                    {"id": shown, "text": texts[source]} for shown, source in entry["options"]
-                ],
-            }
-        )
+        options = tuple(PackageOption(shown, texts[source]) for shown, source in entry["options"])
+        shown = PackageItem(entry["id"], item.category, item.stem, options, item.multiple)
+        content.append(shown.to_json())
     return content

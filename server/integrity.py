@@ -368,7 +368,8 @@ def _check_server_times(log: Sequence[Event], facts: Facts, verdict: Judgement) 
             late = (facts.received_ms - facts.started_ms - facts.sitting_ms) // 1000
             verdict.flag("late_submission", f"Received {late} s after the sitting's time was up.")
     ended = next((e for e in reversed(log) if e.type == "ended"), None)
-    if earliest < facts.opens_ms - SKEW_MS or (
-        ended is not None and ended.at_ms > facts.closes_ms + SKEW_MS
-    ):
+    # An offline sitting must be sealed inside its window; an online one must start inside it
+    # (the server saw to that) and ends by the server's clock.
+    late_end = facts.offline and ended is not None and ended.at_ms > facts.closes_ms + SKEW_MS
+    if earliest < facts.opens_ms - SKEW_MS or late_end:
         verdict.flag("outside_window", "Events lie outside the sitting's scheduled window.")

@@ -235,14 +235,23 @@ def window(sitting: RowMapping | dict[str, Any]) -> tuple[int, int]:
     return int(opens), int(closes)
 
 
-def summarise(connection: Connection, sitting: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    assessment = (
+def assessment_of(connection: Connection, sitting: RowMapping | dict[str, Any]) -> RowMapping:
+    return (
         connection.execute(
             select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
         )
         .mappings()
         .one()
     )
+
+
+def sitting_ms(assessment: RowMapping, sitting: RowMapping | dict[str, Any]) -> int:
+    """The time the candidate has: the assessment's duration and their extra time."""
+    return (int(assessment["duration_s"]) + int(sitting["extra_time_s"] or 0)) * 1000
+
+
+def summarise(connection: Connection, sitting: RowMapping | dict[str, Any]) -> dict[str, Any]:
+    assessment = assessment_of(connection, sitting)
     opens, closes = window(sitting)
     return SittingSummary(
         id=sitting["id"],

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from server import db
 from server.context import Context
 from server.errors import RateLimited
+from server.settings import Limit
 
 _PURGE_CHANCE = 0.01
 
@@ -27,14 +28,19 @@ def _increment(connection: Connection, bucket: str, window_ms: int) -> int:
     return int(connection.execute(statement).scalar_one())
 
 
+def _window(ctx: Context, limit: Limit) -> tuple[int, int, int]:
+    """Now, the start of the current window, and the window's span, in ms."""
+    now = ctx.now_ms()
+    span = limit.per_s * 1000
+    return now, now - now % span, span
+
+
 def refuse_if_over(ctx: Context, kind: str, subject: str) -> None:
     """Refuse now if ``subject`` is already past the limit of ``kind`` (without counting)."""
     limit = ctx.settings.limits.get(kind)
     if limit is None:
         return
-    now = ctx.now_ms()
-    span = limit.per_s * 1000
-    window = now - now % span
+    now, window, span = _window(ctx, limit)
     with ctx.engine.connect() as connection:
         count = connection.execute(
             select(db.rate_limits.c.count).where(
@@ -51,9 +57,7 @@ def hit(ctx: Context, kind: str, subject: str) -> None:
     limit = ctx.settings.limits.get(kind)
     if limit is None:
         return
-    now = ctx.now_ms()
-    span = limit.per_s * 1000
-    window = now - now % span
+    now, window, span = _window(ctx, limit)
     with ctx.engine.begin() as connection:
         count = _increment(connection, f"{kind}:{subject[:150]}", window)
         if ctx.rng.random() < _PURGE_CHANCE:

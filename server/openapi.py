@@ -88,6 +88,21 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
     },
     "StartRequest": _object({"chain_public": _B64KEY}),
+    "Event": _object(
+        {
+            "seq": _MS,
+            "prev": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "mac": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "type": {"type": "string", "description": "one of the kinds in shared/events.py"},
+            "data": {"type": "object", "description": "the kind's fields (shared/events.py)"},
+            "at_ms": _MS,
+            "elapsed_ms": _MS,
+            "mono_ms": _MS,
+            "uptime_ms": {"anyOf": [_MS, {"type": "null"}]},
+        },
+        description="One event of the sitting's log, hash-chained and MAC-chained.",
+    ),
     "Submission": _object(
         {
             "body": _ref("SubmissionBody"),
@@ -106,11 +121,7 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": _object({"item": _STR, "options": {"type": "array", "items": _STR}}),
             },
-            "events": {
-                "type": "array",
-                "items": {"type": "object"},
-                "description": "The hash-chained event log (see shared/events.py for each kind)",
-            },
+            "events": {"type": "array", "items": _ref("Event")},
             "timing": {
                 "type": "object",
                 "additionalProperties": {

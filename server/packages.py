@@ -20,7 +20,7 @@ from server.assembly import BankTooSmall, Blueprint, assemble, package_items
 from server.bank.store import exposed_items, items_by_id
 from server.context import Context
 from server.errors import ApiError
-from server.invitations import new_id, own_sitting, window
+from server.invitations import assessment_of, new_id, own_sitting, sitting_ms, window
 from shared import canonical, crypto
 from shared.errors import MalformedData
 from shared.policy import Policy
@@ -43,13 +43,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
             return dict(canonical.loads(sitting["package"]))
         if sitting["state"] != "enrolled":
             raise ApiError(409, "wrong_state", "This sitting can no longer be prepared.")
-        assessment = (
-            connection.execute(
-                select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
-            )
-            .mappings()
-            .one()
-        )
+        assessment = assessment_of(connection, sitting)
         device = (
             connection.execute(select(db.devices).where(db.devices.c.id == device_id))
             .mappings()
@@ -214,7 +208,7 @@ def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str
             raise ApiError(409, "already_submitted", "This sitting has already been submitted.")
         if sitting["state"] not in ("prepared", "started"):
             raise ApiError(409, "wrong_state", "Download this exam before you start it.")
-        sitting_ms = _sitting_ms(connection, sitting)
+        allowed_ms = sitting_ms(assessment_of(connection, sitting), sitting)
         if sitting["started_ms"] is None:
             opens, closes = window(sitting)
             if now < opens:
@@ -243,7 +237,7 @@ def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str
                     "This sitting was started with other data than this computer now holds, so "
                     "it cannot go on here. Contact the organisation that invited you.",
                 )
-            if now > started + sitting_ms + RESTART_GRACE_MS:
+            if now > started + allowed_ms + RESTART_GRACE_MS:
                 raise ApiError(
                     409,
                     "time_over",
@@ -253,12 +247,5 @@ def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str
     return {
         "unlock_code": sitting["unlock_code"],
         "started_ms": started,
-        "ends_ms": started + sitting_ms,
+        "ends_ms": started + allowed_ms,
     }
-
-
-def _sitting_ms(connection: Connection, sitting: RowMapping) -> int:
-    duration = connection.execute(
-        select(db.assessments.c.duration_s).where(db.assessments.c.id == sitting["assessment_id"])
-    ).scalar_one()
-    return (int(duration) + int(sitting["extra_time_s"] or 0)) * 1000

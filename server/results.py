@@ -25,14 +25,14 @@ from shared.wire import Receipt
 def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
     """Verify, score and store a signed submission; a repeat returns the first answer."""
     document = verification.parse(raw, device_id)
-    stored_text = canonical.dumps(document).decode()
     submission_id = document["body"]["submission_id"]
     with ctx.engine.begin() as connection:
         existing = _stored(connection, submission_id)
         if existing is not None:
-            return _repeat(connection, existing, device_id, stored_text)
+            return _repeat(connection, existing, device_id, canonical.dumps(document).decode())
         now = ctx.now_ms()
         checked = verification.verify(ctx, connection, device_id, document, now)
+        stored_text = canonical.dumps(document).decode()
         sitting, assessment = checked.sitting, checked.assessment
         blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
         report = score(

@@ -17,7 +17,7 @@ from server import db
 from server.context import Context
 from server.errors import ApiError
 from server.integrity import Facts
-from server.invitations import own_sitting, window
+from server.invitations import assessment_of, own_sitting, sitting_ms, window
 from shared import canonical, crypto, events
 from shared.errors import MalformedData
 from shared.events import Event
@@ -149,13 +149,7 @@ def verify(
     responses = _responses(body, form)
     if {k: v for k, v in responses.items() if v} != _journalled_answers(log):
         raise MalformedData("The responses do not match the sitting's event log.")
-    assessment = (
-        connection.execute(
-            select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
-        )
-        .mappings()
-        .one()
-    )
+    assessment = assessment_of(connection, sitting)
     opens, closes = window(sitting)
     committed = None if sitting["offline"] else sitting["chain_public"] == body["chain_public"]
     facts = Facts(
@@ -163,7 +157,7 @@ def verify(
         offline=bool(sitting["offline"]),
         policy=Policy.from_json(canonical.loads(assessment["policy"])),
         form_ids=[entry["id"] for entry in form],
-        sitting_ms=(assessment["duration_s"] + (sitting["extra_time_s"] or 0)) * 1000,
+        sitting_ms=sitting_ms(assessment, sitting),
         proctor_secret=crypto.b64decode(sitting["proctor_secret"]),
         opens_ms=opens,
         closes_ms=closes,

@@ -34,7 +34,10 @@ class MalformedData(ExamgateError):
 
 class Tampered(ExamgateError):
     def __init__(self, what: str = "data") -> None:
-        super().__init__(f"The {what} kept on this computer has been changed or damaged.")
+        super().__init__(
+            f"The {what} kept on this computer has been changed or damaged, so it cannot be "
+            "used. Contact the organisation that invited you."
+        )
 
 
 class WrongDevice(ExamgateError):

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.engine import Engine
+from client.package import when
 from client.session import ExamSession
 from client.ui.background import run_in_background
 from client.ui.errors import describe
@@ -336,6 +337,14 @@ class MainWindow(QMainWindow):
             else "Press Start now when you are ready: the server releases the code and the "
             "exam begins."
         )
+        closes = self.sitting.get("closes_ms")
+        if isinstance(closes, int) and self.sitting["offline"]:
+            left = (closes - self.engine.clock.wall_ms()) // 60_000
+            if left < minutes:
+                how += (
+                    f" The window for this exam closes on {when(closes)}, so you will have "
+                    f"about {max(left, 0)} minutes."
+                )
         self.unlock_info.setText(
             f"{self.sitting['assessment']}: {minutes} minutes, one question at a time. The exam "
             "fills the screen; leaving it is recorded. " + how

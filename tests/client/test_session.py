@@ -236,3 +236,21 @@ def test_downtime_past_the_cap_voids_when_the_policy_says_so(
     clock.advance(15_000)  # again: 35 s in all
     third = session_at(tmp_path / "j.db", clock, policy=policy)
     assert third.state == "ended" and third.end_reason == "voided"
+
+
+def test_the_sitting_ends_at_its_deadline_whatever_time_is_left(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = ExamSession(
+        "sitting-1",
+        ITEMS,
+        600,
+        journal_at(tmp_path / "j.db"),
+        clock,
+        deadline_ms=clock.wall + 90_000,
+    )
+    session.start()
+    assert session.remaining_ms() == 90_000  # the window closes before the 10 minutes are up
+    clock.advance(90_000)
+    session.tick()
+    assert session.state == "ended" and session.end_reason == "time_up"
