@@ -79,6 +79,9 @@ class Settings:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)  # the database holds personal data and unlock codes
         body = {"database_url": self.database_url, "public_url": self.public_url}
-        (self.data_dir / CONFIG_FILE).write_text(
-            json.dumps(body, indent=2) + "\n", encoding="utf-8"
-        )
+        path = self.data_dir / CONFIG_FILE
+        # The database URL may hold a password: the file is the server user's alone.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(body, indent=2) + "\n")
+        os.chmod(path, 0o600)

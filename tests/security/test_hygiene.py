@@ -29,6 +29,10 @@ def test_database_files_are_readable_by_their_owner_only(
         files = [path, path.with_name(path.name + "-wal")]
         for file in files:
             assert file.exists() and mode(file) == 0o600, (file, oct(mode(file)))
+    settings = sqlite_live.ctx.settings
+    settings.save()
+    assert mode(settings.data_dir / "server.json") == 0o600
+    assert mode(settings.key_file) == mode(settings.kex_key_file) == 0o600
 
 
 def test_an_existing_client_home_is_closed_to_others(tmp_path: Path) -> None:

@@ -205,3 +205,42 @@ def test_the_proctor_tool_prints_the_unlock_code(sqlite_live: ThreadServer) -> N
     wrong = subprocess.run([*command, "K3MQ-7X2P"], capture_output=True, text=True)
     assert wrong.returncode == 1
     assert "does not belong to this sitting" in wrong.stderr
+
+
+def test_a_lock_that_can_no_longer_be_lifted_lets_the_candidate_send_their_answers(
+    qtbot: QtBot,
+    sqlite_live: ThreadServer,
+    make_engine: Any,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    set_policy(sqlite_live, {"rules": {"clipboard_used": {"action": "lock"}}})
+    with sqlite_live.ctx.engine.begin() as connection:  # time enough to sit out every wait
+        connection.execute(db.assessments.update().values(duration_s=7200))
+    engine = make_engine()
+    window, _ = open_window(qtbot, sqlite_live, engine)
+    qtbot.keyClick(window, Qt.Key.Key_2)
+    QGuiApplication.clipboard().setText("notes")
+    qtbot.waitUntil(lambda: window.session.locked, timeout=5_000)
+    page = window.lock_page
+    for _ in range(10):
+        clock.advance(window.session.unlock_status().wait_ms)
+        window.tick()
+        assert page.unlock_button.isEnabled()
+        page.response.setText("AAAAA-BBBBB")
+        qtbot.keyClick(page.response, Qt.Key.Key_Return)
+    assert not page.unlock_button.isEnabled() and page.end_button.isVisible()
+    assert "No more codes can be tried" in page.error.text()
+    asked: list[str] = []
+
+    def confirm(*args: Any) -> QMessageBox.StandardButton:  # the confirmation dialog, answered
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", confirm)
+    with qtbot.waitSignal(window.finished, timeout=5_000):
+        qtbot.mouseClick(page.end_button, Qt.MouseButton.LeftButton)
+    assert "send your 1 answer(s) of 20" in asked[0] and "cannot be undone" in asked[0]
+    assert window.session.end_reason == "finished" and window.session.answered() == 1
