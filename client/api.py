@@ -88,7 +88,10 @@ class ApiClient:
                     "refused",
                     f"The server refused the request ({response.status_code}).",
                 )
-            raise ServerRefused(response.status_code, code, message)
+            retry = response.headers.get("Retry-After", "")
+            raise ServerRefused(
+                response.status_code, code, message, int(retry) if retry.isdigit() else None
+            )
         return response
 
     def json(self, method: str, route: str, payload: Any = None) -> Any:
@@ -146,6 +149,13 @@ class ApiClient:
 
     def practice(self) -> list[dict[str, Any]]:
         return list(self.json("GET", "/practice")["items"])
+
+    def checkpoint(self, sitting_id: str, seq: int, digest: str) -> int:
+        """Tell the server how far this sitting's log has come; return the furthest it saw."""
+        answer = self.json(
+            "POST", f"/sittings/{sitting_id}/checkpoint", {"seq": seq, "hash": digest}
+        )
+        return int(answer["seq"])
 
     def certificate(self, submission_id: str) -> bytes:
         return self.request("GET", f"/results/{submission_id}/certificate").content

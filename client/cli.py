@@ -2,6 +2,7 @@
 
 examgate-client [--home DIR] [--server URL] [--invite CODE]
 examgate-client check [--json]
+examgate-client export-submission [--home DIR] [--out DIR] [--sitting ID]
 examgate-client simulate --server URL --invite CODE [--unlock CODE]
                          [--strategy random|first] [--seed N] [--home DIR] [--json]
 """
@@ -36,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--json", action="store_true", help="print one JSON object")
     check = commands.add_parser("check", help="run the pre-sitting health check")
     check.add_argument("--json", action="store_true", help="print one JSON object")
+    export = commands.add_parser(
+        "export-submission",
+        help="save finished exams not yet received by the server to files, for hand-in",
+    )
+    export.add_argument("--home", type=Path, dest="export_home", help="the client's data folder")
+    export.add_argument("--out", type=Path, default=Path("."), help="folder for the files")
+    export.add_argument("--sitting", help="only this sitting")
     return parser
 
 
@@ -82,11 +90,36 @@ def _check(args: argparse.Namespace) -> int:
     return check_from_terminal(args.json)
 
 
+def _export(args: argparse.Namespace) -> int:
+    """Write each finished exam the server has not received to a hand-in file."""
+    from client.engine import Engine
+
+    settings = ClientSettings.load(args.export_home or args.home)
+    engine = Engine(settings, headless_keystore(settings.home))
+    try:
+        chosen = [
+            status
+            for status in engine.outbox.statuses()
+            if status.state != "received" and args.sitting in (None, status.sitting_id)
+        ]
+        if not chosen:
+            print("There is no finished exam waiting to be handed in on this computer.")
+            return 1
+        for status in chosen:
+            path = engine.export_submission(status.submission_id, args.out)
+            print(f"{path}  (sitting {status.sitting_id}: give this file to your proctor)")
+    finally:
+        engine.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "export-submission":
+            return _export(args)
         if args.command == "check":
             return _check(args)
         from client.ui.app import run_app

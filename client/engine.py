@@ -11,6 +11,7 @@ engine.sync()                              # upload; result and certificate come
 
 from __future__ import annotations
 
+import json
 import platform
 import random
 import time
@@ -20,10 +21,16 @@ from typing import Any
 
 from client import package, submission
 from client.api import ApiClient
-from client.errors import NotEnrolled, PackageNotReady, ServerKeyChanged, SittingClosed
+from client.errors import (
+    ClientError,
+    NotEnrolled,
+    PackageNotReady,
+    ServerKeyChanged,
+    SittingClosed,
+)
 from client.journal import Journal
 from client.keystore import DeviceKeys, KeyStore, load_or_create
-from client.outbox import Delivered, Outbox
+from client.outbox import Delivered, Outbox, Status
 from client.practice import PracticeItem
 from client.session import Clock, ExamSession, SystemClock
 from client.settings import ClientSettings
@@ -31,7 +38,7 @@ from client.store import Enrolment, LocalState, connect
 from shared import crypto
 from shared.errors import InvalidSignature
 from shared.policy import Policy
-from shared.protocol import SERVER_KEX_CONTEXT
+from shared.protocol import HAND_IN_FORMAT, SERVER_KEX_CONTEXT
 from shared.wire import PackageHeader, SittingSummary
 
 
@@ -239,18 +246,88 @@ class Engine:
     def sync(
         self,
         *,
-        attempts: int = 6,
+        attempts: int | None = 6,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> list[Delivered]:
-        """Upload every pending submission; return what the server acknowledged."""
+        """Upload every pending submission (each up to ``attempts`` times this call; None: until
+        it is received or refused for good) and return what the server acknowledged. Every
+        failure is recorded in the outbox; if nothing could be delivered, the first is raised."""
         enrolment = self.enrolment()
         public = crypto.b64decode(enrolment.server_public)
         api = self.api()
-        return [
-            self.outbox.deliver(sid, api, public, attempts=attempts, sleep=sleep, rng=rng)
-            for sid in self.outbox.pending()
-        ]
+        delivered, errors = [], []
+        for sid in self.outbox.pending():
+            try:
+                delivered.append(
+                    self.outbox.deliver(
+                        sid,
+                        api,
+                        public,
+                        attempts=attempts,
+                        sleep=sleep,
+                        rng=rng,
+                        now_ms=self.request_clock,
+                    )
+                )
+            except ClientError as error:
+                errors.append(error)
+        if errors and not delivered:
+            raise errors[0]
+        return delivered
+
+    def sync_due(self, rng: random.Random | None = None) -> list[Delivered]:
+        """One attempt for each submission whose next attempt is due (the app calls this on a
+        timer, so the outbox keeps trying for as long as it runs)."""
+        enrolment = self.enrolment()
+        public = crypto.b64decode(enrolment.server_public)
+        api = self.api()
+        rng = rng or random.Random()  # noqa: S311 (jitter)
+        delivered = []
+        for sid in self.outbox.due(self.request_clock()):
+            try:
+                delivered.append(self.outbox.attempt(sid, api, public, self.request_clock(), rng))
+            except ClientError:
+                continue  # recorded in the outbox; the sync view shows it
+        return delivered
+
+    def sync_status(self) -> list[tuple[Status, str]]:
+        """Each finished sitting's way to the server, with the assessment's name."""
+        names = {s["id"]: str(s.get("assessment", "")) for s in self.state.sittings()}
+        return [(status, names.get(status.sitting_id, "")) for status in self.outbox.statuses()]
+
+    def export_submission(self, submission_id: str, folder: Path) -> Path:
+        """Write a sealed submission to a file for hand-in: encrypted to the server's key, so
+        whoever carries it learns nothing; the server verifies it as if it had been uploaded."""
+        entry = self.outbox.entry(submission_id)
+        if entry is None:
+            raise PackageNotReady("There is no finished exam with that id on this computer.")
+        header = self.header(str(entry["sitting_id"]))
+        enrolment = self.enrolment()
+        sealed = crypto.encrypt_to(
+            crypto.b64decode(header.server_kex_public),
+            self.outbox.document(submission_id).encode(),
+            HAND_IN_FORMAT,
+        )
+        envelope = {
+            "format": HAND_IN_FORMAT,
+            "server": enrolment.fingerprint,
+            **sealed,
+        }
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"examgate-hand-in-{submission_id[:12]}.json"
+        partial = path.with_suffix(".part")
+        partial.write_text(json.dumps(envelope) + "\n", encoding="utf-8")
+        partial.replace(path)
+        self.outbox.set_exported(submission_id, str(path))
+        return path
+
+    def checkpoint(self, session: ExamSession) -> None:
+        """Show the server how far the log has come (while it can be reached), so a restored
+        older copy of the journal is seen for what it is."""
+        events = session.journal.events
+        if events:
+            self.api().checkpoint(session.sitting_id, len(events) - 1, str(events[-1]["hash"]))
 
     def save_certificate(self, submission_id: str, folder: Path | None = None) -> Path:
         """Download the certificate PDF into ``folder`` (default: the client's certificates)."""

@@ -10,7 +10,9 @@ shared.errors.ExamgateError
 │   ├── ServerKeyChanged      the server's key is not the one pinned at enrolment
 │   ├── PackageNotReady       the sitting's package is not downloaded, or expired
 │   ├── SittingLocked         the integrity policy locked the sitting; a proctor unlocks it
-│   └── SittingClosed         the sitting is over; nothing more can be answered
+│   ├── SittingClosed         the sitting is over; nothing more can be answered
+│   └── SaveFailed            the journal could not write (disk full, I/O error): nothing was
+│                             confirmed, nothing saved before is lost
 ├── CannotOpen, InvalidSignature, WrongDevice, MalformedData   (from shared.errors)
 """
 
@@ -32,10 +34,13 @@ class ServerUnreachable(ClientError):
 
 
 class ServerRefused(ClientError):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.retry_after_s = retry_after_s
 
 
 class ServerFailed(ClientError):
@@ -79,3 +84,13 @@ class SittingLocked(ClientError):
 class SittingClosed(ClientError):
     def __init__(self) -> None:
         super().__init__("This sitting has ended; no more answers can be given.")
+
+
+class SaveFailed(ClientError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "Your last answer could not be saved: this computer's disk is full or failing "
+            f"({reason}). Free some space or call your proctor. Everything saved before is safe, "
+            "and the exam goes on as soon as saving works again."
+        )
+        self.reason = reason

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from client.errors import SaveFailed
 from shared import canonical, crypto, events
 from shared.errors import Tampered
 
@@ -91,20 +92,23 @@ class Journal:
         event = events.link(prev, seq, {"type": kind, "data": data, **times}, self._key)
         following = events.next_key(self._key)
         token = crypto.encrypt_at_rest(self._storage, canonical.dumps(event), self._context(seq))
-        with self.db:  # one transaction: the event and the key that follows it, or neither
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(
-                "INSERT INTO journal (sitting_id, seq, event) VALUES (?, ?, ?)",
-                (self.sitting_id, seq, token),
-            )
-            self.db.execute(
-                "UPDATE journal_state SET next_seq = ?, chain_key = ? WHERE sitting_id = ?",
-                (
-                    seq + 1,
-                    crypto.encrypt_at_rest(self._storage, following, self._context("key")),
-                    self.sitting_id,
-                ),
-            )
+        try:
+            with self.db:  # one transaction: the event and the key that follows it, or neither
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute(
+                    "INSERT INTO journal (sitting_id, seq, event) VALUES (?, ?, ?)",
+                    (self.sitting_id, seq, token),
+                )
+                self.db.execute(
+                    "UPDATE journal_state SET next_seq = ?, chain_key = ? WHERE sitting_id = ?",
+                    (
+                        seq + 1,
+                        crypto.encrypt_at_rest(self._storage, following, self._context("key")),
+                        self.sitting_id,
+                    ),
+                )
+        except (sqlite3.Error, OSError) as error:  # disk full, I/O error: nothing was written
+            raise SaveFailed(str(error)) from error
         self._key = following
         self._events.append(event)
         return event

@@ -1,6 +1,14 @@
 """The outbox: signed submissions wait here until the server acknowledges them with a signed
-receipt. Uploads retry with exponential backoff and full jitter; the submission id is the
-idempotency key, so a repeat after a dropped connection is answered, never double-counted."""
+receipt. Nothing here ever gives up silently:
+
+- every failed upload is recorded (how many, the last reason) and the next one scheduled with
+  exponential backoff and full jitter (1 s doubling to 60 s), in the database, so it survives
+  restarts;
+- a refusal no retry can change (the server says the submission is wrong, or too late) marks the
+  submission *failed* with the server's sentence, and it stays here, ready to export;
+- the submission id is the idempotency key, so a repeat after a dropped connection is answered,
+  never double-counted.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +21,48 @@ from dataclasses import dataclass
 from typing import Any
 
 from client.api import ApiClient
-from client.errors import ServerFailed, ServerRefused, ServerUnreachable
+from client.errors import ClientError, ServerFailed, ServerRefused, ServerUnreachable
 from shared import canonical, crypto
 from shared.errors import InvalidSignature
 from shared.wire import Receipt, Result
 
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
+# Refusals a later attempt can overcome: a clock to be set right, a request in flight, a limit.
+_RETRYABLE = {401, 408, 425, 429}
+
+
+def retryable(error: Exception) -> bool:
+    if isinstance(error, ServerUnreachable | ServerFailed):
+        return True
+    if isinstance(error, ServerRefused):
+        return error.status in _RETRYABLE or error.code == "in_flight"
+    return False
+
+
+def backoff_s(failures: int, rng: random.Random) -> float:
+    """Full jitter: anywhere from 0 to the capped exponential delay after ``failures``."""
+    return rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, failures - 1)))
 
 
 @dataclass(frozen=True)
 class Delivered:
     submission_id: str
     result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Status:
+    """One finished sitting's way to the server, as the sync view shows it."""
+
+    submission_id: str
+    sitting_id: str
+    state: str  # "pending", "received" or "failed"
+    attempts: int
+    last_error: str | None
+    next_attempt_ms: int | None
+    received_ms: int | None
+    exported: str | None
 
 
 class Outbox:
@@ -45,8 +82,19 @@ class Outbox:
         return str(row[0])
 
     def pending(self) -> list[str]:
+        """Submissions still to be delivered (not received, not refused for good)."""
         rows = self.db.execute(
-            "SELECT submission_id FROM outbox WHERE receipt IS NULL ORDER BY rowid"
+            "SELECT submission_id FROM outbox WHERE receipt IS NULL AND failed IS NULL "
+            "ORDER BY rowid"
+        )
+        return [row[0] for row in rows]
+
+    def due(self, now_ms: int) -> list[str]:
+        """Pending submissions whose next attempt is due."""
+        rows = self.db.execute(
+            "SELECT submission_id FROM outbox WHERE receipt IS NULL AND failed IS NULL "
+            "AND (next_attempt_ms IS NULL OR next_attempt_ms <= ?) ORDER BY rowid",
+            (now_ms,),
         )
         return [row[0] for row in rows]
 
@@ -68,6 +116,24 @@ class Outbox:
             "certificate": row[5],
         }
 
+    def statuses(self) -> list[Status]:
+        rows = self.db.execute(
+            "SELECT submission_id, sitting_id, attempts, last_error, next_attempt_ms, receipt, "
+            "failed, exported FROM outbox ORDER BY rowid"
+        )
+        found = []
+        for sid, sitting, attempts, error, due, receipt, failed, exported in rows:
+            received = (
+                int(canonical.loads(receipt)["body"]["received_ms"])
+                if receipt is not None
+                else None
+            )
+            state = "received" if receipt else "failed" if failed else "pending"
+            found.append(
+                Status(sid, sitting, state, attempts, failed or error, due, received, exported)
+            )
+        return found
+
     def for_sitting(self, sitting_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
             "SELECT submission_id FROM outbox WHERE sitting_id = ?", (sitting_id,)
@@ -79,11 +145,57 @@ class Outbox:
             "UPDATE outbox SET certificate = ? WHERE submission_id = ?", (path, submission_id)
         )
 
-    def _document(self, submission_id: str) -> str:
+    def set_exported(self, submission_id: str, path: str) -> None:
+        self.db.execute(
+            "UPDATE outbox SET exported = ? WHERE submission_id = ?", (path, submission_id)
+        )
+
+    def document(self, submission_id: str) -> str:
         row = self.db.execute(
             "SELECT document FROM outbox WHERE submission_id = ?", (submission_id,)
         ).fetchone()
         return str(row[0])
+
+    # -- delivery --------------------------------------------------------------------------------
+    def attempt(
+        self,
+        submission_id: str,
+        api: ApiClient,
+        server_public: bytes,
+        now_ms: int,
+        rng: random.Random,
+    ) -> Delivered:
+        """Upload once. A failure is recorded and re-raised: a retryable one schedules the next
+        attempt, any other marks the submission failed with the server's reason."""
+        document = self.document(submission_id)
+        try:
+            answer = api.submit(document.encode())
+            return Delivered(
+                submission_id, self._accept(submission_id, document, answer, server_public)
+            )
+        except ClientError as error:
+            if retryable(error):
+                failures = self._failures(submission_id) + 1
+                delay_ms = int(backoff_s(failures, rng) * 1000)
+                if isinstance(error, ServerRefused) and error.retry_after_s:
+                    delay_ms = max(delay_ms, error.retry_after_s * 1000)
+                self.db.execute(
+                    "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_ms = ? "
+                    "WHERE submission_id = ?",
+                    (failures, str(error), now_ms + delay_ms, submission_id),
+                )
+            else:
+                self.db.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, failed = ? WHERE submission_id = ?",
+                    (str(error), submission_id),
+                )
+            raise
+
+    def _failures(self, submission_id: str) -> int:
+        row = self.db.execute(
+            "SELECT attempts FROM outbox WHERE submission_id = ?", (submission_id,)
+        ).fetchone()
+        return int(row[0])
 
     def deliver(
         self,
@@ -91,33 +203,27 @@ class Outbox:
         api: ApiClient,
         server_public: bytes,
         *,
-        attempts: int = 6,
+        attempts: int | None = 6,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> Delivered:
-        """Upload one submission until acknowledged or ``attempts`` run out (then re-raise)."""
+        """Upload until acknowledged; ``attempts`` bounds this call (None: until delivered or
+        refused for good). Whatever happens is recorded; the next call carries on."""
         rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
-        document = self._document(submission_id)
-        for attempt in range(attempts):
+        tried = 0
+        while True:
             try:
-                answer = api.submit(document.encode())
-                result = self._accept(submission_id, document, answer, server_public)
-                return Delivered(submission_id, result)
-            except (ServerUnreachable, ServerFailed) as error:
-                self._failed(submission_id, str(error))
-                if attempt + 1 == attempts:
+                return self.attempt(submission_id, api, server_public, now_ms(), rng)
+            except ClientError as error:
+                tried += 1
+                if not retryable(error) or (attempts is not None and tried >= attempts):
                     raise
-                sleep(rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
-            except ServerRefused as error:
-                self._failed(submission_id, str(error))
-                raise
-        raise AssertionError("unreachable")
-
-    def _failed(self, submission_id: str, message: str) -> None:
-        self.db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE submission_id = ?",
-            (message, submission_id),
-        )
+                row = self.db.execute(
+                    "SELECT next_attempt_ms FROM outbox WHERE submission_id = ?",
+                    (submission_id,),
+                ).fetchone()
+                sleep(max(0.0, (int(row[0]) - now_ms()) / 1000))
 
     def _accept(
         self, submission_id: str, document: str, answer: dict[str, Any], server_public: bytes
@@ -130,7 +236,8 @@ class Outbox:
             raise InvalidSignature("receipt")
         result = Result.from_json(answer.get("result")).to_json()
         self.db.execute(
-            "UPDATE outbox SET result = ?, receipt = ?, last_error = NULL WHERE submission_id = ?",
+            "UPDATE outbox SET result = ?, receipt = ?, last_error = NULL, next_attempt_ms = NULL "
+            "WHERE submission_id = ?",
             (
                 canonical.to_text(result),
                 canonical.dumps(answer["receipt"]).decode(),

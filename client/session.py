@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from client.errors import SittingClosed, SittingLocked
+from client.errors import SaveFailed, SittingClosed, SittingLocked
 from client.journal import Journal
 from shared import crypto
 from shared.policy import Policy
@@ -156,6 +156,8 @@ class ExamSession:
         self._slowed_reported = False
         self._last_write_mono = 0
         self._locked = False
+        self.save_failures = 0  # writes that failed since the last one that worked
+        self._save_error = ""
         self.lock_challenge: str | None = None
         self.lock_index = 0  # locks so far: the next lock uses this challenge
         self._replay()
@@ -296,6 +298,21 @@ class ExamSession:
         return self._write_now(kind, data)
 
     def _write_now(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Write one event now. If the disk refuses, ``SaveFailed`` is raised and nothing about
+        the sitting changes; the first write that works afterwards records the failures."""
+        if self.save_failures and kind != "save_failed":
+            self._write_now(
+                "save_failed", {"failures": self.save_failures, "reason": self._save_error[:200]}
+            )
+            self.save_failures, self._save_error = 0, ""
+        try:
+            return self._append(kind, data)
+        except SaveFailed as error:
+            self.save_failures += 1
+            self._save_error = error.reason
+            raise
+
+    def _append(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         wall, mono, uptime = self._now()
         times = {
             "at_ms": wall,
@@ -316,8 +333,27 @@ class ExamSession:
         self.state = "running"
         self._begin_run()
         assert self._mark is not None
-        self.started_at_ms = self._mark[0]
-        self._write_now("started", {"items": self.total, "duration_ms": self.duration_ms})
+        try:
+            started = self._write_now(
+                "started", {"items": self.total, "duration_ms": self.duration_ms}
+            )
+        except SaveFailed:
+            self.state, self._run, self._mark = "ready", None, None
+            raise
+        self.started_at_ms = started["at_ms"]
+
+    def recover(self) -> bool:
+        """Try to write again after a failed save; True once the journal takes writes."""
+        if not self.save_failures:
+            return True
+        try:
+            self._write_now(
+                "save_failed", {"failures": self.save_failures, "reason": self._save_error[:200]}
+            )
+        except SaveFailed:
+            return False
+        self.save_failures, self._save_error = 0, ""
+        return True
 
     # -- locks -------------------------------------------------------------------------------
     @property
@@ -436,8 +472,8 @@ class ExamSession:
         chosen = [option for option in option_ids if option in valid]
         if not item.multiple:
             chosen = chosen[-1:]
-        self.answers[item.id] = chosen
         self._write("answer", {"item": item.id, "options": chosen})
+        self.answers[item.id] = chosen  # only once it is on disk
 
     def advance(self) -> None:
         """Go to the next item; after the last one the sitting is finished."""
@@ -445,8 +481,8 @@ class ExamSession:
         if self.index + 1 >= self.total:
             self.finish("finished")
             return
+        self._write("advance", {"from": item.id, "to": self.items[self.index + 1].id})
         self.index += 1
-        self._write("advance", {"from": item.id, "to": self.items[self.index].id})
 
     def record(self, kind: str, data: dict[str, Any]) -> dict[str, Any] | None:
         """Journal an integrity event (focus, keyboard, ...) while the sitting is open."""

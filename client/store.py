@@ -57,7 +57,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT,
     result TEXT,
     receipt TEXT,
-    certificate TEXT
+    certificate TEXT,
+    next_attempt_ms INTEGER,
+    failed TEXT,
+    exported TEXT
 );
 """
 
@@ -78,10 +81,16 @@ def connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute("PRAGMA secure_delete=ON")
     connection.executescript(SCHEMA)
-    columns = {row[1] for row in connection.execute("PRAGMA table_info(sittings)")}
-    for name, kind in (("header", "TEXT"), ("deadline_ms", "INTEGER")):
+    for table, name, kind in (
+        ("sittings", "header", "TEXT"),
+        ("sittings", "deadline_ms", "INTEGER"),
+        ("outbox", "next_attempt_ms", "INTEGER"),
+        ("outbox", "failed", "TEXT"),
+        ("outbox", "exported", "TEXT"),
+    ):
+        columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
         if name not in columns:  # a database from an earlier version
-            connection.execute(f"ALTER TABLE sittings ADD COLUMN {name} {kind}")
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
     return connection
 
 

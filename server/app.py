@@ -185,7 +185,7 @@ async def health(request: Request) -> JSONResponse:
     ctx = _ctx(request)
 
     def ping() -> None:
-        with ctx.engine.connect() as connection:
+        with ctx.reader.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
 
     await run_in_threadpool(ping)
@@ -225,10 +225,25 @@ async def start(request: Request) -> JSONResponse:
     )
 
 
+async def checkpoint(request: Request) -> JSONResponse:
+    device_id, body = await _device(request)
+    sitting_id = request.path_params["sitting_id"]
+    return JSONResponse(
+        await run_in_threadpool(packages.checkpoint, _ctx(request), device_id, sitting_id, body)
+    )
+
+
 async def submit(request: Request) -> JSONResponse:
     device_id, body = await _device(request, "submit")
     ctx = _ctx(request)
     answer = await run_in_threadpool(results.submit, ctx, device_id, body)
+    return JSONResponse({"result": answer, "receipt": results.receipt(ctx, answer)})
+
+
+async def hand_in(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    await run_in_threadpool(limits.hit, ctx, "hand_in", _address(request))
+    answer = await run_in_threadpool(results.hand_in, ctx, await request.body())
     return JSONResponse({"result": answer, "receipt": results.receipt(ctx, answer)})
 
 
@@ -294,7 +309,7 @@ async def practice(request: Request) -> JSONResponse:
     ctx = _ctx(request)
 
     def load() -> list[dict[str, Any]]:
-        with ctx.engine.connect() as connection:
+        with ctx.reader.connect() as connection:
             return [practice_view(item) for item in practice_items(connection)]
 
     return JSONResponse({"items": await run_in_threadpool(load)})
@@ -342,7 +357,9 @@ def create_app(ctx: Context) -> Starlette:
         Route(f"{API_PREFIX}/sittings", list_sittings, methods=["GET"]),
         Route(f"{API_PREFIX}/sittings/{{sitting_id}}/package", package, methods=["POST"]),
         Route(f"{API_PREFIX}/sittings/{{sitting_id}}/start", start, methods=["POST"]),
+        Route(f"{API_PREFIX}/sittings/{{sitting_id}}/checkpoint", checkpoint, methods=["POST"]),
         Route(f"{API_PREFIX}/submissions", submit, methods=["POST"]),
+        Route(f"{API_PREFIX}/hand-ins", hand_in, methods=["POST"]),
         Route(f"{API_PREFIX}/results/{{submission_id}}", result, methods=["GET"]),
         Route(f"{API_PREFIX}/results/{{submission_id}}/certificate", certificate, methods=["GET"]),
         Route(f"{API_PREFIX}/verify/{{code}}", verify, methods=["GET"]),

@@ -72,7 +72,7 @@ def authenticate(
     except (MalformedData, ValueError):
         raise _REFUSED from None
     fresh_timestamp(ctx, sent_ms)
-    with ctx.engine.connect() as connection:
+    with ctx.reader.connect() as connection:
         public = connection.execute(
             select(db.devices.c.sign_public).where(db.devices.c.id == device_id)
         ).scalar()

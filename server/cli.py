@@ -5,6 +5,7 @@ examgate-server serve  --data DIR [--host H] [--port P] [--workers N]
 examgate-server invite --data DIR [--offline] [--candidate NAME] [--email ADDRESS]
                        [--opens WHEN] [--closes WHEN] [--extra-time MINUTES] [--json]
 examgate-server proctor-code --data DIR --sitting ID --challenge CODE
+examgate-server import-submissions --data DIR FILE...
 examgate-server bank validate|stats|import|export|analyse|calibrate ...
 """
 
@@ -53,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     proctor.add_argument(
         "--challenge", required=True, help="the challenge shown on the lock screen"
     )
+
+    handed = commands.add_parser(
+        "import-submissions", help="score hand-in files exported by clients that were offline"
+    )
+    handed.add_argument("--data", type=Path, required=True)
+    handed.add_argument("--database")
+    handed.add_argument("files", type=Path, nargs="+", help="examgate-hand-in-*.json files")
 
     invite = commands.add_parser("invite", help="create an invitation for one sitting")
     invite.add_argument("--data", type=Path, required=True)
@@ -111,6 +119,33 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_submissions(args: argparse.Namespace) -> int:
+    """Each file verified and scored as an upload would be; a file already received answers as
+    before (exactly once). One line per file; exit 1 if any file was refused."""
+    from server.context import Context
+    from server.results import hand_in
+    from shared.errors import ExamgateError
+
+    ctx = Context.open(Settings.load(args.data, args.database))
+    refused = 0
+    try:
+        for path in args.files:
+            try:
+                answer = hand_in(ctx, path.read_bytes())
+            except (ApiError, ExamgateError, OSError) as error:
+                refused += 1
+                print(f"{path}: refused: {error}")
+                continue
+            outcome = answer["integrity"]["outcome"]
+            print(
+                f"{path}: received: submission {answer['submission_id']}, overall "
+                f"{answer['overall']}, integrity {outcome}"
+            )
+    finally:
+        ctx.dispose()
+    return 1 if refused else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -132,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
 
             ctx = Context.open(Settings.load(args.data, args.database))
             print(proctor_code(ctx, args.sitting, args.challenge))
-            ctx.engine.dispose()
+            ctx.dispose()
             return 0
+        if args.command == "import-submissions":
+            return _import_submissions(args)
         if args.command == "invite":
             from server.context import Context
             from server.invitations import create_invitation
@@ -149,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                 closes_ms=args.closes,
                 extra_time_s=args.extra_time * 60,
             )
-            ctx.engine.dispose()
+            ctx.dispose()
             if args.json:
                 print(json.dumps(invitation))
             else:

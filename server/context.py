@@ -27,6 +27,7 @@ class Context:
     engine: Engine
     signing_key: Ed25519PrivateKey
     kex_key: X25519PrivateKey
+    reader: Engine  # for reads that need no transaction (see db.make_engine)
     now_ms: Callable[[], int] = wall_ms
     # Unpredictable in production; tests pass a seeded random.Random.
     rng: random.Random = field(default_factory=random.SystemRandom)
@@ -46,4 +47,9 @@ class Context:
             engine=db.make_engine(settings.database_url),
             signing_key=load_key_file(settings.key_file),
             kex_key=load_kex_key_file(settings.kex_key_file),
+            reader=db.make_engine(settings.database_url, reading=True),
         )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.reader.dispose()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    false,
 )
 
 metadata = MetaData()
@@ -51,6 +52,8 @@ assessments = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("forms_issued", Integer, nullable=False, server_default="0"),
     Column("policy", Text, nullable=False, server_default="{}"),
+    # How long after its window closes a sitting sealed offline may still be handed in.
+    Column("sync_deadline_days", Integer, nullable=False, server_default="7"),
 )
 
 items = Table(
@@ -108,6 +111,11 @@ sittings = Table(
     Column("extra_time_s", Integer, nullable=False, server_default="0"),
     # The public half of the event chain's first key, committed when an online sitting starts.
     Column("chain_public", String(64), nullable=True),
+    # The furthest point of the log the client showed the server during the sitting, and
+    # whether it ever showed an earlier one afterwards (an older copy restored).
+    Column("checkpoint_seq", Integer, nullable=True),
+    Column("checkpoint_hash", String(64), nullable=True),
+    Column("rolled_back", Boolean, nullable=False, server_default=false()),
 )
 
 submissions = Table(
@@ -143,6 +151,20 @@ item_exposure = Table(
     Column("forms", Integer, nullable=False),
 )
 
+# One row per submission id (the idempotency key) from the moment a request claims it: the
+# body's hash, and whether it is still being processed or done. The key is the primary key, so
+# the database, not a worker, decides which request processes a key.
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("device_id", String(32), nullable=False),
+    Column("body_sha256", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # "processing" or "done"
+    Column("started_ms", BigInteger, nullable=False),
+    Column("finished_ms", BigInteger, nullable=True),
+)
+
 # Nonces of signed requests seen within the clock-skew window: a repeat is a replay. In the
 # database, so every worker and host agrees.
 request_nonces = Table(
@@ -165,23 +187,44 @@ rate_limits = Table(
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, full sync and enforced foreign keys."""
+def make_engine(url: str, *, reading: bool = False) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, full sync and enforced foreign keys.
+
+    Every transaction of the main engine begins when SQLAlchemy begins it and, on SQLite, takes
+    the write lock at once (``BEGIN IMMEDIATE``), so a transaction's reads and writes are one
+    unit on either database. ``reading=True`` gives an engine for reads that need no
+    transaction: each statement sees what is committed and holds no lock afterwards, so
+    readers never wait behind a writer.
+    """
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # The driver's own transaction handling would begin only before the first write and
+            # let an outermost SAVEPOINT commit on its own, so a transaction's reads and its
+            # writes would not be one unit. examgate begins every transaction itself (below).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        if not reading:
+
+            @event.listens_for(engine, "begin")
+            def _begin(connection: Any) -> None:
+                # IMMEDIATE: take the write lock at the start, so two transactions never both
+                # read and then fail to upgrade (SQLITE_BUSY); writers queue on the busy timeout.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if reading:
+        return create_engine(url, pool_pre_ping=True, isolation_level="AUTOCOMMIT")
     return create_engine(url, pool_pre_ping=True)
 
 

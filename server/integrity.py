@@ -41,6 +41,7 @@ REASONS = {
     "log_incomplete": "The event log does not start and end as a sitting does.",
     "journal_rewritten": "Events were changed, dropped or re-chained after they were written.",
     "chain_not_committed": "The event log is not the one this online sitting started with.",
+    "rollback": "An older copy of the sitting's log was restored on the candidate's computer.",
     "lock_missing": "The policy called for a lock that the log does not show.",
     "void_missing": "The policy called for the sitting to be voided and it was not.",
     "unlock_invalid": "The sitting was unlocked without a valid proctor code.",
@@ -75,6 +76,8 @@ class Facts:
     started_ms: int | None = None  # online: the code was released
     chain_first_key: bytes | None = None  # the event chain's first MAC key, if it could be agreed
     chain_committed: bool | None = None  # online: the chain is the one committed at start
+    checkpoint: tuple[int, str] | None = None  # the furthest (seq, hash) the server saw live
+    rolled_back: bool = False  # the client once reported an earlier point than it had
 
 
 @dataclass
@@ -156,6 +159,14 @@ def _check_chain(log: Sequence[Event], facts: Facts, verdict: Judgement) -> None
             "chain_not_committed",
             "The event chain's key differs from the one the client gave when the sitting started.",
         )
+    if facts.rolled_back:
+        verdict.flag("rollback", "During the sitting the log went back to an earlier point.")
+    if facts.checkpoint is not None:
+        seq, digest = facts.checkpoint
+        if seq >= len(log) or log[seq].hash != digest:
+            verdict.flag(
+                "rollback", f"The log does not hold event {seq} as the server saw it live."
+            )
     if facts.chain_first_key is None:
         verdict.flag("journal_rewritten", "The event chain's key could not be agreed.")
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
@@ -22,6 +23,11 @@ from shared.wire import SittingSummary
 INVITATION_DAYS = 30
 DAY_MS = 86_400_000
 MAX_EXTRA_TIME_S = 4 * 3600
+
+
+def utc(ms: int) -> str:
+    """A moment as the server words it in a message."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%d %B %Y, %H:%M UTC")
 
 
 def invitation_hash(code: str) -> str:
@@ -284,7 +290,7 @@ def own_sitting(connection: Connection, device_id: str, sitting_id: str) -> RowM
 
 
 def list_sittings(ctx: Context, device_id: str) -> list[dict[str, Any]]:
-    with ctx.engine.connect() as connection:
+    with ctx.reader.connect() as connection:
         rows = connection.execute(
             select(db.sittings)
             .where(db.sittings.c.device_id == device_id)
@@ -295,7 +301,7 @@ def list_sittings(ctx: Context, device_id: str) -> list[dict[str, Any]]:
 
 def proctor_code(ctx: Context, sitting_id: str, challenge: str) -> str:
     """The response that unlocks a locked sitting showing ``challenge`` (the proctor's tool)."""
-    with ctx.engine.connect() as connection:
+    with ctx.reader.connect() as connection:
         secret = connection.execute(
             select(db.sittings.c.proctor_secret).where(db.sittings.c.id == sitting_id)
         ).scalar()

@@ -41,7 +41,7 @@ def refuse_if_over(ctx: Context, kind: str, subject: str) -> None:
     if limit is None:
         return
     now, window, span = _window(ctx, limit)
-    with ctx.engine.connect() as connection:
+    with ctx.reader.connect() as connection:
         count = connection.execute(
             select(db.rate_limits.c.count).where(
                 db.rate_limits.c.bucket == f"{kind}:{subject[:150]}",

@@ -135,6 +135,23 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "StartResponse": _object({"unlock_code": _STR, "started_ms": _MS, "ends_ms": _MS}),
+    "Checkpoint": _object(
+        {
+            "seq": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+            "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        }
+    ),
+    "CheckpointSeen": _object({"seq": {"type": "integer"}}),
+    "HandIn": _object(
+        {
+            "format": {"const": "examgate-hand-in/1"},
+            "server": {"type": "string", "description": "the server key's fingerprint"},
+            "ephemeral_public": _B64KEY,
+            "nonce": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16}$"},
+            "ciphertext": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+        },
+        description="A sealed submission, encrypted to the server's key-exchange key.",
+    ),
     "Result": {
         "type": "object",
         "description": "Levels per category and overall, per-skill feedback, the study plan, "
@@ -203,6 +220,7 @@ RESPONSES: dict[str, Any] = {
     "Forbidden": _error("Not allowed for this sitting"),
     "NotFound": _error("No such object for this device"),
     "Conflict": _error("The object is not in a state that allows this"),
+    "Unprocessable": _error("An idempotency key (submission id) reused with another body"),
     "TooLarge": _error(f"The body is larger than {MAX_BODY_BYTES} bytes"),
     "TooMany": _error(
         "Too many requests",
@@ -229,6 +247,7 @@ def _errors(*names: str) -> dict[str, Any]:
         "NotFound": "404",
         "Conflict": "409",
         "TooLarge": "413",
+        "Unprocessable": "422",
         "TooMany": "429",
     }
     return {codes[name]: {"$ref": f"#/components/responses/{name}"} for name in names}
@@ -328,7 +347,34 @@ PATHS: dict[str, Any] = {
             "requestBody": _body("Submission"),
             "responses": {
                 "200": _ok("SubmitResponse", "The result and the server's signed receipt"),
-                **_errors(*_DEVICE_ERRORS, "Forbidden", "NotFound", "Conflict"),
+                **_errors(*_DEVICE_ERRORS, "Forbidden", "NotFound", "Conflict", "Unprocessable"),
+            },
+        }
+    },
+    "/hand-ins": {
+        "post": {
+            "summary": "Upload a sealed submission handed in as a file (no device signature: the "
+            "submission inside is signed, the file encrypted to the server)",
+            "operationId": "handIn",
+            "requestBody": _body("HandIn"),
+            "responses": {
+                "200": _ok("SubmitResponse", "The result and the server's signed receipt"),
+                **_errors(
+                    "BadRequest", "NotFound", "Conflict", "TooLarge", "Unprocessable", "TooMany"
+                ),
+            },
+        }
+    },
+    "/sittings/{sitting_id}/checkpoint": {
+        "post": {
+            "summary": "Report how far the sitting's log has come (online, while it runs)",
+            "operationId": "checkpoint",
+            "security": _SIGNED,
+            "parameters": [_path_param("sitting_id", _ID, "The sitting")],
+            "requestBody": _body("Checkpoint"),
+            "responses": {
+                "200": _ok("CheckpointSeen", "The furthest point the server has seen"),
+                **_errors(*_DEVICE_ERRORS, "NotFound", "Conflict"),
             },
         }
     },

@@ -10,17 +10,25 @@ clock, not the client's, decides when an online sitting's time is up.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from server import db
 from server.assembly import BankTooSmall, Blueprint, assemble, package_items
 from server.bank.store import exposed_items, items_by_id
 from server.context import Context
 from server.errors import ApiError
-from server.invitations import assessment_of, new_id, own_sitting, sitting_ms, window
+from server.invitations import (
+    DAY_MS,
+    assessment_of,
+    new_id,
+    own_sitting,
+    sitting_ms,
+    utc,
+    window,
+)
 from shared import canonical, crypto
 from shared.errors import MalformedData
 from shared.policy import Policy
@@ -30,14 +38,13 @@ from shared.wire import PackageHeader
 RESTART_GRACE_MS = 60_000
 
 
-def utc(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%d %B %Y, %H:%M UTC")
-
-
 def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
-    """The sealed, signed package for this sitting; the same one on every call."""
+    """The sealed, signed package for this sitting; the same one on every call.
+
+    The form is assembled and sealed with no lock held (the key derivations take a while); one
+    short transaction then stores it, unless a concurrent request stored one first."""
     now = ctx.now_ms()
-    with ctx.engine.begin() as connection:
+    with ctx.reader.connect() as connection:
         sitting = own_sitting(connection, device_id, sitting_id)
         if sitting["package"] is not None:
             return dict(canonical.loads(sitting["package"]))
@@ -84,6 +91,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
             closes_ms=closes,
             expires_ms=sitting["expires_ms"],
             server_kex_public=crypto.b64encode(ctx.kex_public),
+            hand_in_by_ms=closes + int(assessment["sync_deadline_days"]) * DAY_MS,
         ).to_json()
         unlock = crypto.unlock_commitments(
             crypto.b64decode(sitting["proctor_secret"]), sitting_id, random=ctx.rng.randbytes
@@ -95,7 +103,8 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
             recipient_public=crypto.b64decode(device["kex_public"]),
             unlock_code=sitting["unlock_code"],
         )
-        package = crypto.sign_document(sealed, ctx.signing_key)
+    package = crypto.sign_document(sealed, ctx.signing_key)
+    with ctx.engine.begin() as connection:
         stored = connection.execute(
             db.sittings.update()
             .where(db.sittings.c.id == sitting_id, db.sittings.c.package.is_(None))
@@ -155,29 +164,23 @@ def _earlier_ability(connection: Connection, sitting: RowMapping) -> float | Non
 
 
 def _count_exposure(connection: Connection, assessment_id: str, item_ids: list[str]) -> None:
-    """One more form for the assessment and for each item on it (atomic increments)."""
+    """One more form for the assessment and for each item on it (atomic increments, safe when
+    several workers prepare forms with the same items at once)."""
     connection.execute(
         db.assessments.update()
         .where(db.assessments.c.id == assessment_id)
         .values(forms_issued=db.assessments.c.forms_issued + 1)
     )
-    known = set(_exposure(connection, assessment_id))
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     for item_id in item_ids:
-        if item_id in known:
-            connection.execute(
-                db.item_exposure.update()
-                .where(
-                    db.item_exposure.c.assessment_id == assessment_id,
-                    db.item_exposure.c.item_id == item_id,
-                )
-                .values(forms=db.item_exposure.c.forms + 1)
+        connection.execute(
+            dialect.insert(db.item_exposure)
+            .values(assessment_id=assessment_id, item_id=item_id, forms=1)
+            .on_conflict_do_update(
+                index_elements=["assessment_id", "item_id"],
+                set_={"forms": db.item_exposure.c.forms + 1},
             )
-        else:
-            connection.execute(
-                db.item_exposure.insert().values(
-                    assessment_id=assessment_id, item_id=item_id, forms=1
-                )
-            )
+        )
 
 
 def _chain_public(raw: bytes) -> str:
@@ -249,3 +252,40 @@ def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str
         "started_ms": started,
         "ends_ms": started + allowed_ms,
     }
+
+
+def checkpoint(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str, Any]:
+    """Note how far the sitting's log has come (its sequence number and that event's hash), as
+    the client reports while it can reach the server. The furthest point is kept; a report of
+    an earlier point afterwards means an older copy of the log was restored (rollback), and the
+    submission must contain the point the server saw."""
+    body = canonical.loads(raw) if raw else None
+    if (
+        not isinstance(body, dict)
+        or set(body) != {"seq", "hash"}
+        or type(body["seq"]) is not int
+        or not 0 <= body["seq"] <= 1_000_000
+        or not isinstance(body["hash"], str)
+        or len(body["hash"]) != 64
+    ):
+        raise MalformedData("A checkpoint is the log's sequence number and that event's hash.")
+    with ctx.engine.begin() as connection:
+        sitting = own_sitting(connection, device_id, sitting_id)
+        if sitting["state"] not in ("prepared", "started"):
+            raise ApiError(409, "wrong_state", "This sitting is not in progress.")
+        seen = sitting["checkpoint_seq"]
+        if seen is not None and (
+            body["seq"] < seen
+            or (body["seq"] == seen and body["hash"] != sitting["checkpoint_hash"])
+        ):
+            connection.execute(
+                db.sittings.update().where(db.sittings.c.id == sitting_id).values(rolled_back=True)
+            )
+            return {"seq": seen}
+        if seen is None or body["seq"] > seen:
+            connection.execute(
+                db.sittings.update()
+                .where(db.sittings.c.id == sitting_id)
+                .values(checkpoint_seq=body["seq"], checkpoint_hash=body["hash"])
+            )
+    return {"seq": max(body["seq"], seen if seen is not None else -1)}

@@ -1,5 +1,6 @@
-"""Results: a verified submission is scored once, judged for integrity, certified, and answered
-the same way to every repeat of the same upload (the submission id is the idempotency key)."""
+"""Results: a verified submission is scored exactly once, judged for integrity, certified, and
+answered the same way to every repeat of the same upload (the submission id is the
+idempotency key, claimed in the database so every worker agrees)."""
 
 from __future__ import annotations
 
@@ -17,22 +18,141 @@ from server.bank.store import items_by_id
 from server.context import Context
 from server.errors import ApiError, not_found
 from server.integrity import judge
+from server.invitations import own_sitting
 from server.scoring import score
 from shared import canonical, crypto
+from shared.errors import MalformedData
+from shared.protocol import HAND_IN_FORMAT
 from shared.wire import Receipt
+
+# A claim on a submission id still "processing" after this long is taken to be abandoned (the
+# worker holding it died); a repeat may then process it.
+CLAIM_STALE_MS = 30_000
 
 
 def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
-    """Verify, score and store a signed submission; a repeat returns the first answer."""
+    """Verify, score and store a signed submission, exactly once per submission id.
+
+    The id is the idempotency key (as in the IETF Idempotency-Key draft): a repeat with the same
+    body gets the identical answer; the same id with another body is refused (422); a repeat
+    while the first is still being processed gets 409 ``in_flight`` with Retry-After. Scoring
+    and every row it writes are one transaction: a crash anywhere leaves nothing half-written.
+    """
     document = verification.parse(raw, device_id)
-    submission_id = document["body"]["submission_id"]
+    body = document["body"]
+    submission_id = body["submission_id"]
+    with ctx.reader.connect() as connection:
+        own_sitting(connection, device_id, body["sitting_id"])  # 404 before anything else
+    text = canonical.dumps(document).decode()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    done = _claim(ctx, submission_id, device_id, digest)
+    if done is not None:
+        return done
+    try:
+        return _process(ctx, device_id, document, text, digest)
+    except BaseException:
+        _release(ctx, submission_id)
+        raise
+
+
+def hand_in(ctx: Context, raw: bytes) -> dict[str, Any]:
+    """A submission handed in as a file (``examgate-client export-submission``): opened with the
+    server's key, then verified and scored exactly as if its device had uploaded it."""
+    envelope = canonical.loads(raw)
+    if not isinstance(envelope, dict) or envelope.get("format") != HAND_IN_FORMAT:
+        raise MalformedData("This is not an examgate hand-in file.")
+    if envelope.get("server") != crypto.fingerprint(ctx.public_key):
+        raise ApiError(
+            409,
+            "other_server",
+            "This file was made for another examgate server: upload it to the server the "
+            "candidate was invited by.",
+        )
+    document = canonical.loads(crypto.decrypt_sent(ctx.kex_key, envelope, HAND_IN_FORMAT))
+    body = document.get("body") if isinstance(document, dict) else None
+    device_id = body.get("device_id") if isinstance(body, dict) else None
+    if not isinstance(device_id, str):
+        raise MalformedData("The hand-in file holds no submission.")
+    with ctx.reader.connect() as connection:
+        known = connection.execute(
+            select(db.devices.c.id).where(db.devices.c.id == device_id)
+        ).first()
+    if known is None:
+        raise not_found("device")
+    return submit(ctx, device_id, canonical.dumps(document))
+
+
+def _claim(ctx: Context, key: str, device_id: str, digest: str) -> dict[str, Any] | None:
+    """Claim ``key`` for this request; or return the answer already given for it; or refuse."""
+    now = ctx.now_ms()
     with ctx.engine.begin() as connection:
-        existing = _stored(connection, submission_id)
-        if existing is not None:
-            return _repeat(connection, existing, device_id, canonical.dumps(document).decode())
-        now = ctx.now_ms()
+        claim = (
+            connection.execute(select(db.idempotency).where(db.idempotency.c.key == key))
+            .mappings()
+            .first()
+        )
+        if claim is None:
+            try:
+                with connection.begin_nested():
+                    connection.execute(
+                        db.idempotency.insert().values(
+                            key=key,
+                            device_id=device_id,
+                            body_sha256=digest,
+                            state="processing",
+                            started_ms=now,
+                        )
+                    )
+            except IntegrityError:  # another worker claimed it between the read and the write
+                raise _in_flight() from None
+            return None
+        if claim["device_id"] != device_id:
+            raise not_found("submission")
+        if claim["body_sha256"] != digest:
+            raise ApiError(
+                422,
+                "key_reused",
+                "A different submission with this id has already been received; an id is used "
+                "for one submission only.",
+            )
+        if claim["state"] == "done":
+            return _answer(connection, key)
+        if now - claim["started_ms"] < CLAIM_STALE_MS:
+            raise _in_flight()
+        connection.execute(  # abandoned by a worker that died: this request takes it over
+            db.idempotency.update().where(db.idempotency.c.key == key).values(started_ms=now)
+        )
+        return None
+
+
+def _in_flight() -> ApiError:
+    return ApiError(
+        409,
+        "in_flight",
+        "This submission is being received right now; it is safe to send it again in a moment.",
+        {"Retry-After": "2"},
+    )
+
+
+def _release(ctx: Context, key: str) -> None:
+    """Give up a claim that did not finish (refused or failed), so a repeat is processed anew."""
+    with ctx.engine.begin() as connection:
+        connection.execute(
+            db.idempotency.delete().where(
+                db.idempotency.c.key == key, db.idempotency.c.state == "processing"
+            )
+        )
+
+
+def _process(
+    ctx: Context, device_id: str, document: dict[str, Any], text: str, digest: str
+) -> dict[str, Any]:
+    """Verify and score with no lock held (scoring and the certificate take a while), then write
+    every row in one short transaction that checks again that nothing came first."""
+    submission_id = document["body"]["submission_id"]
+    now = ctx.now_ms()
+    with ctx.reader.connect() as connection:
         checked = verification.verify(ctx, connection, device_id, document, now)
-        stored_text = canonical.dumps(document).decode()
         sitting, assessment = checked.sitting, checked.assessment
         blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
         report = score(
@@ -41,19 +161,25 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
             checked.responses,
             item_feedback=blueprint.item_feedback,
         )
-        report["integrity"] = judge(checked.log, checked.facts)
-        verification_code = crypto.new_unlock_code(ctx.rng.randrange)
-        certificate = render_certificate(
-            CertificateData(
-                candidate=sitting["candidate_name"],
-                assessment=assessment["title"],
-                date=datetime.fromtimestamp(now / 1000, tz=UTC).date(),
-                overall=report["overall"],
-                categories=report["categories"],
-                verification_code=verification_code,
-                verification_url=f"{ctx.settings.public_url}/verify/{verification_code}",
-            )
+    report["integrity"] = judge(checked.log, checked.facts)
+    verification_code = crypto.new_unlock_code(ctx.rng.randrange)
+    certificate = render_certificate(
+        CertificateData(
+            candidate=sitting["candidate_name"],
+            assessment=assessment["title"],
+            date=datetime.fromtimestamp(now / 1000, tz=UTC).date(),
+            overall=report["overall"],
+            categories=report["categories"],
+            verification_code=verification_code,
+            verification_url=f"{ctx.settings.public_url}/verify/{verification_code}",
         )
+    )
+    with ctx.engine.begin() as connection:
+        state = connection.execute(
+            select(db.sittings.c.state).where(db.sittings.c.id == sitting["id"])
+        ).scalar_one()
+        if state == "scored":  # another submission for this sitting was stored meanwhile
+            raise _already_submitted()
         try:
             with connection.begin_nested():
                 connection.execute(
@@ -61,22 +187,15 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
                         id=submission_id,
                         sitting_id=sitting["id"],
                         device_id=device_id,
-                        document=stored_text,
+                        document=text,
                         received_ms=now,
                     )
                 )
-        except IntegrityError:
-            # Another worker stored this sitting's submission first: answer as a repeat would.
-            raced = _stored(connection, submission_id)
-            if raced is None:
-                raise ApiError(
-                    409, "already_submitted", "This sitting has already been submitted."
-                ) from None
-            return _repeat(connection, raced, device_id, stored_text)
-        result_id = f"{ctx.rng.getrandbits(64):016x}"
+        except IntegrityError:  # ... by another worker, at the same moment
+            raise _already_submitted() from None
         connection.execute(
             db.results.insert().values(
-                id=result_id,
+                id=f"{ctx.rng.getrandbits(64):016x}",
                 submission_id=submission_id,
                 sitting_id=sitting["id"],
                 overall=report["overall"],
@@ -90,7 +209,16 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
         connection.execute(
             db.sittings.update().where(db.sittings.c.id == sitting["id"]).values(state="scored")
         )
+        connection.execute(
+            db.idempotency.update()
+            .where(db.idempotency.c.key == submission_id, db.idempotency.c.body_sha256 == digest)
+            .values(state="done", finished_ms=now)
+        )
         return _answer(connection, submission_id)
+
+
+def _already_submitted() -> ApiError:
+    return ApiError(409, "already_submitted", "This sitting has already been submitted.")
 
 
 def _stored(connection: Connection, submission_id: str) -> dict[str, Any] | None:
@@ -100,18 +228,6 @@ def _stored(connection: Connection, submission_id: str) -> dict[str, Any] | None
         .first()
     )
     return dict(row) if row else None
-
-
-def _repeat(
-    connection: Connection, existing: dict[str, Any], device_id: str, stored_text: str
-) -> dict[str, Any]:
-    if existing["device_id"] != device_id:
-        raise not_found("submission")
-    if existing["document"] != stored_text:
-        raise ApiError(
-            409, "conflict", "A different submission with this id has already been received."
-        )
-    return _answer(connection, existing["id"])
 
 
 def _answer(connection: Connection, submission_id: str) -> dict[str, Any]:
@@ -173,7 +289,7 @@ def receipt(ctx: Context, answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def result_for(ctx: Context, device_id: str, submission_id: str) -> dict[str, Any]:
-    with ctx.engine.connect() as connection:
+    with ctx.reader.connect() as connection:
         existing = _stored(connection, submission_id)
         if existing is None or existing["device_id"] != device_id:
             raise not_found("result")
@@ -181,7 +297,7 @@ def result_for(ctx: Context, device_id: str, submission_id: str) -> dict[str, An
 
 
 def certificate_for(ctx: Context, device_id: str, submission_id: str) -> bytes:
-    with ctx.engine.connect() as connection:
+    with ctx.reader.connect() as connection:
         existing = _stored(connection, submission_id)
         if existing is None or existing["device_id"] != device_id:
             raise not_found("certificate")
@@ -195,7 +311,7 @@ def verify_code(ctx: Context, code: str) -> dict[str, Any]:
     """Public: whether ``code`` belongs to a genuine certificate, and what it certifies."""
     normalised = crypto.normalise_unlock_code(code)[:64]
     pretty = "-".join(normalised[i : i + 4] for i in range(0, len(normalised), 4))
-    with ctx.engine.connect() as connection:
+    with ctx.reader.connect() as connection:
         row = (
             connection.execute(
                 select(

@@ -29,6 +29,7 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "verify": Limit(120, 60),  # certificate look-ups per address
     "verify_failed": Limit(30, 600),  # unknown verification codes per address
     "public": Limit(600, 60),  # server key, practice questions, API document per address
+    "hand_in": Limit(600, 60),  # hand-in files uploaded per address (a proctor's whole room)
 }
 
 CONFIG_FILE = "server.json"

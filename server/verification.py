@@ -17,7 +17,7 @@ from server import db
 from server.context import Context
 from server.errors import ApiError
 from server.integrity import Facts
-from server.invitations import assessment_of, own_sitting, sitting_ms, window
+from server.invitations import DAY_MS, assessment_of, own_sitting, sitting_ms, utc, window
 from shared import canonical, crypto, events
 from shared.errors import MalformedData
 from shared.events import Event
@@ -151,6 +151,15 @@ def verify(
         raise MalformedData("The responses do not match the sitting's event log.")
     assessment = assessment_of(connection, sitting)
     opens, closes = window(sitting)
+    handed_in_by = closes + int(assessment["sync_deadline_days"]) * DAY_MS
+    if now > handed_in_by:
+        raise ApiError(
+            409,
+            "sync_deadline_passed",
+            f"This exam reached the server after the last day to hand it in "
+            f"({utc(handed_in_by)}), so it cannot be scored. Contact the organisation that "
+            "invited you; your answers stay on this computer.",
+        )
     committed = None if sitting["offline"] else sitting["chain_public"] == body["chain_public"]
     facts = Facts(
         sitting_id=sitting["id"],
@@ -167,6 +176,12 @@ def verify(
         started_ms=sitting["started_ms"],
         chain_first_key=_first_key(ctx, sitting["id"], body["chain_public"]),
         chain_committed=committed,
+        checkpoint=(
+            (int(sitting["checkpoint_seq"]), str(sitting["checkpoint_hash"]))
+            if sitting["checkpoint_seq"] is not None
+            else None
+        ),
+        rolled_back=bool(sitting["rolled_back"]),
     )
     return Verified(
         submission_id=body["submission_id"],

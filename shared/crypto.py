@@ -43,7 +43,9 @@ __all__ = [
     "b64decode",
     "b64encode",
     "decrypt_at_rest",
+    "decrypt_sent",
     "encrypt_at_rest",
+    "encrypt_to",
     "fingerprint",
     "generate_kex_key",
     "generate_signing_key",
@@ -337,3 +339,34 @@ def decrypt_at_rest(key: bytes, token: str, context: str, what: str = "data") ->
         return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode())
     except (InvalidTag, ValueError, MalformedData) as error:
         raise Tampered(what) from error
+
+
+def encrypt_to(recipient_public: bytes, plaintext: bytes, context: str) -> dict[str, str]:
+    """Encrypt for the holder of an X25519 key (an ephemeral exchange, HKDF, AES-256-GCM):
+    whoever carries the result learns nothing but its size."""
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = public_bytes(ephemeral)
+    key = shared_key(ephemeral, recipient_public, context.encode() + ephemeral_public)
+    nonce = os.urandom(12)
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext, context.encode())
+    return {
+        "ephemeral_public": b64encode(ephemeral_public),
+        "nonce": b64encode(nonce),
+        "ciphertext": b64encode(ciphertext),
+    }
+
+
+def decrypt_sent(recipient: X25519PrivateKey, sealed: dict[str, Any], context: str) -> bytes:
+    """Undo ``encrypt_to``; anything changed, or meant for another key, is ``MalformedData``."""
+    ephemeral_public = b64decode(sealed.get("ephemeral_public"), "sender's key")
+    nonce = b64decode(sealed.get("nonce"), "nonce")
+    ciphertext = b64decode(sealed.get("ciphertext"), "content")
+    if len(ephemeral_public) != 32 or len(nonce) != 12:
+        raise MalformedData("The sealed file is damaged.")
+    try:
+        key = shared_key(recipient, ephemeral_public, context.encode() + ephemeral_public)
+        return AESGCM(key).decrypt(nonce, ciphertext, context.encode())
+    except (InvalidTag, ValueError) as error:
+        raise MalformedData(
+            "The file was not sealed for this server, or it has been changed since."
+        ) from error

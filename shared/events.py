@@ -156,6 +156,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "program_found": {"name": _text(), "pid": _number(2**32)},
     "locked": {"reason": _text(40), "challenge": _optional(_CODE), "index": _COUNT},
     "unlocked": {"challenge": _CODE, "response": _text(40), "index": _COUNT},
+    "save_failed": {"failures": _COUNT, "reason": _text()},
     "unlock_refused": {
         "challenge": _optional(_CODE),
         "response": _text(40),

@@ -12,6 +12,9 @@ SUBMISSION_FORMAT: Final = "examgate-submission/1"
 RECEIPT_FORMAT: Final = "examgate-receipt/1"
 
 ENROL_FORMAT: Final = "examgate-enrol/1"
+# A sealed submission in a file, encrypted to the server's key-exchange key, for a machine that
+# cannot reach the server: carried by hand and uploaded by a proctor or employer.
+HAND_IN_FORMAT: Final = "examgate-hand-in/1"
 ENROL_KEX_INFO: Final = b"examgate-enrol-kex/1"
 
 # Request authentication: the device signs the method, the raw path with its query string, a

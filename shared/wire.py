@@ -103,6 +103,7 @@ class PackageHeader:
     closes_ms: int
     expires_ms: int
     server_kex_public: str  # base64url X25519: the event chain's first key is agreed with it
+    hand_in_by_ms: int  # the last moment the server accepts the sealed sitting
     seal: dict[str, Any] = field(default_factory=dict)
 
     WHAT = "exam package header"
@@ -134,6 +135,7 @@ class PackageHeader:
             closes_ms=_int(data, "closes_ms", what),
             expires_ms=_int(data, "expires_ms", what),
             server_kex_public=_str(data, "server_kex_public", what),
+            hand_in_by_ms=_int(data, "hand_in_by_ms", what),
             seal=dict(data.get("seal") or {}),
         )
 
@@ -155,6 +157,7 @@ class PackageHeader:
             "closes_ms": self.closes_ms,
             "expires_ms": self.expires_ms,
             "server_kex_public": self.server_kex_public,
+            "hand_in_by_ms": self.hand_in_by_ms,
         }
         if self.seal:
             out["seal"] = self.seal

@@ -183,7 +183,7 @@ class ThreadServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-        self.ctx.engine.dispose()
+        self.ctx.dispose()
 
     def invite(
         self, offline: bool = False, candidate: str = "Ada Lovelace", **window: Any

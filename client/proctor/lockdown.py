@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from client.errors import SaveFailed
 from client.policy import Decision, PolicyEngine, message
 from client.proctor.focus import FocusWatcher
 from client.proctor.keyboard import KeyboardMonitor
@@ -30,6 +31,7 @@ class Lockdown(QObject):
     locked = Signal(str)  # the challenge to read to the proctor ("" once none is left)
     unlocked = Signal()
     voided = Signal(str)
+    save_failed = Signal(str)  # an event could not be journalled: the window blocks the exam
 
     def __init__(
         self,
@@ -99,9 +101,12 @@ class Lockdown(QObject):
 
     def observe(self, kind: str, data: dict[str, Any]) -> None:
         """Journal an event and do what the policy says."""
-        event = self.session.record(kind, data)
-        if event is not None:
-            self._act(self.engine.observe(event), data)
+        try:
+            event = self.session.record(kind, data)
+            if event is not None:
+                self._act(self.engine.observe(event), data)
+        except SaveFailed as error:
+            self.save_failed.emit(str(error))
 
     def _act(self, decision: Decision, data: dict[str, Any]) -> None:
         if decision.action == "void":

@@ -7,6 +7,8 @@ the journal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.checks import Check
+from client.errors import SaveFailed
 from client.proctor.lockdown import Lockdown
 from client.proctor.platform import PlatformGuard
 from client.session import ExamSession, UnlockAttempt
@@ -29,6 +32,8 @@ from client.ui.widgets import LETTERS, button, label, option_button
 from shared.models import category_name
 
 TICK_MS = 200
+RETRY_SAVE_MS = 1_000
+REPORT_MS = 30_000
 
 
 def format_clock(ms: int) -> str:
@@ -46,9 +51,12 @@ class ExamWindow(QWidget):
         lockdown: bool = True,
         guard: PlatformGuard | None = None,
         keyboard: bool = True,
+        report: Callable[[ExamSession], None] | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        # Shows the server how far the log has come (a checkpoint), every REPORT_MS.
+        self.report = report
         self.lockdown = lockdown
         self.setObjectName("exam")
         self.setWindowTitle(f"examgate: {title}")
@@ -108,9 +116,13 @@ class ExamWindow(QWidget):
         self.lock_page = LockScreen(session.sitting_id)
         self.lock_page.submitted.connect(self._try_unlock)
         self.lock_page.end_requested.connect(self._end_while_locked)
+        self.save_page = SaveFailedScreen()
         self.pages = QStackedLayout(self)
         self.pages.addWidget(exam_page)
         self.pages.addWidget(self.lock_page)
+        self.pages.addWidget(self.save_page)
+        self.retry_timer = QTimer(self, interval=RETRY_SAVE_MS)
+        self.retry_timer.timeout.connect(self._retry_save)
 
         self.guard = guard
         self.guards = Lockdown(self, session, guard, keyboard=keyboard)
@@ -118,10 +130,14 @@ class ExamWindow(QWidget):
         self.guards.locked.connect(self._show_lock)
         self.guards.unlocked.connect(self._hide_lock)
         self.guards.voided.connect(self._voided)
+        self.guards.save_failed.connect(self._save_failed)
         self.timer = QTimer(self, interval=TICK_MS)
         self.timer.timeout.connect(self.tick)
+        self.report_timer = QTimer(self, interval=REPORT_MS)
+        self.report_timer.timeout.connect(self._report)
         self.shown_item: str | None = None
         self.done = False
+        self._page_before_failure = 0
 
     def begin(self, health: list[Check] | None = None) -> None:
         """Show the window and start (or resume) the sitting.
@@ -147,6 +163,12 @@ class ExamWindow(QWidget):
         if self.session.locked:
             self._show_lock(self.session.lock_challenge or "")  # a lock outlives a restart
         self.timer.start()
+        self.report_timer.start()
+        self._report()
+
+    def _report(self) -> None:
+        if self.report is not None and self.session.state == "running":
+            self.report(self.session)
 
     # -- rendering ---------------------------------------------------------------------------
     def refresh_view(self) -> None:
@@ -202,7 +224,7 @@ class ExamWindow(QWidget):
 
     # -- intent ------------------------------------------------------------------------------
     def choose(self, number: int) -> None:
-        if self.session.locked:
+        if self.session.locked or self.save_failing:
             return
         item = self.session.current
         if item is None or number >= len(item.options):
@@ -213,30 +235,70 @@ class ExamWindow(QWidget):
             chosen = [o for o in chosen if o != option] if option in chosen else [*chosen, option]
         else:
             chosen = [option]
-        self.session.answer(chosen)  # on disk before the window shows it
+        try:
+            self.session.answer(chosen)  # on disk before the window shows it
+        except SaveFailed as error:
+            self._save_failed(str(error))
+            return
         self.saved.setText("Answer saved")
         self.refresh_view()
         self._check_end()
 
     def advance(self) -> None:
-        if self.session.state != "running" or self.session.locked:
+        if self.session.state != "running" or self.session.locked or self.save_failing:
             return
-        self.session.advance()
+        try:
+            self.session.advance()
+        except SaveFailed as error:
+            self._save_failed(str(error))
+            return
         self.warning.hide()
         self.refresh_view()
         self._check_end()
 
     def tick(self) -> None:
-        self.session.tick()
+        if not self.save_failing:
+            try:
+                self.session.tick()
+            except SaveFailed as error:
+                self._save_failed(str(error))
         self._render_clock()
         if self.session.locked:
             self.lock_page.show_status(self.session.unlock_status())
         self._check_end()
 
+    # -- a disk that refuses to save -----------------------------------------------------------
+    @property
+    def save_failing(self) -> bool:
+        return self.pages.currentWidget() is self.save_page
+
+    def _save_failed(self, message: str) -> None:
+        """Block the exam until the journal takes writes again; nothing saved is lost."""
+        if self.save_failing:
+            return
+        self._page_before_failure = self.pages.currentIndex()
+        self.save_page.show_message(message)
+        self.pages.setCurrentWidget(self.save_page)
+        self.retry_timer.start()
+
+    def _retry_save(self) -> None:
+        if not self.session.recover():
+            self.save_page.still_failing()
+            return
+        self.retry_timer.stop()
+        self.pages.setCurrentIndex(self._page_before_failure)
+        self.refresh_view()
+        self._warn(
+            "Saving works again. Your last choice was not saved: choose it again if it is not "
+            "marked."
+        )
+        self.setFocus()
+
     def _check_end(self) -> None:
         if self.session.state == "ended" and not self.done:
             self.done = True
             self.timer.stop()
+            self.report_timer.stop()
             self.guards.stop()
             self.releaseKeyboard()
             self.finished.emit()
@@ -303,6 +365,39 @@ class ExamWindow(QWidget):
             event.accept()
         else:
             event.ignore()  # the sitting ends by finishing or at time-up, not by closing
+
+
+class SaveFailedScreen(QWidget):
+    """Shown while the journal cannot write: what happened, what to do, and that it is retried."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = label("Your last answer could not be saved", name="title")
+        self.message = label(name="subtitle", wrap=True)
+        self.status = label(name="error", wrap=True)
+        self.status.setAccessibleName("Saving status")
+        column = QVBoxLayout()
+        column.addStretch()
+        for widget in (self.title, self.message, self.status):
+            column.addWidget(widget)
+        column.addStretch()
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(column, 3)
+        outer.addStretch(1)
+        self.tries = 0
+
+    def show_message(self, message: str) -> None:
+        self.tries = 0
+        self.message.setText(message)
+        self.status.setText("Trying to save again every second…")
+
+    def still_failing(self) -> None:
+        self.tries += 1
+        self.status.setText(
+            f"Still not saving after {self.tries} tries. Free some space on this computer or "
+            "call your proctor; this screen closes by itself once saving works."
+        )
 
 
 class LockScreen(QWidget):

@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -38,8 +38,11 @@ from client.ui.errors import describe
 from client.ui.exam_window import ExamWindow
 from client.ui.health_page import HealthPage
 from client.ui.practice_page import PracticePage
+from client.ui.sync_page import SyncPage
 from client.ui.widgets import button, label
 from shared.models import level_name
+
+SYNC_EVERY_MS = 15_000
 
 
 def _page(title: str, subtitle: str = "") -> tuple[QWidget, QVBoxLayout, QLabel]:
@@ -82,6 +85,15 @@ class MainWindow(QMainWindow):
         self.practice_page = PracticePage(engine, self._practice_server)
         self.practice_page.back.connect(self._leave_practice)
         self.stack.addWidget(self.practice_page)
+        self.sync_page = SyncPage(engine)
+        self.sync_page.back.connect(lambda: self.show_home())
+        self.stack.addWidget(self.sync_page)
+        # The outbox keeps trying for as long as the app runs (not during an exam: the exam's
+        # journal has the database to itself).
+        self.sync_timer = QTimer(self, interval=SYNC_EVERY_MS)
+        self.sync_timer.timeout.connect(self._sync_in_background)
+        self.sync_timer.start()
+        self._syncing = False
         if engine.state.enrolment() is None:
             self.stack.setCurrentWidget(self.enrol_page)
         else:
@@ -181,8 +193,8 @@ class MainWindow(QMainWindow):
         self.add_button.clicked.connect(lambda: self.stack.setCurrentWidget(self.enrol_page))
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        self.send_button = QPushButton("Send finished exams")
-        self.send_button.clicked.connect(self.send)
+        self.send_button = QPushButton("Finished exams")
+        self.send_button.clicked.connect(self.show_sync)
         self.download_button = QPushButton("Download")
         self.download_button.clicked.connect(self.download)
         self.open_button = button("Take exam", primary=True)
@@ -238,7 +250,7 @@ class MainWindow(QMainWindow):
         finished = bool(sitting and self.engine.outbox.for_sitting(sitting["id"]))
         self.download_button.setEnabled(bool(sitting) and not finished)
         self.open_button.setEnabled(bool(sitting and sitting["downloaded"]) and not finished)
-        self.send_button.setEnabled(bool(self.engine.outbox.pending()))
+        self.send_button.setEnabled(bool(self.engine.outbox.statuses()))
 
     def refresh(self) -> None:
         self._busy(self.home_error, "Checking the server…")
@@ -261,18 +273,25 @@ class MainWindow(QMainWindow):
             lambda: self.engine.download(sitting["id"]), downloaded, self._fail(self.home_error)
         )
 
-    def send(self) -> None:
-        self._busy(self.home_error, "Sending finished exams…")
-        run_in_background(
-            lambda: self.engine.sync(attempts=2), self._sent, self._fail(self.home_error)
-        )
+    def show_sync(self) -> None:
+        self.sync_page.refresh()
+        self.stack.setCurrentWidget(self.sync_page)
 
-    def _sent(self, delivered: list[Any]) -> None:
-        if delivered:
-            self.submission_id = delivered[-1].submission_id
-            self.show_result(delivered[-1].result)
-        else:
-            self.show_home("Nothing is waiting to be sent.")
+    def _sync_in_background(self) -> None:
+        if self._syncing or (self.exam is not None and not self.exam.done):
+            return
+        if self.engine.state.enrolment() is None or not self.engine.outbox.pending():
+            return
+        self._syncing = True
+
+        def finished(_delivered: object) -> None:
+            self._syncing = False
+            if self.stack.currentWidget() is self.sync_page:
+                self.sync_page.refresh()
+            elif self.stack.currentWidget() is self.home_page:
+                self.show_home()
+
+        run_in_background(self.engine.sync_due, finished, finished)
 
     # -- practice --------------------------------------------------------------------------------
     def _practice_server(self) -> str | None:
@@ -385,11 +404,26 @@ class MainWindow(QMainWindow):
         self._set_enabled(True)
         self.unlock_error.setText("")
         assert self.sitting is not None
-        self.exam = ExamWindow(session, self.sitting["assessment"], lockdown=self.lockdown)
+        self.exam = ExamWindow(
+            session, self.sitting["assessment"], lockdown=self.lockdown, report=self._checkpoint
+        )
         self.exam.finished.connect(lambda: self._exam_finished(session))
         self.hide()
         self.exam.begin(health=self.health)
         self.exam_opened.emit(self.exam)
+
+    def _checkpoint(self, session: ExamSession) -> None:
+        """Show the server how far the log has come, if it can be reached (never blocking)."""
+        events = session.journal.events
+        if not events:
+            return
+        api = self.engine.api()
+        seq, digest = len(events) - 1, str(events[-1]["hash"])
+        run_in_background(
+            lambda: api.checkpoint(session.sitting_id, seq, digest),
+            lambda _s: None,
+            lambda _e: None,
+        )
 
     def _exam_finished(self, session: ExamSession) -> None:
         self.submission_id = self.engine.seal(session)
@@ -408,8 +442,8 @@ class MainWindow(QMainWindow):
     def _offline(self, error: Exception | None) -> None:
         reason = describe(error) + " " if error else ""
         self.result_status.setText(
-            reason + "Your answers are sealed and kept safely on this computer; they will be "
-            "sent when you choose Send finished exams while online."
+            reason + "Your answers are sealed and kept safely on this computer. examgate keeps "
+            "sending them while it is open; Finished exams shows how far they have got."
         )
         self.result_back.setEnabled(True)
 

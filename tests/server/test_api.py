@@ -272,7 +272,7 @@ def test_same_id_with_different_content_is_a_conflict(live: ThreadServer, make_e
     response = post_submission(
         live, engine, canonical.dumps(crypto.sign_document(changed, engine.keys.signing))
     )
-    assert response.status_code == 409 and response.json()["error"] == "conflict"
+    assert response.status_code == 422 and response.json()["error"] == "key_reused"
 
 
 def test_responses_that_contradict_the_event_log_are_refused(
