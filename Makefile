@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test fuzz lint bench clean
+.PHONY: demo test fuzz faults lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	EXAMGATE_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q tests/server/test_openapi.py
 
+# The fault tests at full size: 150 kills, 200 submissions through the failing network, 60
+# candidates per database in the server crash, 300 model runs (over 10,000 steps).
+faults: $(STAMP)
+	EXAMGATE_KILLS=150 EXAMGATE_FAULT_SUBMISSIONS=200 EXAMGATE_CRASH_CANDIDATES=60 \
+	EXAMGATE_MODEL_RUNS=300 $(BIN)/python -m pytest -q -s tests/client/test_kill.py \
+	tests/e2e/test_network_faults.py tests/e2e/test_server_crash.py tests/client/test_model.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,6 +38,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.delivery
 	$(BIN)/python -m bench.measurement
 
 clean:

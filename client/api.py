@@ -133,8 +133,9 @@ class ApiClient:
     def sittings(self) -> list[dict[str, Any]]:
         return list(self.json("GET", "/sittings")["sittings"])
 
-    def package(self, sitting_id: str) -> dict[str, Any]:
-        return dict(self.json("POST", f"/sittings/{sitting_id}/package"))
+    def package(self, sitting_id: str, chain_public: str) -> dict[str, Any]:
+        route = f"/sittings/{sitting_id}/package"
+        return dict(self.json("POST", route, {"chain_public": chain_public}))
 
     def start(self, sitting_id: str, chain_public: str) -> dict[str, Any]:
         """Release an online sitting's code: ``unlock_code``, ``started_ms`` and ``ends_ms``."""
@@ -150,11 +151,11 @@ class ApiClient:
     def practice(self) -> list[dict[str, Any]]:
         return list(self.json("GET", "/practice")["items"])
 
-    def checkpoint(self, sitting_id: str, seq: int, digest: str) -> int:
-        """Tell the server how far this sitting's log has come; return the furthest it saw."""
-        answer = self.json(
-            "POST", f"/sittings/{sitting_id}/checkpoint", {"seq": seq, "hash": digest}
-        )
+    def checkpoint(self, sitting_id: str, seq: int, digest: str, final: bool = False) -> int:
+        """Tell the server how far this sitting's log has come (``final``: this is its end);
+        return the furthest point the server has seen."""
+        route = f"/sittings/{sitting_id}/checkpoint"
+        answer = self.json("POST", route, {"seq": seq, "hash": digest, "final": final})
         return int(answer["seq"])
 
     def certificate(self, submission_id: str) -> bytes:

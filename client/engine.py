@@ -126,7 +126,13 @@ class Engine:
                 crypto.fingerprint(crypto.b64decode(answer["server"]["public_key"], "server key")),
             )
         self.state.save_enrolment(
-            Enrolment(server_url, server["public_key"], seen, answer["device_id"])
+            Enrolment(
+                server_url,
+                server["public_key"],
+                seen,
+                answer["device_id"],
+                crypto.b64encode(kex_public),
+            )
         )
         sitting = SittingSummary.from_json(answer["sitting"]).to_json()
         self.state.save_sitting(sitting)
@@ -143,12 +149,19 @@ class Engine:
         return self.state.sittings()
 
     def download(self, sitting_id: str) -> PackageHeader:
-        """Fetch, verify and keep the sealed package, so the sitting can run offline."""
+        """Fetch, verify and keep the sealed package, so the sitting can run offline.
+
+        The sitting's event chain begins here, and its public half goes with the request: the
+        server holds the log to that chain, online or offline."""
         enrolment = self.enrolment()
-        sealed = self.api().package(sitting_id)
+        journal = Journal(self.db, sitting_id, self.keys.storage)
+        chain_public = journal.open_chain(crypto.b64decode(enrolment.server_kex, "server key"))
+        sealed = self.api().package(sitting_id, chain_public)
         header = package.verify(
             sealed, crypto.b64decode(enrolment.server_public), enrolment.device_id
         )
+        if header.server_kex_public != enrolment.server_kex:
+            raise InvalidSignature("exam package")
         self.state.save_package(sitting_id, sealed, header)
         return header
 
@@ -327,7 +340,12 @@ class Engine:
         older copy of the journal is seen for what it is."""
         events = session.journal.events
         if events:
-            self.api().checkpoint(session.sitting_id, len(events) - 1, str(events[-1]["hash"]))
+            self.api().checkpoint(
+                session.sitting_id,
+                len(events) - 1,
+                str(events[-1]["hash"]),
+                final=session.state == "ended",
+            )
 
     def save_certificate(self, submission_id: str, folder: Path | None = None) -> Path:
         """Download the certificate PDF into ``folder`` (default: the client's certificates)."""

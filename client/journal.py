@@ -12,6 +12,7 @@ the private half is discarded at once and only its public half is kept, for the 
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 from client.errors import SaveFailed
@@ -62,7 +63,10 @@ class Journal:
         return list(self._events)
 
     def open_chain(self, server_kex_public: bytes) -> str:
-        """Start the MAC chain (once per sitting) and return its public half for the server."""
+        """Start the MAC chain (once per sitting) and return its public half for the server.
+
+        The first key MACs a ``chain_opened`` event written in the same transaction as the key
+        that follows it, so the first key is never on disk, not even for a moment."""
         if self.chain_public is not None:
             return self.chain_public
         ephemeral = crypto.generate_kex_key()
@@ -71,27 +75,31 @@ class Journal:
         )
         public = crypto.b64encode(crypto.public_bytes(ephemeral))
         del ephemeral  # only the public half is kept: the first key cannot be derived again here
-        self.db.execute(
-            "INSERT INTO journal_state (sitting_id, next_seq, chain_key, chain_public) "
-            "VALUES (?, 0, ?, ?)",
-            (
-                self.sitting_id,
-                crypto.encrypt_at_rest(self._storage, first, self._context("key")),
-                public,
-            ),
-        )
-        self._key, self.chain_public = first, public
+        times = {"at_ms": _wall_ms(), "elapsed_ms": 0, "mono_ms": _mono_ms(), "uptime_ms": None}
+        self._write(first, "chain_opened", {}, times, public)
+        self.chain_public = public
         return public
 
     def append(self, kind: str, data: dict[str, Any], times: dict[str, Any]) -> dict[str, Any]:
         """Chain and durably store one event; return it once it is on disk."""
         if self._key is None:
             raise RuntimeError("open_chain must be called before the first event")
+        return self._write(self._key, kind, data, times)
+
+    def _write(
+        self,
+        key: bytes,
+        kind: str,
+        data: dict[str, Any],
+        times: dict[str, Any],
+        opening: str | None = None,
+    ) -> dict[str, Any]:
         prev = self._events[-1]["hash"] if self._events else events.genesis(self.sitting_id)
         seq = len(self._events)
-        event = events.link(prev, seq, {"type": kind, "data": data, **times}, self._key)
-        following = events.next_key(self._key)
+        event = events.link(prev, seq, {"type": kind, "data": data, **times}, key)
+        following = events.next_key(key)
         token = crypto.encrypt_at_rest(self._storage, canonical.dumps(event), self._context(seq))
+        key_token = crypto.encrypt_at_rest(self._storage, following, self._context("key"))
         try:
             with self.db:  # one transaction: the event and the key that follows it, or neither
                 self.db.execute("BEGIN IMMEDIATE")
@@ -99,16 +107,27 @@ class Journal:
                     "INSERT INTO journal (sitting_id, seq, event) VALUES (?, ?, ?)",
                     (self.sitting_id, seq, token),
                 )
-                self.db.execute(
-                    "UPDATE journal_state SET next_seq = ?, chain_key = ? WHERE sitting_id = ?",
-                    (
-                        seq + 1,
-                        crypto.encrypt_at_rest(self._storage, following, self._context("key")),
-                        self.sitting_id,
-                    ),
-                )
+                if opening is not None:
+                    self.db.execute(
+                        "INSERT INTO journal_state (sitting_id, next_seq, chain_key, chain_public)"
+                        " VALUES (?, ?, ?, ?)",
+                        (self.sitting_id, seq + 1, key_token, opening),
+                    )
+                else:
+                    self.db.execute(
+                        "UPDATE journal_state SET next_seq = ?, chain_key = ? WHERE sitting_id = ?",
+                        (seq + 1, key_token, self.sitting_id),
+                    )
         except (sqlite3.Error, OSError) as error:  # disk full, I/O error: nothing was written
             raise SaveFailed(str(error)) from error
         self._key = following
         self._events.append(event)
         return event
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _mono_ms() -> int:
+    return time.monotonic_ns() // 1_000_000

@@ -53,6 +53,17 @@ BACKOFF_MS = 30_000
 BACKOFF_CAP_MS = 300_000
 
 
+def stood_still(event: dict[str, Any]) -> int:
+    """The time an event says the sitting stood still: a restart's downtime, or a sleep (by the
+    kernel's clock where there is one; a wall clock merely set forward is not downtime)."""
+    data = event["data"]
+    if event["type"] == "resumed":
+        return int(data["downtime_ms"])
+    if event["type"] == "clock_gap":
+        return int(data["gap_ms"] if data["slept_ms"] is None else data["slept_ms"])
+    return 0
+
+
 class Clock(Protocol):
     def wall_ms(self) -> int: ...
 
@@ -110,8 +121,8 @@ class UnlockChecks:
 
 @dataclass(frozen=True)
 class UnlockAttempt:
-    # try_unlock: "accepted", "wrong", "wait" or "exhausted"; unlock_status: "ready" (a code may
-    # be tried now), "wait" or "exhausted"
+    # try_unlock: "accepted", "wrong", "wait", "exhausted" or "format" (not a code's shape: not
+    # counted); unlock_status: "ready" (a code may be tried now), "wait" or "exhausted"
     outcome: str
     wait_ms: int = 0  # before the next attempt is allowed
     attempts_left: int = 0  # wrong codes still allowed for this lock
@@ -211,11 +222,7 @@ class ExamSession:
 
     def downtime_ms(self) -> int:
         """Time the sitting stood still in all: restarts and the machine asleep."""
-        return sum(
-            int(e["data"]["downtime_ms"] if e["type"] == "resumed" else e["data"]["gap_ms"])
-            for e in self.journal.events
-            if e["type"] in ("resumed", "clock_gap")
-        )
+        return sum(stood_still(e) for e in self.journal.events)
 
     # -- time ----------------------------------------------------------------------------------
     def _now(self) -> tuple[int, int, int | None]:
@@ -240,9 +247,10 @@ class ExamSession:
         notes: list[tuple[str, dict[str, Any]]] = []
         asleep = uptime is not None and min(uptime, wall) - mono >= SLEEP_MS
         if asleep or wall - mono >= CLOCK_GAP_MS:
-            notes.append(("clock_gap", {"gap_ms": min(wall - mono, 10**10 - 1)}))
-            if uptime is not None:
-                self._run_gaps_ms += max(0, uptime - mono)  # asleep: the kernel counted it
+            slept = None if uptime is None else max(0, uptime - mono)
+            gap = {"gap_ms": min(max(0, wall - mono), 10**10 - 1), "slept_ms": slept}
+            notes.append(("clock_gap", gap))
+            self._run_gaps_ms += slept or 0  # asleep: the kernel counted it, it is not charged
         mono_run, uptime_run = self._run_times()
         if (
             uptime_run is not None
@@ -435,6 +443,8 @@ class ExamSession:
             return UnlockAttempt("accepted")
         self.tick()
         response = response.strip()[:40]
+        if len(crypto.normalise_unlock_code(response)) != 10:
+            return UnlockAttempt("format", 0, self.unlock_status().attempts_left)  # not a try
         status = self.unlock_status()
         attempt = len(self._wrong_attempts()) + 1
         challenge = self.lock_challenge

@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS enrolment (
     server_url TEXT NOT NULL,
     server_public TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
-    device_id TEXT NOT NULL
+    device_id TEXT NOT NULL,
+    server_kex TEXT
 );
 CREATE TABLE IF NOT EXISTS sittings (
     id TEXT PRIMARY KEY,
@@ -82,6 +83,7 @@ def connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA secure_delete=ON")
     connection.executescript(SCHEMA)
     for table, name, kind in (
+        ("enrolment", "server_kex", "TEXT"),
         ("sittings", "header", "TEXT"),
         ("sittings", "deadline_ms", "INTEGER"),
         ("outbox", "next_attempt_ms", "INTEGER"),
@@ -100,6 +102,7 @@ class Enrolment:
     server_public: str
     fingerprint: str
     device_id: str
+    server_kex: str  # the server's key-exchange key (verified against the pinned key)
 
 
 class LocalState:
@@ -110,18 +113,19 @@ class LocalState:
 
     def enrolment(self) -> Enrolment | None:
         row = self.db.execute(
-            "SELECT server_url, server_public, fingerprint, device_id FROM enrolment"
+            "SELECT server_url, server_public, fingerprint, device_id, server_kex FROM enrolment"
         ).fetchone()
         return Enrolment(*row) if row else None
 
     def save_enrolment(self, enrolment: Enrolment) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO enrolment VALUES (1, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO enrolment VALUES (1, ?, ?, ?, ?, ?)",
             (
                 enrolment.server_url,
                 enrolment.server_public,
                 enrolment.fingerprint,
                 enrolment.device_id,
+                enrolment.server_kex,
             ),
         )
 

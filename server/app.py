@@ -210,10 +210,10 @@ async def list_sittings(request: Request) -> JSONResponse:
 
 
 async def package(request: Request) -> JSONResponse:
-    device_id, _ = await _device(request)
+    device_id, body = await _device(request)
     sitting_id = request.path_params["sitting_id"]
     return JSONResponse(
-        await run_in_threadpool(packages.prepare, _ctx(request), device_id, sitting_id)
+        await run_in_threadpool(packages.prepare, _ctx(request), device_id, sitting_id, body)
     )
 
 
@@ -244,7 +244,10 @@ async def hand_in(request: Request) -> JSONResponse:
     ctx = _ctx(request)
     await run_in_threadpool(limits.hit, ctx, "hand_in", _address(request))
     answer = await run_in_threadpool(results.hand_in, ctx, await request.body())
-    return JSONResponse({"result": answer, "receipt": results.receipt(ctx, answer)})
+    # Whoever carries the file learns that it was received, not the candidate's result.
+    return JSONResponse(
+        {"submission_id": answer["submission_id"], "receipt": results.receipt(ctx, answer)}
+    )
 
 
 async def result(request: Request) -> JSONResponse:

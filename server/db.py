@@ -116,6 +116,8 @@ sittings = Table(
     Column("checkpoint_seq", Integer, nullable=True),
     Column("checkpoint_hash", String(64), nullable=True),
     Column("rolled_back", Boolean, nullable=False, server_default=false()),
+    # When the server first saw the log's end (a final checkpoint): lateness is judged by it.
+    Column("sealed_seen_ms", BigInteger, nullable=True),
 )
 
 submissions = Table(

@@ -40,7 +40,7 @@ REASONS = {
     "lockdown_missing": "The client ran no lockdown or health check.",
     "log_incomplete": "The event log does not start and end as a sitting does.",
     "journal_rewritten": "Events were changed, dropped or re-chained after they were written.",
-    "chain_not_committed": "The event log is not the one this online sitting started with.",
+    "chain_not_committed": "The event log is not the chain this sitting was downloaded with.",
     "rollback": "An older copy of the sitting's log was restored on the candidate's computer.",
     "lock_missing": "The policy called for a lock that the log does not show.",
     "void_missing": "The policy called for the sitting to be voided and it was not.",
@@ -75,9 +75,10 @@ class Facts:
     prepared_ms: int | None = None  # the package was downloaded
     started_ms: int | None = None  # online: the code was released
     chain_first_key: bytes | None = None  # the event chain's first MAC key, if it could be agreed
-    chain_committed: bool | None = None  # online: the chain is the one committed at start
+    chain_committed: bool | None = None  # the chain is the one committed at the download
     checkpoint: tuple[int, str] | None = None  # the furthest (seq, hash) the server saw live
     rolled_back: bool = False  # the client once reported an earlier point than it had
+    sealed_seen_ms: int | None = None  # when that furthest point, the log's end, arrived
 
 
 @dataclass
@@ -157,7 +158,7 @@ def _check_chain(log: Sequence[Event], facts: Facts, verdict: Judgement) -> None
     if facts.chain_committed is False:
         verdict.flag(
             "chain_not_committed",
-            "The event chain's key differs from the one the client gave when the sitting started.",
+            "The event chain's key differs from the one the client gave at the download.",
         )
     if facts.rolled_back:
         verdict.flag("rollback", "During the sitting the log went back to an earlier point.")
@@ -224,6 +225,7 @@ def _replay_policy(
             index, challenge = event.data["index"], event.data["challenge"]
             valid = (
                 locked
+                and index == locks - 1  # the lock that is open now, not an earlier one
                 and index < len(challenges)
                 and challenge == challenges[index]
                 and crypto.normalise_unlock_code(event.data["response"])
@@ -282,10 +284,23 @@ def _check_order(log: Sequence[Event], facts: Facts, verdict: Judgement) -> None
             return
 
 
+def _sitting(log: Sequence[Event]) -> list[Event]:
+    """The log without ``chain_opened``, which is written when the package is downloaded,
+    perhaps days before the sitting."""
+    return [event for event in log if event.type != "chain_opened"]
+
+
+def _stood_still(event: Event) -> int:
+    """A sleep's length by the kernel's clock where there is one (a wall clock merely set
+    forward is not time the sitting stood still)."""
+    slept = event.data["slept_ms"]
+    return int(event.data["gap_ms"] if slept is None else slept)
+
+
 def _runs(log: Sequence[Event]) -> list[list[Event]]:
     """The log cut at each restart: within a run the client's clocks are comparable."""
     runs: list[list[Event]] = [[]]
-    for event in log:
+    for event in _sitting(log):
         if event.type == "resumed" and runs[-1]:
             runs.append([])
         runs[-1].append(event)
@@ -297,7 +312,7 @@ def _check_clocks(log: Sequence[Event], facts: Facts, verdict: Judgement) -> int
     downtime = 0
     real_ms = 0
     previous: Event | None = None
-    for event in log:
+    for event in _sitting(log):
         if previous is not None and event.elapsed_ms < previous.elapsed_ms:
             verdict.flag("clock_changed", f"Charged time goes backwards at event {event.seq}.")
         if event.type == "resumed" and previous is not None:
@@ -320,27 +335,21 @@ def _check_clocks(log: Sequence[Event], facts: Facts, verdict: Judgement) -> int
         first, last = run[0], run[-1]
         wall = last.at_ms - first.at_ms
         mono = last.mono_ms - first.mono_ms
-        gaps = sum(e.data["gap_ms"] for e in run if e.type == "clock_gap")
+        slept = sum(_stood_still(e) for e in run if e.type == "clock_gap")
         tolerance = CLOCK_TOLERANCE_MS + abs(wall) // 50
-        downtime += gaps
+        downtime += slept
         real = mono
         if first.uptime_ms is not None and last.uptime_ms is not None:
             uptime = last.uptime_ms - first.uptime_ms
-            if uptime - (mono + gaps) > tolerance:
+            if uptime - (mono + slept) > tolerance:
                 verdict.flag(
                     "clock_slowed",
                     f"In one run the monotonic clock counted {mono // 1000} s while the kernel "
                     f"counted {uptime // 1000} s.",
                 )
-            if abs(wall - uptime) > tolerance:
-                verdict.flag(
-                    "clock_changed",
-                    f"In one run the wall clock moved {wall // 1000} s while the kernel's "
-                    f"uptime moved {uptime // 1000} s.",
-                )
-            real = max(mono, uptime - gaps)
-        elif wall < mono - tolerance:
-            verdict.flag("clock_changed", "The wall clock ran behind the monotonic clock.")
+            real = max(mono, uptime - slept)
+        # The wall clock may be stepped (by NTP, by hand) within a run: that costs or gives
+        # no time (time is charged by the monotonic and kernel clocks), so it is not a flag.
         real_ms += max(0, real)
     charged = log[-1].elapsed_ms if log else 0
     allowed = facts.sitting_ms + TIME_GRACE_MS
@@ -361,9 +370,11 @@ def _check_clocks(log: Sequence[Event], facts: Facts, verdict: Judgement) -> int
 def _check_server_times(log: Sequence[Event], facts: Facts, verdict: Judgement) -> None:
     """The log's wall times against the server's own: the download, the online start, the
     receipt, and the sitting's window."""
-    if not log:
+    opened = [e for e in log if e.type == "chain_opened"]
+    sitting = _sitting(log)
+    if not sitting:
         return
-    earliest = min(e.at_ms for e in log)
+    earliest = min(e.at_ms for e in sitting)
     latest = max(e.at_ms for e in log)
     lower = facts.started_ms if not facts.offline and facts.started_ms else facts.prepared_ms
     if lower is not None and earliest < lower - SKEW_MS:
@@ -371,12 +382,28 @@ def _check_server_times(log: Sequence[Event], facts: Facts, verdict: Judgement) 
             "clock_mismatch",
             "The log has events from before the server released or sent this exam.",
         )
+    if (
+        opened
+        and facts.prepared_ms is not None
+        and (abs(opened[0].at_ms - facts.prepared_ms) > SKEW_MS)
+    ):
+        verdict.flag("clock_mismatch", "The log began at another time than the download.")
     if latest > facts.received_ms + SKEW_MS:
         verdict.flag("clock_mismatch", "The log has events from after the server received it.")
     if not facts.offline and facts.started_ms is not None:
         deadline = facts.started_ms + facts.sitting_ms + ONLINE_GRACE_MS
-        if facts.received_ms > deadline:
-            late = (facts.received_ms - facts.started_ms - facts.sitting_ms) // 1000
+        arrived = facts.received_ms
+        final = facts.checkpoint
+        if (
+            facts.sealed_seen_ms is not None
+            and final is not None
+            and final[0] == len(log) - 1
+            and log[-1].hash == final[1]
+            and log[-1].type == "ended"
+        ):
+            arrived = min(arrived, facts.sealed_seen_ms)  # the end reached the server then
+        if arrived > deadline:
+            late = (arrived - facts.started_ms - facts.sitting_ms) // 1000
             verdict.flag("late_submission", f"Received {late} s after the sitting's time was up.")
     ended = next((e for e in reversed(log) if e.type == "ended"), None)
     # An offline sitting must be sealed inside its window; an online one must start inside it

@@ -163,7 +163,6 @@ def enrol(ctx: Context, body: object, address: str) -> dict[str, Any]:
         raise MalformedData(
             "Enrolment needs an invitation code, the device's public keys and their proofs."
         )
-    limits.refuse_if_over(ctx, "enrol_failed", address)
     limits.hit(ctx, "enrol", address)
     sign_public, kex_public = check_possession(ctx, body)
     name = str(body.get("device_name") or "device")[:200]
@@ -180,6 +179,8 @@ def enrol(ctx: Context, body: object, address: str) -> dict[str, Any]:
         )
         found = sitting is not None and sitting["expires_ms"] >= now
     if not found or sitting is None:
+        # Only unknown codes count against the address, so one guesser behind a shared address
+        # (a test centre's network) never locks out the candidates with real codes.
         limits.hit(ctx, "enrol_failed", address)
         raise ApiError(
             404, "unknown_invitation", "This invitation code is not valid or has expired."

@@ -139,7 +139,9 @@ SCHEMAS: dict[str, Any] = {
         {
             "seq": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
             "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        }
+            "final": {"type": "boolean", "description": "this event is the log's end"},
+        },
+        required=["seq", "hash"],
     ),
     "CheckpointSeen": _object({"seq": {"type": "integer"}}),
     "HandIn": _object(
@@ -186,6 +188,7 @@ SCHEMAS: dict[str, Any] = {
         ],
     },
     "SubmitResponse": _object({"result": _ref("Result"), "receipt": _ref("SignedDocument")}),
+    "HandInReceipt": _object({"submission_id": _STR, "receipt": _ref("SignedDocument")}),
     "Verification": {
         "type": "object",
         "properties": {
@@ -318,6 +321,7 @@ PATHS: dict[str, Any] = {
             "operationId": "package",
             "security": _SIGNED,
             "parameters": [_path_param("sitting_id", _ID, "The sitting")],
+            "requestBody": _body("StartRequest"),
             "responses": {
                 "200": _ok("SignedDocument", "A signed document: header and ciphertext"),
                 **_errors(*_DEVICE_ERRORS, "NotFound", "Conflict"),
@@ -358,7 +362,7 @@ PATHS: dict[str, Any] = {
             "operationId": "handIn",
             "requestBody": _body("HandIn"),
             "responses": {
-                "200": _ok("SubmitResponse", "The result and the server's signed receipt"),
+                "200": _ok("HandInReceipt", "The server's signed receipt (not the result)"),
                 **_errors(
                     "BadRequest", "NotFound", "Conflict", "TooLarge", "Unprocessable", "TooMany"
                 ),
@@ -446,7 +450,8 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                 f"(16 to 64 characters, never repeated) and {HEADER_SIGNATURE} (Ed25519, "
                 "base64url, over 'examgate-request/2', the method, the raw path with its query "
                 "string, the timestamp, the nonce and the body's SHA-256 in hex, joined by "
-                "newlines). Errors are {error, message} JSON objects."
+                "newlines). Errors are {error, message} JSON objects. Text may hold no NUL "
+                "character and no unpaired surrogate: such a request is a 400."
             ),
         },
         "servers": [{"url": (server_url or "") + API_PREFIX}],

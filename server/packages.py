@@ -38,15 +38,19 @@ from shared.wire import PackageHeader
 RESTART_GRACE_MS = 60_000
 
 
-def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
+def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str, Any]:
     """The sealed, signed package for this sitting; the same one on every call.
 
-    The form is assembled and sealed with no lock held (the key derivations take a while); one
-    short transaction then stores it, unless a concurrent request stored one first."""
+    The request carries the public half of the sitting's event chain, which the server keeps:
+    from then on the sitting's log must be that chain, online or offline. The form is assembled
+    and sealed with no lock held (the key derivations take a while); one short transaction then
+    stores it, unless a concurrent request stored one first."""
     now = ctx.now_ms()
     with ctx.reader.connect() as connection:
         sitting = own_sitting(connection, device_id, sitting_id)
+        chain_public = _chain_public(raw)
         if sitting["package"] is not None:
+            _same_chain(sitting, chain_public)
             return dict(canonical.loads(sitting["package"]))
         if sitting["state"] != "enrolled":
             raise ApiError(409, "wrong_state", "This sitting can no longer be prepared.")
@@ -114,10 +118,12 @@ def prepare(ctx: Context, device_id: str, sitting_id: str) -> dict[str, Any]:
                 package_id=package_id,
                 state="prepared",
                 prepared_ms=now,
+                chain_public=chain_public,
             )
         )
         if stored.rowcount == 0:  # a concurrent request prepared it first: serve that one
             raced = own_sitting(connection, device_id, sitting_id)
+            _same_chain(raced, chain_public)
             return dict(canonical.loads(raced["package"]))
         _count_exposure(connection, assessment["id"], [entry["item"] for entry in form])
     return package
@@ -183,10 +189,21 @@ def _count_exposure(connection: Connection, assessment_id: str, item_ids: list[s
         )
 
 
+def _same_chain(sitting: RowMapping, chain_public: str) -> None:
+    if sitting["chain_public"] not in (None, chain_public):
+        raise ApiError(
+            409,
+            "downloaded_elsewhere",
+            "This exam was downloaded with other data than this computer now holds (perhaps "
+            "on another installation), so it cannot be taken here. Contact the organisation "
+            "that invited you for a new invitation.",
+        )
+
+
 def _chain_public(raw: bytes) -> str:
     body = canonical.loads(raw) if raw else None
     if not isinstance(body, dict) or set(body) != {"chain_public"}:
-        raise MalformedData("Starting a sitting needs the event chain's public key.")
+        raise MalformedData("The request needs the sitting's event chain public key.")
     chain = crypto.b64decode(body["chain_public"], "event chain key")
     if len(chain) != 32:
         raise MalformedData("The event chain's public key must be 32 bytes.")
@@ -225,6 +242,7 @@ def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str
                     f"The time to start this exam ended on {utc(closes)}. Ask the organisation "
                     "that invited you for a new invitation.",
                 )
+            _same_chain(sitting, chain_public)
             connection.execute(
                 db.sittings.update()
                 .where(db.sittings.c.id == sitting_id, db.sittings.c.started_ms.is_(None))
@@ -233,13 +251,7 @@ def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str
             started = now
         else:
             started = int(sitting["started_ms"])
-            if sitting["chain_public"] != chain_public:
-                raise ApiError(
-                    409,
-                    "started_elsewhere",
-                    "This sitting was started with other data than this computer now holds, so "
-                    "it cannot go on here. Contact the organisation that invited you.",
-                )
+            _same_chain(sitting, chain_public)
             if now > started + allowed_ms + RESTART_GRACE_MS:
                 raise ApiError(
                     409,
@@ -262,7 +274,8 @@ def checkpoint(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dic
     body = canonical.loads(raw) if raw else None
     if (
         not isinstance(body, dict)
-        or set(body) != {"seq", "hash"}
+        or set(body) - {"final"} != {"seq", "hash"}
+        or not isinstance(body.get("final", False), bool)
         or type(body["seq"]) is not int
         or not 0 <= body["seq"] <= 1_000_000
         or not isinstance(body["hash"], str)
@@ -283,9 +296,13 @@ def checkpoint(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dic
             )
             return {"seq": seen}
         if seen is None or body["seq"] > seen:
+            values: dict[str, Any] = {
+                "checkpoint_seq": body["seq"],
+                "checkpoint_hash": body["hash"],
+            }
+            if body.get("final") and sitting["sealed_seen_ms"] is None:
+                values["sealed_seen_ms"] = ctx.now_ms()  # the end reached the server then
             connection.execute(
-                db.sittings.update()
-                .where(db.sittings.c.id == sitting_id)
-                .values(checkpoint_seq=body["seq"], checkpoint_hash=body["hash"])
+                db.sittings.update().where(db.sittings.c.id == sitting_id).values(**values)
             )
     return {"seq": max(body["seq"], seen if seen is not None else -1)}

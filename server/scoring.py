@@ -117,7 +117,6 @@ def score(
                 "category": category_name(c),
                 "correct": correct,
                 "total": len(answered),
-                "expected": round(expected, 2),
                 "demonstrated": correct == len(answered),
                 "feedback": _skill_feedback(correct, len(answered), expected),
                 "review": [_review(i) for i, ok in answered if not ok] if item_feedback else [],

@@ -24,7 +24,7 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "enrol": Limit(120, 60),  # enrolment attempts per address
     "enrol_failed": Limit(20, 600),  # unknown invitation codes per address
     "start": Limit(10, 60),  # unlock code releases per device
-    "submit": Limit(60, 60),  # submissions per device
+    "submit": Limit(300, 60),  # submissions per device (an outbox of 100 drains at once)
     "device": Limit(600, 60),  # any signed request per device
     "verify": Limit(120, 60),  # certificate look-ups per address
     "verify_failed": Limit(30, 600),  # unknown verification codes per address

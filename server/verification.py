@@ -160,7 +160,7 @@ def verify(
             f"({utc(handed_in_by)}), so it cannot be scored. Contact the organisation that "
             "invited you; your answers stay on this computer.",
         )
-    committed = None if sitting["offline"] else sitting["chain_public"] == body["chain_public"]
+    committed = sitting["chain_public"] == body["chain_public"]
     facts = Facts(
         sitting_id=sitting["id"],
         offline=bool(sitting["offline"]),
@@ -182,6 +182,7 @@ def verify(
             else None
         ),
         rolled_back=bool(sitting["rolled_back"]),
+        sealed_seen_ms=sitting["sealed_seen_ms"],
     )
     return Verified(
         submission_id=body["submission_id"],

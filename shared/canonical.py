@@ -60,7 +60,8 @@ def to_text(value: JSONValue) -> str:
 
 
 def loads(data: bytes | str) -> JSONValue:
-    """Decode JSON strictly: duplicate keys and non-finite numbers are refused."""
+    """Decode JSON strictly: duplicate keys, non-finite numbers, NUL characters and text that
+    is not valid Unicode are refused."""
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -80,8 +81,28 @@ def loads(data: bytes | str) -> JSONValue:
         return int(value) if value.is_integer() else value
 
     try:
-        return json.loads(
+        value = json.loads(
             data, object_pairs_hook=no_duplicates, parse_constant=no_constant, parse_float=number
         )
     except (ValueError, RecursionError) as error:
         raise MalformedData("The data is not valid JSON.") from error
+    _check_text(value)
+    return value
+
+
+def _check_text(value: JSONValue, depth: int = 0) -> None:
+    """Refuse text no database can hold: a NUL, or half of a surrogate pair (not Unicode)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise MalformedData("The data holds a NUL character, which is not allowed.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedData("The data holds text that is not valid Unicode.") from None
+    elif isinstance(value, dict):
+        for key, element in value.items():
+            _check_text(key, depth + 1)
+            _check_text(element, depth + 1)
+    elif isinstance(value, list):
+        for element in value:
+            _check_text(element, depth + 1)

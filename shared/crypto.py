@@ -251,7 +251,10 @@ def x25519_public_from_bytes(raw: bytes) -> X25519PublicKey:
 
 def shared_key(private: X25519PrivateKey, peer_public: bytes, info: bytes) -> bytes:
     """A 32-byte key both ends of an X25519 exchange derive (HKDF-SHA256 over the secret)."""
-    secret = private.exchange(x25519_public_from_bytes(peer_public))
+    try:
+        secret = private.exchange(x25519_public_from_bytes(peer_public))
+    except ValueError as error:  # a low-order point: no shared secret to derive
+        raise MalformedData("A key-exchange public key is not usable.") from error
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
 
 

@@ -134,6 +134,7 @@ _HEALTH = _object(
 
 # Every event kind and its fields. An event of another kind, or with other fields, is refused.
 SCHEMAS: dict[str, dict[str, Check]] = {
+    "chain_opened": {},  # when the package is downloaded: the first key MACs it, then is gone
     "health_check": {"checks": _list(_HEALTH, 32)},
     "lockdown_started": {
         "platform": _text(),
@@ -146,7 +147,9 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "ended": {"reason": _one_of(*END_REASONS), "answered": _COUNT},
     "heartbeat": {},
     "resumed": {"downtime_ms": _SPAN, "item": _optional(_ID)},
-    "clock_gap": {"gap_ms": _SPAN},
+    # The wall clock ran ahead of the monotonic one; ``slept_ms``: by how much the kernel's
+    # uptime did too (the machine slept), or null where there is no uptime clock.
+    "clock_gap": {"gap_ms": _SPAN, "slept_ms": _optional(_SPAN)},
     "clock_slowed": {"mono_ms": _SPAN, "uptime_ms": _SPAN},
     "focus_lost": {"source": _SOURCE, "count": _COUNT},
     "focus_returned": {"source": _SOURCE},

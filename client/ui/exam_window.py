@@ -167,7 +167,7 @@ class ExamWindow(QWidget):
         self._report()
 
     def _report(self) -> None:
-        if self.report is not None and self.session.state == "running":
+        if self.report is not None and self.session.state == "running" and not self.save_failing:
             self.report(self.session)
 
     # -- rendering ---------------------------------------------------------------------------
@@ -296,6 +296,8 @@ class ExamWindow(QWidget):
 
     def _check_end(self) -> None:
         if self.session.state == "ended" and not self.done:
+            if self.report is not None:
+                self.report(self.session)  # the end, shown to the server at once if it can be
             self.done = True
             self.timer.stop()
             self.report_timer.stop()
@@ -481,6 +483,13 @@ class LockScreen(QWidget):
             self.response.setFocus()
 
     def refuse(self, attempt: UnlockAttempt) -> None:
+        if attempt.outcome == "format":
+            self.error.setText(
+                "A response code has 10 letters and digits, like 7KQ2M-9XD4T. Check what your "
+                "proctor read out and type it again."
+            )
+            self.response.selectAll()
+            return
         if attempt.outcome == "wrong":
             self.error.setText(
                 "That response code is not right for this challenge. Check it with your proctor "

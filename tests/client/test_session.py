@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,7 +208,7 @@ def test_the_wall_clock_running_ahead_is_a_clock_gap_not_charged(
     clock.sleep(90_000)  # asleep: the monotonic clock stood still
     session.tick()
     gap = session.journal.events[-1]
-    assert gap["type"] == "clock_gap" and gap["data"] == {"gap_ms": 90_000}
+    assert gap["type"] == "clock_gap" and gap["data"] == {"gap_ms": 90_000, "slept_ms": 90_000}
     assert session.elapsed_ms() == 0
 
 
@@ -254,3 +255,29 @@ def test_the_sitting_ends_at_its_deadline_whatever_time_is_left(
     clock.advance(90_000)
     session.tick()
     assert session.state == "ended" and session.end_reason == "time_up"
+
+
+@pytest.mark.parametrize(
+    ("move", "kind"),
+    [
+        (lambda c: setattr(c, "wall", c.wall + 3_600_000), "clock_gap"),  # set an hour ahead
+        (lambda c: setattr(c, "wall", c.wall - 3_600_000), None),  # set an hour back
+        (lambda c: c.sleep(600_000), "clock_gap"),  # the lid closed for ten minutes
+    ],
+)
+def test_moving_the_wall_clock_or_suspending_changes_no_remaining_time(
+    tmp_path: Path, clock: ManualClock, move: Any, kind: str | None
+) -> None:
+    session = session_at(tmp_path / "j.db", clock, duration_s=480)
+    session.start()
+    clock.advance(60_000)
+    session.tick()
+    assert session.remaining_ms() == 420_000
+    move(clock)
+    session.tick()
+    assert session.remaining_ms() == 420_000
+    gaps = [e for e in session.journal.events if e["type"] == "clock_gap"]
+    assert [e["type"] for e in gaps] == ([kind] if kind else [])
+    clock.advance(30_000)
+    session.tick()
+    assert session.remaining_ms() == 390_000

@@ -50,7 +50,7 @@ def test_focus_stolen_past_the_threshold_locks_and_a_proctor_code_unlocks(
     challenge = exam.expect("LOCKED").split()[1]
     xdotool(xserver, "windowfocus", "--sync", exam.window)
 
-    xdotool(xserver, "type", "--delay", "20", "AAAA-BBBB")  # a wrong code
+    xdotool(xserver, "type", "--delay", "20", "AAAAA-BBBBB")  # a wrong code
     xdotool(xserver, "key", "Return")
     wait_for(lambda: "unlock_refused" in kinds(db))
     response = crypto.proctor_response(SECRET, "x11", challenge)

@@ -80,16 +80,16 @@ def test_guessing_at_the_lock_screen_is_limited_and_flagged(
     engine = make_engine()
     session = begin(engine, sqlite_live, sqlite_live.invite(offline=True))
     observe(session, "program_found", {"name": "anydesk", "pid": 9})
-    assert session.try_unlock("AAAAA").outcome == "wrong"  # a short code is simply wrong
+    assert session.try_unlock("AAAAA").outcome == "format"  # not a code's shape: not a try
     outcomes = []
     for guess in range(12):
         attempt = session.try_unlock(f"{guess:05d}-AAAAA")
         outcomes.append(attempt.outcome)
         clock.advance(attempt.wait_ms)  # the candidate sits out every wait
-    assert outcomes == ["wrong"] * 8 + ["exhausted"] * 4  # ten wrong codes in all
+    assert outcomes == ["wrong"] * 9 + ["exhausted"] * 3  # ten wrong codes in all
     assert session.locked
     refused = [e for e in session.journal.events if e["type"] == "unlock_refused"]
-    assert len(refused) == 13  # every attempt journalled, the refused-unread ones too
+    assert len(refused) == 12  # every attempt journalled, the refused-unread ones too
     session.finish("finished")
     assert "unlock_guessing" in reasons(submit(engine, session))
 

@@ -149,7 +149,9 @@ def test_package_holds_no_key_feedback_or_item_parameters(
 ) -> None:
     engine = make_engine()
     sitting = engine.enrol(live.url, live.invite()["invitation"])
-    package = engine.api().package(sitting["id"])
+    engine.download(sitting["id"])
+    package = engine.state.package(sitting["id"])
+    assert package is not None
     raw = json.dumps(package)
     with live.ctx.engine.connect() as connection:
         row = connection.execute(
@@ -395,7 +397,13 @@ def test_offline_sitting_code_is_never_released_online(
 def test_the_same_package_is_served_on_every_download(live: ThreadServer, make_engine: Any) -> None:
     engine = make_engine()
     sitting = engine.enrol(live.url, live.invite()["invitation"])
-    assert engine.api().package(sitting["id"]) == engine.api().package(sitting["id"])
+    engine.download(sitting["id"])
+    chain = engine.journal(sitting["id"]).chain_public
+    assert chain is not None
+    assert engine.api().package(sitting["id"], chain) == engine.state.package(sitting["id"])
+    with pytest.raises(ServerRefused) as other:  # another chain for the same sitting: refused
+        engine.api().package(sitting["id"], crypto.b64encode(bytes(range(32))))
+    assert other.value.status == 409 and other.value.code == "downloaded_elsewhere"
 
 
 def test_openapi_document_describes_the_api(live: ThreadServer) -> None:

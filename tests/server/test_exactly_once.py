@@ -184,7 +184,8 @@ def test_a_hand_in_file_is_scored_once_whoever_delivers_it(
     assert count(live.ctx, "submissions") == 1
     over_http = requests.post(live.url + "/api/v1/hand-ins", data=path.read_bytes(), timeout=30)
     assert over_http.status_code == 200
-    assert over_http.json()["result"]["submission_id"] == submission_id
+    assert over_http.json()["submission_id"] == submission_id
+    assert "result" not in over_http.json()  # whoever carries the file does not see the result
 
 
 def test_a_damaged_or_misdirected_hand_in_file_is_refused(

@@ -123,6 +123,9 @@ def _schema() -> Any:
 
 
 schema = _schema()
+# The API refuses NUL characters in any text (PostgreSQL cannot store them), as its document
+# says; JSON Schema has no short way to say so on every string.
+schema.config.generation.update(allow_x00=False)
 
 
 @schema.auth()

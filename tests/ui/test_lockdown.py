@@ -90,7 +90,10 @@ def test_the_third_focus_loss_locks_and_only_the_proctor_code_unlocks(
     qtbot.keyClick(window, Qt.Key.Key_1)  # answering is impossible while locked
     assert session.answers == {}
 
-    window.lock_page.response.setText("AAAA-BBBB")
+    window.lock_page.response.setText("AAAA-BBBB")  # too short: not a code, not a try
+    qtbot.keyClick(window.lock_page.response, Qt.Key.Key_Return)
+    assert session.locked and "has 10 letters and digits" in window.lock_page.error.text()
+    window.lock_page.response.setText("AAAAA-BBBBB")
     qtbot.keyClick(window.lock_page.response, Qt.Key.Key_Return)
     assert session.locked and "not right" in window.lock_page.error.text()
     if shots := __import__("os").environ.get("EXAMGATE_SCREENSHOTS"):

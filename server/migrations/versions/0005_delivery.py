@@ -36,10 +36,12 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("rolled_back", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch.add_column(sa.Column("sealed_seen_ms", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("sittings") as batch:
+        batch.drop_column("sealed_seen_ms")
         batch.drop_column("rolled_back")
         batch.drop_column("checkpoint_hash")
         batch.drop_column("checkpoint_seq")
