@@ -29,7 +29,7 @@ def candidates(server: ThreadServer, work: Path, number: int) -> list[Engine]:
     """``number`` candidates who have each sat and sealed an exam, talking to ``server``."""
     engines = []
     for n in range(number):
-        settings = dataclasses.replace(ClientSettings.load(work / f"c{n}"), timeout_s=1.0)
+        settings = ClientSettings.load(work / f"c{n}")
         engine = Engine(settings, KeyringStore(settings.home))
         engine.seal(sit(engine, server.url, server.invite(offline=True, candidate=f"C {n}")))
         engines.append(engine)
@@ -44,6 +44,7 @@ def test_every_submission_through_a_failing_network_is_scored_exactly_once(
         for engine in engines:  # every client now reaches the server through the proxy only
             enrolment = engine.enrolment()
             engine.state.save_enrolment(dataclasses.replace(enrolment, server_url=proxy.url))
+            engine.settings = dataclasses.replace(engine.settings, timeout_s=2.0)  # a stall ends
         started = time.monotonic()
         for engine in engines:
             while engine.outbox.pending():
