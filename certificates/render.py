@@ -24,11 +24,19 @@ from shared.models import level_name
 
 INK = colors.HexColor("#1d2b3a")
 ACCENT = colors.HexColor("#1f6f8b")
-MUTED = colors.HexColor("#5b6b7a")
+MUTED = colors.HexColor("#4f5f6e")
+# Every text colour on the white page at 4.5:1 or more (WCAG 2.1 AA); tests/test_certificate.
+TEXT_COLOURS = {
+    "ink": "#1d2b3a",
+    "accent": "#1f6f8b",
+    "muted": "#4f5f6e",
+    "beginning": "#8a5300",
+    "developing": "#1f6f8b",
+    "accomplished": "#1e6b22",
+}
 LEVEL_COLOURS = {
-    "beginning": colors.HexColor("#b36b00"),
-    "developing": colors.HexColor("#1f6f8b"),
-    "accomplished": colors.HexColor("#2e7d32"),
+    level: colors.HexColor(TEXT_COLOURS[level])
+    for level in ("beginning", "developing", "accomplished")
 }
 
 

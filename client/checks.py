@@ -53,12 +53,14 @@ class Check:
     status: str  # "ok" | "warn" | "fail"
     detail: str
     action: str = ""
+    technical: str = ""  # the evidence, for a details line and the journal (not the headline)
 
     def to_json(self) -> dict[str, str]:
+        detail = f"{self.detail} ({self.technical})" if self.technical else self.detail
         return {
             "name": self.name,
             "status": self.status,
-            "detail": self.detail,
+            "detail": detail[:2000],
             "action": self.action,
         }
 
@@ -112,22 +114,29 @@ def vm_check(signals: list[Signal], policy: Policy) -> Check:
         return Check(
             "virtual machine",
             "ok",
-            f"One weak sign only ({names}); this is common on physical machines.",
+            "No clear sign of a virtual machine.",
+            technical=f"one weak sign, common on physical machines: {names}",
         )
     if policy.vm == "allow":
-        return Check("virtual machine", "ok", f"Virtual machine signs ({names}); allowed here.")
+        return Check(
+            "virtual machine",
+            "ok",
+            "This may be a virtual machine; that is allowed here.",
+            technical=names,
+        )
     if policy.vm == "flag":
         return Check(
             "virtual machine",
             "warn",
-            f"This looks like a virtual machine ({names}). You may continue; it is "
-            "recorded with your result.",
+            "This looks like a virtual machine. You may continue; it is recorded with your result.",
+            technical=names,
         )
     return Check(
         "virtual machine",
         "fail",
-        f"This looks like a virtual machine ({names}), which this assessment does not allow.",
+        "This looks like a virtual machine, which this assessment does not allow.",
         "Sit the exam on a physical computer, or ask the organiser.",
+        technical=names,
     )
 
 
@@ -174,6 +183,30 @@ def displays_check(count: int) -> Check:
         "fail",
         f"{count} displays are connected; the exam needs exactly one.",
         "Unplug or turn off the extra displays (or set them to mirror), then run the check again.",
+    )
+
+
+def keyboard_check(available: bool) -> Check:
+    if available:
+        return Check(
+            "keyboard monitor", "ok", "Shortcuts that leave the exam (like Alt+Tab) are watched."
+        )
+    return Check(
+        "keyboard monitor",
+        "warn",
+        "Shortcuts that leave the exam cannot be watched on this computer. You may continue: "
+        "leaving the exam window is still noticed, and this is recorded with your result.",
+    )
+
+
+def clipboard_check(available: bool) -> Check:
+    if available:
+        return Check("clipboard", "ok", "The clipboard is emptied and watched during the exam.")
+    return Check(
+        "clipboard",
+        "warn",
+        "The clipboard cannot be emptied on this computer. You may continue; this is recorded "
+        "with your result.",
     )
 
 

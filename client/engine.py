@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import platform
 import random
+import re
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from client.outbox import Delivered, Outbox, Status
 from client.practice import PracticeItem
 from client.session import Clock, ExamSession, SystemClock
 from client.settings import ClientSettings
+from client.status import SittingView, view
 from client.store import Enrolment, LocalState, connect
 from shared import crypto
 from shared.errors import InvalidSignature
@@ -148,6 +151,16 @@ class Engine:
         """The sittings known on this computer, with whether each is downloaded (no network)."""
         return self.state.sittings()
 
+    def sitting_views(self) -> list[SittingView]:
+        """Each sitting with its status in words and the actions that apply (no network)."""
+        now = self.clock.wall_ms()
+        return [view(s, self.outbox.for_sitting(s["id"]), now) for s in self.state.sittings()]
+
+    def result(self, submission_id: str) -> dict[str, Any] | None:
+        """A result received earlier, kept on this computer."""
+        entry = self.outbox.entry(submission_id)
+        return dict(entry["result"]) if entry and entry["result"] else None
+
     def download(self, sitting_id: str) -> PackageHeader:
         """Fetch, verify and keep the sealed package, so the sitting can run offline.
 
@@ -238,6 +251,7 @@ class Engine:
             policy=Policy.from_json(header.policy),
             unlock=opened.unlock,
             deadline_ms=deadline,
+            release=Policy.from_json(header.policy).release_for(header.offline),
         )
 
     def seal(self, session: ExamSession) -> str:
@@ -347,12 +361,23 @@ class Engine:
                 final=session.state == "ended",
             )
 
+    def certificate_name(self, submission_id: str) -> str:
+        """A file name a person recognises: the assessment and the date, then a short id."""
+        entry = self.outbox.entry(submission_id) or {}
+        names = {s["id"]: str(s.get("assessment", "")) for s in self.state.sittings()}
+        assessment = names.get(str(entry.get("sitting_id", "")), "") or "exam"
+        received = (entry.get("result") or {}).get("received_ms")
+        day = datetime.fromtimestamp(received / 1000).strftime("%Y-%m-%d") if received else ""
+        plain = re.sub(r"[^\w\- ]+", "", assessment, flags=re.UNICODE).strip()[:60] or "exam"
+        parts = ["examgate certificate", plain, day, submission_id[:6]]
+        return " - ".join(part for part in parts if part) + ".pdf"
+
     def save_certificate(self, submission_id: str, folder: Path | None = None) -> Path:
         """Download the certificate PDF into ``folder`` (default: the client's certificates)."""
         pdf = self.api().certificate(submission_id)
         folder = folder or self.settings.certificates
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"certificate-{submission_id[:12]}.pdf"
+        path = folder / self.certificate_name(submission_id)
         partial = path.with_suffix(".pdf.part")
         partial.write_bytes(pdf)
         partial.replace(path)

@@ -7,6 +7,7 @@ shared.errors.ExamgateError
 │   ├── ServerFailed          the server answered with a 5xx error
 │   ├── NotEnrolled           no device identity or enrolment yet
 │   ├── KeyringUnavailable    no OS keyring to keep the device keys in
+│   ├── WrongPassphrase       the passphrase does not open the device-keys file
 │   ├── ServerKeyChanged      the server's key is not the one pinned at enrolment
 │   ├── PackageNotReady       the sitting's package is not downloaded, or expired
 │   ├── SittingLocked         the integrity policy locked the sitting; a proctor unlocks it
@@ -61,6 +62,15 @@ class KeyringUnavailable(ClientError):
         super().__init__(
             "examgate keeps this device's keys in the system keyring, and none is available. "
             "Install or unlock a keyring (for example GNOME Keyring or KWallet) and try again."
+        )
+
+
+class WrongPassphrase(ClientError):
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message
+            or "That passphrase does not open this computer's examgate keys. Check it (capital "
+            "letters count) and type it again."
         )
 
 

@@ -1,4 +1,5 @@
-"""The device's private keys: in the OS keyring, or (for ``simulate`` only) a 0600 file.
+"""The device's private keys: in the OS keyring; where there is none, in a file encrypted under a
+passphrase the candidate chooses; or (for ``simulate`` only) a plain 0600 file.
 
 One device identity per client home: the keyring entry's user name is derived from the home's
 path, so two homes on one machine are two devices.
@@ -15,8 +16,9 @@ from typing import Protocol
 
 import keyring
 import keyring.errors
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from client.errors import KeyringUnavailable
+from client.errors import KeyringUnavailable, WrongPassphrase
 from shared import crypto
 from shared.crypto import Ed25519PrivateKey, X25519PrivateKey
 from shared.errors import MalformedData
@@ -110,6 +112,68 @@ class FileKeyStore:
             handle.write(keys.to_text())
             handle.flush()
             os.fsync(handle.fileno())
+
+
+# The passphrase file's key: scrypt, about 0.1 s per try on a laptop (N=2^15, r=8, p=1).
+PASSPHRASE_N = 2**15
+PASSPHRASE_FORMAT = "examgate-device-keys/1"  # noqa: S105 (a format name)
+MIN_PASSPHRASE = 8
+
+
+class PassphraseKeyStore:
+    """Keys in ``home/device-keys.enc`` (0600), AES-256-GCM under a key derived from the
+    candidate's passphrase with scrypt: for computers without a system keyring. A wrong
+    passphrase raises ``WrongPassphrase``; a changed file does not decrypt."""
+
+    def __init__(self, home: Path, passphrase: str) -> None:
+        self.path = home / "device-keys.enc"
+        self.passphrase = passphrase
+
+    @staticmethod
+    def exists(home: Path) -> bool:
+        return (home / "device-keys.enc").exists()
+
+    def _key(self, salt: bytes, n: int) -> bytes:
+        return Scrypt(salt=salt, length=32, n=n, r=8, p=1).derive(self.passphrase.encode())
+
+    def load(self) -> DeviceKeys | None:
+        if not self.path.exists():
+            return None
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("format") != PASSPHRASE_FORMAT:
+                raise ValueError("format")
+            salt, n = crypto.b64decode(data["salt"]), int(data["n"])
+            if not 2**14 <= n <= 2**20:
+                raise ValueError("work factor")
+        except (OSError, ValueError, KeyError, TypeError, MalformedData) as error:
+            raise MalformedData("The file with this computer's keys is damaged.") from error
+        try:
+            text = crypto.decrypt_at_rest(self._key(salt, n), data["keys"], PASSPHRASE_FORMAT)
+        except Exception as error:
+            raise WrongPassphrase() from error
+        return DeviceKeys.from_text(text.decode())
+
+    def save(self, keys: DeviceKeys) -> None:
+        if len(self.passphrase) < MIN_PASSPHRASE:
+            raise WrongPassphrase(f"Choose a passphrase of at least {MIN_PASSPHRASE} characters.")
+        salt = os.urandom(16)
+        body = {
+            "format": PASSPHRASE_FORMAT,
+            "n": PASSPHRASE_N,
+            "salt": crypto.b64encode(salt),
+            "keys": crypto.encrypt_at_rest(
+                self._key(salt, PASSPHRASE_N), keys.to_text().encode(), PASSPHRASE_FORMAT
+            ),
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".part")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(body) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(self.path)
 
 
 def load_or_create(store: KeyStore) -> DeviceKeys:

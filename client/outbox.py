@@ -100,7 +100,7 @@ class Outbox:
 
     def entry(self, submission_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
-            "SELECT sitting_id, attempts, last_error, result, receipt, certificate "
+            "SELECT sitting_id, attempts, last_error, result, receipt, certificate, failed "
             "FROM outbox WHERE submission_id = ?",
             (submission_id,),
         ).fetchone()
@@ -114,6 +114,7 @@ class Outbox:
             "result": canonical.loads(row[3]) if row[3] else None,
             "receipt": canonical.loads(row[4]) if row[4] else None,
             "certificate": row[5],
+            "failed": row[6],
         }
 
     def statuses(self) -> list[Status]:

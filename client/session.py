@@ -142,8 +142,11 @@ class ExamSession:
         policy: Policy | None = None,
         unlock: UnlockChecks | None = None,
         deadline_ms: int | None = None,
+        release: str = "proctor",
     ) -> None:
         self.sitting_id = sitting_id
+        # Who lifts a lock: "proctor" (a response code) or "candidate" (after a pause).
+        self.release = release
         # When the sitting must end by the wall clock whatever time is left: the server's end
         # of an online sitting, or the close of an offline sitting's window.
         self.deadline_ms = deadline_ms
@@ -193,7 +196,7 @@ class ExamSession:
             elif kind == "locked":
                 self._locked, self.lock_challenge = True, data["challenge"]
                 self.lock_index = data["index"] + 1
-            elif kind == "unlocked":
+            elif kind in ("unlocked", "released"):
                 self._locked, self.lock_challenge = False, None
             elif kind == "clock_slowed":
                 self._slowed_reported = True
@@ -411,6 +414,26 @@ class ExamSession:
         self._write_now("locked", {"reason": reason, "challenge": challenge, "index": index})
         self._locked, self.lock_challenge, self.lock_index = True, challenge, index + 1
         return challenge
+
+    def release_wait_ms(self) -> int:
+        """For a lock the candidate lifts: how long before they may (0: now)."""
+        locked_at = next(
+            (e["elapsed_ms"] for e in reversed(self.journal.events) if e["type"] == "locked"),
+            self.elapsed_ms(),
+        )
+        return max(0, locked_at + self.policy.release_wait_s * 1000 - self.elapsed_ms())
+
+    def release_lock(self) -> bool:
+        """An unsupervised candidate returns from a lock after the pause; the return is journalled
+        (and flagged on the result). False if this sitting's locks need a proctor, or too soon."""
+        if not self.locked or self.release != "candidate":
+            return False
+        self.tick()
+        if self.state != "running" or self.release_wait_ms() > 0:
+            return False
+        self._write("released", {"index": self.lock_index - 1})
+        self._locked, self.lock_challenge = False, None
+        return True
 
     def _wrong_attempts(self) -> list[dict[str, Any]]:
         since: list[dict[str, Any]] = []

@@ -141,6 +141,11 @@ def main() -> int:
             print(f"  {flag['reason']}: {flag['summary']}")
         print(f"Verify at {url}/verify/{result['verification_code']}")
         print(f"Certificate: {summary['certificate']}")
+        print(
+            "The demo server stops now, so the link above works only while a server runs on "
+            f"demo-data. To keep it running: {BIN / 'examgate-server'} serve --data "
+            f"{server_dir} --port {port}"
+        )
         return 0
     finally:
         server.terminate()

@@ -9,7 +9,6 @@ by route template, so no code or id from a path reaches a log.
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import re
@@ -26,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import invitations, limits, openapi, packages, results
+from server import invitations, limits, openapi, packages, pages, results
 from server.auth import authenticate
 from server.bank.store import practice_items, practice_view
 from server.context import Context
@@ -285,26 +284,15 @@ async def verify(request: Request) -> JSONResponse:
 
 
 async def verify_page(request: Request) -> HTMLResponse:
-    found = await _verified(request)
-    code = html.escape(found["verification_code"])
-    if not found["genuine"]:
-        body = f"<h1>Not a genuine certificate</h1><p>No certificate has the code {code}.</p>"
-    else:
-        rows = "".join(
-            f"<tr><td>{html.escape(name)}</td><td>{html.escape(level.capitalize())}</td></tr>"
-            for name, level in found["categories"].items()
-        )
-        body = (
-            f"<h1>Genuine certificate</h1><p>{html.escape(found['candidate'])} sat the "
-            f"{html.escape(found['assessment'])} on {found['date']}. Overall level: "
-            f"<b>{html.escape(found['overall'].capitalize())}</b>.</p><table>{rows}</table>"
-            f"<p>Verification code {code}.</p>"
-        )
-    page = (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
-        f"<title>examgate verification</title>{body}</html>"
-    )
-    return HTMLResponse(page)
+    try:
+        found = await _verified(request)
+    except MalformedData:  # not a code's shape: a page that says so, not a bare error
+        return HTMLResponse(pages.bad_code_page(request.path_params["code"]), status_code=404)
+    return HTMLResponse(pages.verify_page(found), status_code=200 if found["genuine"] else 404)
+
+
+async def stylesheet(_request: Request) -> Response:
+    return Response(pages.CSS, media_type="text/css")
 
 
 async def practice(request: Request) -> JSONResponse:
@@ -368,6 +356,7 @@ def create_app(ctx: Context) -> Starlette:
         Route(f"{API_PREFIX}/verify/{{code}}", verify, methods=["GET"]),
         Route(f"{API_PREFIX}/practice", practice, methods=["GET"]),
         Route("/verify/{code}", verify_page, methods=["GET"]),
+        Route("/assets/examgate.css", stylesheet, methods=["GET"]),
         Route("/openapi.json", openapi_document, methods=["GET"]),
     ]
     handlers: dict[Any, Handler] = {

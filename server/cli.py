@@ -12,9 +12,11 @@ examgate-server bank validate|stats|import|export|analyse|calibrate ...
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
+import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,6 +103,12 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.load(args.data, args.database, args.public_url)
     if not settings.key_file.exists():
         raise KeyFileError(f"No server in {settings.data_dir}: run 'examgate-server init' first.")
+    if not settings.public_url_set:  # links and QR codes follow the address actually served
+        everywhere = args.host in ("0.0.0.0", "::")  # noqa: S104 (a comparison, not a bind)
+        host = socket.gethostname() if everywhere else args.host
+        host = f"[{host}]" if ":" in host else host
+        settings = dataclasses.replace(settings, public_url=f"http://{host}:{args.port}")
+        print(f"Public address {settings.public_url} (set --public-url to change it)")
     # Workers are separate processes: they read the settings from the environment.
     os.environ["EXAMGATE_DATA"] = str(settings.data_dir)
     os.environ["EXAMGATE_DATABASE_URL"] = settings.database_url

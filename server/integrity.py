@@ -46,6 +46,7 @@ REASONS = {
     "void_missing": "The policy called for the sitting to be voided and it was not.",
     "unlock_invalid": "The sitting was unlocked without a valid proctor code.",
     "unlock_guessing": "Many wrong proctor codes were tried on the lock screen.",
+    "self_released": "The candidate lifted a lock themselves (an unsupervised sitting).",
     "answered_while_locked": "Questions were answered while the sitting was locked.",
     "sequence_violation": "Answers or moves do not follow the form's order.",
     "over_time": "More time was used than the sitting allows.",
@@ -133,6 +134,7 @@ def judge(log: Sequence[Event], facts: Facts) -> dict[str, Any]:
         "vm_signals": vm,
         "locks": len(_of(log, "locked")),
         "proctor_unlocks": len(_of(log, "unlocked")),
+        "self_releases": len(_of(log, "released")),
         "refused_unlock_codes": len(_of(log, "unlock_refused")),
         "capture_protection": bool(started and started[-1].data["capture_protection"]),
         "health_check": checks,
@@ -200,8 +202,11 @@ def _replay_policy(
     engine = PolicyEngine(facts.policy)
     challenges = crypto.proctor_challenges(facts.proctor_secret, facts.sitting_id)
     locked = False
+    locked_at = 0
     locks = 0  # each lock must use the package's next challenge: none is ever used twice
     wrong = 0
+    releases = 0
+    candidate_releases = facts.policy.release_for(facts.offline) == "candidate"
     expected: str | None = None  # "lock" or "void": what the next event must be
     voided = False
     for position, event in enumerate(log):
@@ -211,7 +216,7 @@ def _replay_policy(
             verdict.flag("void_missing", f"No void after event {position - 1}.")
         expected = None
         if event.type == "locked":
-            locked, wrong = True, 0
+            locked, wrong, locked_at = True, 0, event.elapsed_ms
             index = event.data["index"]
             challenge = event.data["challenge"]
             issued = challenges[locks] if locks < len(challenges) else None
@@ -235,6 +240,17 @@ def _replay_policy(
             )
             if not valid:
                 verdict.flag("unlock_invalid", f"Event {position} unlocks without a valid code.")
+            locked = False
+        elif event.type == "released":
+            waited = event.elapsed_ms - locked_at >= facts.policy.release_wait_s * 1000
+            if not (candidate_releases and locked and event.data["index"] == locks - 1 and waited):
+                verdict.flag(
+                    "unlock_invalid",
+                    f"Event {position} lifts a lock the candidate may not lift, or too soon.",
+                )
+            else:
+                releases += 1
+                verdict.flag("self_released", f"Event {position}: the candidate lifted a lock.")
             locked = False
         elif event.type == "unlock_refused" and event.data["reason"] == "wrong":
             wrong += 1

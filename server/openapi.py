@@ -172,7 +172,11 @@ SCHEMAS: dict[str, Any] = {
                 },
                 "required": ["outcome", "flags"],
             },
-            "percentile": {"type": ["integer", "null"]},
+            "percentile": {
+                "type": ["integer", "null"],
+                "description": "Null until the assessment has enough results to compare with.",
+            },
+            "cohort": {"type": "integer", "minimum": 0},
             "received_ms": _MS,
             "submission_sha256": _STR,
         },

@@ -22,6 +22,7 @@ from server.invitations import own_sitting
 from server.scoring import score
 from shared import canonical, crypto
 from shared.errors import MalformedData
+from shared.models import MIN_COHORT
 from shared.protocol import HAND_IN_FORMAT
 from shared.wire import Receipt
 
@@ -116,7 +117,7 @@ def _claim(ctx: Context, key: str, device_id: str, digest: str) -> dict[str, Any
                 "for one submission only.",
             )
         if claim["state"] == "done":
-            return _answer(connection, key)
+            return _answer(ctx, connection, key)
         if now - claim["started_ms"] < CLAIM_STALE_MS:
             raise _in_flight()
         connection.execute(  # abandoned by a worker that died: this request takes it over
@@ -214,7 +215,7 @@ def _process(
             .where(db.idempotency.c.key == submission_id, db.idempotency.c.body_sha256 == digest)
             .values(state="done", finished_ms=now)
         )
-        return _answer(connection, submission_id)
+        return _answer(ctx, connection, submission_id)
 
 
 def _already_submitted() -> ApiError:
@@ -230,7 +231,7 @@ def _stored(connection: Connection, submission_id: str) -> dict[str, Any] | None
     return dict(row) if row else None
 
 
-def _answer(connection: Connection, submission_id: str) -> dict[str, Any]:
+def _answer(ctx: Context, connection: Connection, submission_id: str) -> dict[str, Any]:
     row = (
         connection.execute(
             select(db.results, db.submissions.c.document, db.submissions.c.received_ms)
@@ -241,8 +242,12 @@ def _answer(connection: Connection, submission_id: str) -> dict[str, Any]:
         .one()
     )
     report = canonical.loads(row["report"])
+    percentile, cohort = _percentile(
+        connection, row["sitting_id"], row["overall_theta"], ctx.settings.min_cohort
+    )
     answer = {
-        "percentile": _percentile(connection, row["sitting_id"], row["overall_theta"]),
+        "percentile": percentile,
+        "cohort": cohort,
         "submission_id": submission_id,
         "result_id": row["id"],
         "verification_code": row["verification_code"],
@@ -253,11 +258,15 @@ def _answer(connection: Connection, submission_id: str) -> dict[str, Any]:
     return answer
 
 
-def _percentile(connection: Connection, sitting_id: str, theta: float | None) -> int | None:
+def _percentile(
+    connection: Connection, sitting_id: str, theta: float | None, min_cohort: int = MIN_COHORT
+) -> tuple[int | None, int]:
     """Where this result stands among all scored results of the same assessment (0-100):
-    the share scoring below it, ties counted half. Read when asked, so it follows the cohort."""
+    the share scoring below it, ties counted half; and how many results that is. Read when
+    asked, so it follows the cohort; None until the cohort has ``min_cohort`` results (a
+    percentile of a handful of people says nothing)."""
     if theta is None:
-        return None
+        return None, 0
     assessment = (
         select(db.sittings.c.assessment_id).where(db.sittings.c.id == sitting_id).scalar_subquery()
     )
@@ -274,7 +283,9 @@ def _percentile(connection: Connection, sitting_id: str, theta: float | None) ->
             func.count(),
         ).select_from(cohort)
     ).one()
-    return round(100 * (below + 0.5 * same) / total) if total else None
+    if total < min_cohort:
+        return None, int(total)
+    return round(100 * (below + 0.5 * same) / total), int(total)
 
 
 def receipt(ctx: Context, answer: dict[str, Any]) -> dict[str, Any]:
@@ -293,7 +304,7 @@ def result_for(ctx: Context, device_id: str, submission_id: str) -> dict[str, An
         existing = _stored(connection, submission_id)
         if existing is None or existing["device_id"] != device_id:
             raise not_found("result")
-        return _answer(connection, submission_id)
+        return _answer(ctx, connection, submission_id)
 
 
 def certificate_for(ctx: Context, device_id: str, submission_id: str) -> bytes:

@@ -16,7 +16,7 @@ import numpy as np
 from server.bank.model import BankItem
 from server.irt import p3
 from server.measurement import CUTS, Ability, Responses, estimate
-from shared.models import CATEGORIES, LEVELS, category_name
+from shared.models import CATEGORIES, LEVELS, category_name, confidence_words, next_level, rubric
 
 SCORING = "irt-3pl-eap-higher-order/1"
 
@@ -42,6 +42,19 @@ def _plan_priority(ability: Ability, missed_weight: float) -> float:
     above = sum(p for name, p in ability.level_probabilities.items() if LEVELS.index(name) > index)
     distance = max(CUTS[index] - ability.theta, 0.0)
     return missed_weight * (above + 0.2) / (1.0 + distance)
+
+
+def _plan_reason(category: str, ability: Ability) -> str:
+    """Why a skill is in the plan, from the rubric (never from the sitting's own questions)."""
+    level = ability.level
+    sure = confidence_words(ability.confidence)
+    target = next_level(level)
+    if target is None:
+        return f"Not yet shown, though your level here is {level} ({sure}): worth consolidating."
+    return (
+        f"Not yet shown. Your level here is {level} ({sure}); {target} means: "
+        f"{rubric(category, target)}"
+    )
 
 
 def _review(item: BankItem) -> str:
@@ -130,8 +143,7 @@ def score(
         {
             "skill": skill,
             "category": category_name(c),
-            "why": f"Not yet shown; your {category_name(c)} level is {abilities[c].level} "
-            f"({abilities[c].confidence:.0%} sure).",
+            "why": _plan_reason(c, abilities[c]),
         }
         for _priority, c, skill in plan
     ]

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.models import MIN_COHORT
 from shared.protocol import MAX_BODY_BYTES
 
 
@@ -40,7 +41,12 @@ class Settings:
     data_dir: Path
     database_url: str
     public_url: str = "http://127.0.0.1:8080"
+    # Whether the public address was given (argument, environment or init); if not, ``serve``
+    # uses the address it actually listens on, so links and QR codes reach this server.
+    public_url_set: bool = False
     max_body_bytes: int = MAX_BODY_BYTES
+    # Results give a percentile once the assessment has this many (shared.models.MIN_COHORT).
+    min_cohort: int = MIN_COHORT
     limits: dict[str, Limit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
 
     @property
@@ -67,19 +73,21 @@ class Settings:
             or saved.get("database_url")
             or f"sqlite:///{data_dir / 'examgate.db'}"
         )
-        public_url = (
-            public_url
-            or os.environ.get("EXAMGATE_PUBLIC_URL")
-            or saved.get("public_url")
-            or cls.public_url
+        given = public_url or os.environ.get("EXAMGATE_PUBLIC_URL") or saved.get("public_url")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            public_url=(given or cls.public_url).rstrip("/"),
+            public_url_set=bool(given),
         )
-        return cls(data_dir=data_dir, database_url=database_url, public_url=public_url.rstrip("/"))
 
     def save(self) -> None:
         """Remember the database and public address so ``serve`` finds them."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)  # the database holds personal data and unlock codes
-        body = {"database_url": self.database_url, "public_url": self.public_url}
+        body: dict[str, str] = {"database_url": self.database_url}
+        if self.public_url_set:
+            body["public_url"] = self.public_url
         path = self.data_dir / CONFIG_FILE
         # The database URL may hold a password: the file is the server user's alone.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -159,6 +159,8 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "program_found": {"name": _text(), "pid": _number(2**32)},
     "locked": {"reason": _text(40), "challenge": _optional(_CODE), "index": _COUNT},
     "unlocked": {"challenge": _CODE, "response": _text(40), "index": _COUNT},
+    # An unsupervised candidate lifted the lock themselves, after the policy's pause.
+    "released": {"index": _COUNT},
     "save_failed": {"failures": _COUNT, "reason": _text()},
     "unlock_refused": {
         "challenge": _optional(_CODE),

@@ -22,6 +22,10 @@ from shared.errors import MalformedData
 
 ACTIONS = ("ignore", "record", "warn", "lock", "void")
 VM_POLICIES = ("allow", "flag", "block")
+# Who lifts a lock: a proctor's response code, the candidate after a pause (an unsupervised
+# sitting, where no proctor exists; the return is flagged on the result), or "auto": a proctor
+# for supervised (offline) sittings, the candidate for online ones.
+LOCK_RELEASES = ("auto", "proctor", "candidate")
 DOWNTIME_ACTIONS = ("flag", "void")
 
 
@@ -94,6 +98,15 @@ class Policy:
     downtime_action: str = "flag"
     # Whether a sitting without the lockdown and health check (a headless client) is flagged.
     require_lockdown: bool = True
+    lock_release: str = "auto"
+    # A candidate who lifts their own lock waits this long first (sitting time, clock running).
+    release_wait_s: int = 15
+
+    def release_for(self, offline: bool) -> str:
+        """Who lifts a lock in this sitting: "proctor" or "candidate"."""
+        if self.lock_release == "auto":
+            return "proctor" if offline else "candidate"
+        return self.lock_release
 
     def rule(self, kind: str) -> Rule:
         return self.rules.get(kind, Rule("record"))
@@ -123,6 +136,12 @@ class Policy:
         require_lockdown = data.get("require_lockdown", True)
         if not isinstance(require_lockdown, bool):
             raise MalformedData("Policy 'require_lockdown' must be true or false.")
+        lock_release = data.get("lock_release", "auto")
+        if lock_release not in LOCK_RELEASES:
+            raise MalformedData(f"Unknown lock release {lock_release!r}.")
+        release_wait = data.get("release_wait_s", 15)
+        if type(release_wait) is not int or not 0 <= release_wait <= 600:
+            raise MalformedData("Policy 'release_wait_s' must be from 0 to 600.")
         return cls(
             rules=rules,
             vm=vm,
@@ -131,6 +150,8 @@ class Policy:
             max_downtime_s=downtime,
             downtime_action=downtime_action,
             require_lockdown=require_lockdown,
+            lock_release=lock_release,
+            release_wait_s=release_wait,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -142,6 +163,8 @@ class Policy:
             "max_downtime_s": self.max_downtime_s,
             "downtime_action": self.downtime_action,
             "require_lockdown": self.require_lockdown,
+            "lock_release": self.lock_release,
+            "release_wait_s": self.release_wait_s,
         }
 
 

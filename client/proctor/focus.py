@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from client.ui.qt import QEvent, QGuiApplication, QObject, Qt, QWidget
 
 Record = Callable[[str, dict[str, Any]], object]
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from client.ui.qt import QObject, Signal
 
 READY_TIMEOUT_S = 3.0
 MODIFIERS = {

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QWidget
-
 from client.errors import SaveFailed
 from client.policy import Decision, PolicyEngine, message
 from client.proctor.focus import FocusWatcher
@@ -21,6 +18,7 @@ from client.proctor.keyboard import KeyboardMonitor
 from client.proctor.platform import PlatformGuard, platform_guard
 from client.proctor.watchers import ClipboardGuard, DisplayWatcher, ProgramWatcher
 from client.session import ExamSession, UnlockAttempt
+from client.ui.qt import QObject, QWidget, Signal
 
 # Session events the policy also acts on (written by the session itself, not a watcher).
 SESSION_KINDS = ("clock_gap", "clock_slowed")
@@ -123,7 +121,7 @@ class Lockdown(QObject):
         if decision.kind == "focus_returned" and self._pending_focus is not None:
             lost, self._pending_focus = self._pending_focus, None
             seconds = max(1, round(decision.away_ms / 1000))
-            self.warned.emit(_focus_message(lost, seconds))
+            self.warned.emit(_focus_message(lost, seconds, self.session.release))
             return
         if decision.action == "warn":
             self.warned.emit(message(decision, data))
@@ -140,8 +138,19 @@ class Lockdown(QObject):
             self.unlocked.emit()
         return attempt
 
+    def release(self) -> bool:
+        """An unsupervised candidate lifts the lock after the pause (journalled, flagged)."""
+        try:
+            released = self.session.release_lock()
+        except SaveFailed as error:
+            self.save_failed.emit(str(error))
+            return False
+        if released:
+            self.unlocked.emit()
+        return released
 
-def _focus_message(lost: Decision, seconds: int) -> str:
+
+def _focus_message(lost: Decision, seconds: int, release: str = "proctor") -> str:
     times = "once" if lost.count == 1 else f"{lost.count} times"
     message = (
         f"You left the exam window for {seconds} s. Leaving the exam is recorded and reported "
@@ -149,5 +158,11 @@ def _focus_message(lost: Decision, seconds: int) -> str:
     )
     if lost.remaining is not None and lost.remaining > 0:
         more = "once more" if lost.remaining == 1 else f"{lost.remaining} more times"
-        message += f" If you leave it {more}, the sitting locks until a proctor unlocks it."
+        if release == "proctor":
+            message += f" If you leave it {more}, the sitting locks until a proctor unlocks it."
+        else:
+            message += (
+                f" If you leave it {more}, the sitting locks for a while and the lock is "
+                "reported with your result."
+            )
     return message + " Stay in this window until you finish."

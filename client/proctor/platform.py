@@ -25,8 +25,7 @@ import ctypes
 import sys
 from typing import Any, Protocol
 
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from client.ui.qt import QGuiApplication, QWidget
 
 WDA_EXCLUDEFROMCAPTURE = 0x11
 NS_WINDOW_SHARING_NONE = 0

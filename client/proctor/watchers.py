@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QScreen
-
 from client.checks import prohibited_running
+from client.ui.qt import QGuiApplication, QObject, QScreen, QTimer, Signal
 from shared.policy import Policy
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from client.ui.qt import QObject, QRunnable, QThreadPool, Signal
 
 
 class _Signals(QObject):

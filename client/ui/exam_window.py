@@ -3,42 +3,82 @@
 It renders the session and forwards choices to it; the session decides everything (what is
 allowed, when time is up). A choice is shown as chosen only after the session has written it to
 the journal.
+
+Nothing irreversible happens on one key: Enter moves on only from an answered question; Skip
+is its own button; finishing (the last question, or ending a locked sitting) asks first, with
+the number unanswered and the time left. Warnings appear in a slot kept free for them, so the
+options never move under the pointer. Five minutes and one minute before the end the window
+says so, and at the end a calm screen says the answers are saved before the result appears.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QButtonGroup,
-    QHBoxLayout,
-    QLineEdit,
-    QMessageBox,
-    QProgressBar,
-    QStackedLayout,
-    QVBoxLayout,
-    QWidget,
-)
-
 from client.checks import Check
 from client.errors import SaveFailed
 from client.proctor.lockdown import Lockdown
 from client.proctor.platform import PlatformGuard
-from client.session import ExamSession, UnlockAttempt
-from client.ui.widgets import LETTERS, button, label, option_button
+from client.session import ExamSession
+from client.ui.lock_screen import LockScreen
+from client.ui.qt import (
+    QApplication,
+    QCloseEvent,
+    QEvent,
+    QGuiApplication,
+    QHBoxLayout,
+    QKeyEvent,
+    QProgressBar,
+    QStackedLayout,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+    announce,
+)
+from client.ui.question_view import QuestionView
+from client.ui.widgets import LETTERS, Button, button, label
 from shared.models import category_name
 
 TICK_MS = 200
 RETRY_SAVE_MS = 1_000
 REPORT_MS = 30_000
+# Time left at which the window warns, in words (only if the sitting is longer than that).
+MILESTONES_MS = (300_000, 60_000)
+# How long the end screen shows before the result (time up: longer, it comes unasked).
+END_PAUSE_MS = {"time_up": 2_500, "finished": 1_000, "voided": 3_000}
 
 
 def format_clock(ms: int) -> str:
     seconds = (ms + 999) // 1000
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def spoken_time(ms: int) -> str:
+    """Time left in words: "3 minutes 12 seconds"."""
+    seconds = (ms + 999) // 1000
+    minutes, seconds = divmod(seconds, 60)
+    parts = []
+    if minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    if seconds or not minutes:
+        parts.append(f"{seconds} second{'s' if seconds != 1 else ''}")
+    return " ".join(parts)
+
+
+def _centred(*widgets: QWidget, stretch: int = 3) -> QWidget:
+    page = QWidget()
+    column = QVBoxLayout()
+    column.addStretch()
+    for widget in widgets:
+        column.addWidget(widget)
+    column.addStretch()
+    outer = QHBoxLayout(page)
+    outer.addStretch(1)
+    outer.addLayout(column, stretch)
+    outer.addStretch(1)
+    return page
 
 
 class ExamWindow(QWidget):
@@ -60,6 +100,7 @@ class ExamWindow(QWidget):
         self.lockdown = lockdown
         self.setObjectName("exam")
         self.setWindowTitle(f"examgate: {title}")
+        self.setAccessibleName(f"Exam: {title}")
         if lockdown:
             self.setWindowFlags(
                 Qt.WindowType.Window
@@ -69,58 +110,67 @@ class ExamWindow(QWidget):
         self.title = label(title, name="subtitle")
         self.position = label(name="subtitle")
         self.clock = label(name="clock")
+        self.clock.setAccessibleName("Time left")
         self.progress = QProgressBar(textVisible=False, maximum=session.total)
+        self.progress.setAccessibleName("Progress through the questions")
+        # The warning's slot is always there (empty when there is nothing to say), so nothing
+        # below it moves when a warning appears.
         self.warning = label(name="warning", wrap=True)
-        self.warning.hide()
-        self.category = label(name="subtitle")
-        self.stem = label(name="stem", wrap=True)
-        self.stem.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        self.options_box = QVBoxLayout()
-        self.options_box.setSpacing(10)
+        self.warning.setAccessibleName("Warning")
+        self.warning.setProperty("empty", True)
+        self.warning.ensurePolished()
+        self.warning.setFixedHeight(self.warning.fontMetrics().lineSpacing() * 4 + 24)
+        self.warning.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.question = QuestionView()
+        self.question.chosen.connect(self.choose)
         self.saved = label(name="subtitle")
-        self.hint = label(name="subtitle")
+        self.saved.setAccessibleName("Saving")
+        self.hint = label(name="details", wrap=True)
+        self.skip_button = button(
+            "Skip question",
+            description="Leave this question unanswered and go on. You cannot come back to it.",
+        )
+        self.skip_button.clicked.connect(self.skip)
         self.next_button = button("Next", primary=True)
-        self.next_button.clicked.connect(self.advance)
-        self.group: QButtonGroup | None = None
-        self.buttons: list[QAbstractButton] = []
+        self.next_button.clicked.connect(self.next_question)
 
         top = QHBoxLayout()
-        top.addWidget(self.title)
-        top.addStretch()
+        top.addWidget(self.title, 1)
         top.addWidget(self.position)
         top.addSpacing(24)
         top.addWidget(self.clock)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.hint)
-        bottom.addStretch()
+        bottom.addWidget(self.hint, 1)
         bottom.addWidget(self.saved)
         bottom.addSpacing(12)
+        bottom.addWidget(self.skip_button)
         bottom.addWidget(self.next_button)
         column = QVBoxLayout()
         column.addLayout(top)
         column.addWidget(self.progress)
-        column.addSpacing(8)
         column.addWidget(self.warning)
-        column.addSpacing(16)
-        column.addWidget(self.category)
-        column.addWidget(self.stem)
-        column.addSpacing(16)
-        column.addLayout(self.options_box)
-        column.addStretch()
+        column.addWidget(self.question, 1)
         column.addLayout(bottom)
         exam_page = QWidget()
         outer = QHBoxLayout(exam_page)
+        outer.setContentsMargins(12, 12, 12, 12)
         outer.addStretch(1)
-        outer.addLayout(column, 6)
+        outer.addLayout(column, 10)
         outer.addStretch(1)
-        self.lock_page = LockScreen(session.sitting_id)
+        self.exam_page = exam_page
+
+        self.lock_page = LockScreen(session.sitting_id, session.release)
         self.lock_page.submitted.connect(self._try_unlock)
         self.lock_page.end_requested.connect(self._end_while_locked)
+        self.lock_page.release_requested.connect(self._release)
         self.save_page = SaveFailedScreen()
+        self.confirm_page = ConfirmScreen()
+        self.confirm_page.confirmed.connect(self._confirmed)
+        self.confirm_page.cancelled.connect(self._cancelled)
+        self.end_page = EndScreen()
         self.pages = QStackedLayout(self)
-        self.pages.addWidget(exam_page)
-        self.pages.addWidget(self.lock_page)
-        self.pages.addWidget(self.save_page)
+        for page in (exam_page, self.lock_page, self.save_page, self.confirm_page, self.end_page):
+            self.pages.addWidget(page)
         self.retry_timer = QTimer(self, interval=RETRY_SAVE_MS)
         self.retry_timer.timeout.connect(self._retry_save)
 
@@ -137,7 +187,11 @@ class ExamWindow(QWidget):
         self.report_timer.timeout.connect(self._report)
         self.shown_item: str | None = None
         self.done = False
+        self.closed = False
         self._page_before_failure = 0
+        self._confirming: str | None = None  # "finish" or "end_locked"
+        self._milestones = [m for m in MILESTONES_MS if self.session.duration_ms > m]
+        self._forwarding = False
 
     def begin(self, health: list[Check] | None = None) -> None:
         """Show the window and start (or resume) the sitting.
@@ -147,6 +201,9 @@ class ExamWindow(QWidget):
         if health is not None:
             self.session.record("health_check", {"checks": [c.to_json() for c in health]})
         self.session.start()
+        remaining = self.session.remaining_ms()
+        # A resumed sitting does not announce milestones long past.
+        self._milestones = [m for m in self._milestones if remaining > m - 10_000]
         self.refresh_view()
         if self.lockdown:
             screen = QGuiApplication.primaryScreen()
@@ -165,12 +222,21 @@ class ExamWindow(QWidget):
         self.timer.start()
         self.report_timer.start()
         self._report()
+        self._check_end()
 
     def _report(self) -> None:
         if self.report is not None and self.session.state == "running" and not self.save_failing:
             self.report(self.session)
 
     # -- rendering ---------------------------------------------------------------------------
+    @property
+    def buttons(self) -> list[Button]:
+        return self.question.buttons  # type: ignore[return-value]
+
+    @property
+    def warning_text(self) -> str:
+        return "" if self.warning.property("empty") else self.warning.text()
+
     def refresh_view(self) -> None:
         item = self.session.current
         if item is None:
@@ -178,53 +244,71 @@ class ExamWindow(QWidget):
         number = self.session.index + 1
         self.position.setText(f"Question {number} of {self.session.total}")
         self.progress.setValue(self.session.index)
-        if self.shown_item != item.id:
-            self._build_options()
+        new = self.shown_item != item.id
+        if new:
+            self.question.show_question(
+                category_name(item.category),
+                item.stem,
+                [option.text for option in item.options],
+                item.multiple,
+            )
             self.shown_item = item.id
             self.saved.setText("")
         chosen = set(self.session.answers.get(item.id, []))
-        for choice, option in zip(self.buttons, item.options, strict=True):
-            choice.setChecked(option.id in chosen)
+        numbers = {n for n, option in enumerate(item.options) if option.id in chosen}
+        self.question.set_chosen(numbers)
         last = number == self.session.total
-        self.next_button.setText(("Finish" if last else "Next") if chosen else "Skip")
-        self.hint.setText(
-            f"Keys: 1-{len(item.options)} or A-{LETTERS[len(item.options) - 1]} to choose, "
-            "Enter to continue. No going back."
+        self.next_button.setText("Finish" if last else "Next")
+        self.next_button.setAccessibleName(
+            "Finish the exam" if last else "Next question (no going back)"
         )
+        self.next_button.setEnabled(bool(chosen))
+        self.skip_button.setText("Skip and finish" if last else "Skip question")
+        self.skip_button.setAccessibleName(self.skip_button.text())
+        letters = f"1-{len(item.options)} or A-{LETTERS[len(item.options) - 1]}"
+        how = "choose one or more" if item.multiple else "choose"
+        self.hint.setText(f"Keys: {letters} to {how}, Enter to go on. No going back.")
         self._render_clock()
-
-    def _build_options(self) -> None:
-        item = self.session.current
-        assert item is not None
-        for old in self.buttons:
-            self.options_box.removeWidget(old)
-            old.deleteLater()
-        self.category.setText(category_name(item.category))
-        self.stem.setText(item.stem)
-        self.group = QButtonGroup(self)
-        self.group.setExclusive(not item.multiple)
-        self.buttons = []
-        for number, option in enumerate(item.options):
-            text = f"{LETTERS[number]}   {option.text}"
-            choice = option_button(text, item.multiple)
-            choice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            choice.clicked.connect(lambda _checked=False, n=number: self.choose(n))
-            self.group.addButton(choice, number)
-            self.options_box.addWidget(choice)
-            self.buttons.append(choice)
+        if new:
+            self.question.focus_option(min(numbers) if numbers else 0)
+            several = " Choose all that apply." if item.multiple else ""
+            announce(self, f"Question {number} of {self.session.total}.{several} {item.stem}")
 
     def _render_clock(self) -> None:
         remaining = self.session.remaining_ms()
-        self.clock.setText(format_clock(remaining))
+        text = format_clock(remaining)
+        self.clock.setText(text)
+        self.clock.setAccessibleDescription(f"{spoken_time(remaining)} left")
+        self.lock_page.set_clock(text)
+        self.confirm_page.set_clock(text)
         urgent = remaining <= 60_000
         if self.clock.property("urgent") != urgent:
-            self.clock.setProperty("urgent", urgent)
-            self.clock.style().unpolish(self.clock)
-            self.clock.style().polish(self.clock)
+            for clock in (self.clock, self.lock_page.clock, self.confirm_page.clock):
+                clock.setProperty("urgent", urgent)
+                clock.style().unpolish(clock)
+                clock.style().polish(clock)
+        for milestone in list(self._milestones):
+            if remaining <= milestone and self.session.state == "running":
+                self._milestones.remove(milestone)
+                self._time_warning(milestone)
+
+    def _time_warning(self, milestone: int) -> None:
+        minutes = milestone // 60_000
+        words = "1 minute" if minutes == 1 else f"{minutes} minutes"
+        text = f"{words.capitalize()} left. Your answers are saved as you go."
+        if self.session.locked:
+            announce(self, text, assertive=True)
+            return
+        self._warn(text)
 
     # -- intent ------------------------------------------------------------------------------
     def choose(self, number: int) -> None:
-        if self.session.locked or self.save_failing:
+        if (
+            self.session.locked
+            or self.save_failing
+            or self.pages.currentWidget() is not (self.exam_page)
+        ):
+            self.refresh_view()
             return
         item = self.session.current
         if item is None or number >= len(item.options):
@@ -242,7 +326,29 @@ class ExamWindow(QWidget):
             return
         self.saved.setText("Answer saved")
         self.refresh_view()
+        self.question.focus_option(number)  # the focus follows the choice, keys or mouse
         self._check_end()
+
+    def next_question(self) -> None:
+        """Next (or Finish on the last question): only from an answered question."""
+        item = self.session.current
+        if item is None or not self.session.answers.get(item.id):
+            self.hint.setText(
+                "Choose an answer first, or press Skip question to leave it unanswered."
+            )
+            announce(self, self.hint.text())
+            return
+        if self.session.index + 1 >= self.session.total:
+            self._confirm_finish()
+            return
+        self.advance()
+
+    def skip(self) -> None:
+        if self.session.index + 1 >= self.session.total:
+            self._confirm_finish()
+            return
+        self.advance()
+        announce(self, "Question skipped.")
 
     def advance(self) -> None:
         if self.session.state != "running" or self.session.locked or self.save_failing:
@@ -252,9 +358,53 @@ class ExamWindow(QWidget):
         except SaveFailed as error:
             self._save_failed(str(error))
             return
-        self.warning.hide()
+        self._clear_warning()
         self.refresh_view()
         self._check_end()
+
+    def _confirm_finish(self) -> None:
+        self._confirming = "finish"
+        answered = self.session.answered()
+        unanswered = self.session.total - answered
+        left = spoken_time(self.session.remaining_ms())
+        missing = (
+            "All questions are answered."
+            if not unanswered
+            else f"{unanswered} question{'s are' if unanswered != 1 else ' is'} unanswered."
+        )
+        self.confirm_page.ask(
+            "Finish the exam?",
+            f"You answered {answered} of {self.session.total} questions. {missing} "
+            f"{left} is left. Once you finish, your answers cannot be changed.",
+            "Finish and send my answers",
+            "Go back to the question",
+        )
+        self.pages.setCurrentWidget(self.confirm_page)
+
+    def _confirmed(self) -> None:
+        what, self._confirming = self._confirming, None
+        if self.session.state != "running":
+            self._check_end()
+            return
+        try:
+            if what == "end_locked":
+                self.session.finish("finished")
+            else:
+                self.pages.setCurrentWidget(self.exam_page)
+                self.session.advance()  # past the last question: the sitting is finished
+        except SaveFailed as error:
+            self._save_failed(str(error))
+            return
+        self._check_end()
+
+    def _cancelled(self) -> None:
+        what, self._confirming = self._confirming, None
+        if what == "end_locked" and self.session.locked:
+            self.pages.setCurrentWidget(self.lock_page)
+            return
+        self.pages.setCurrentWidget(self.exam_page)
+        self.refresh_view()
+        self.question.focus_option(0)
 
     def tick(self) -> None:
         if not self.save_failing:
@@ -263,8 +413,11 @@ class ExamWindow(QWidget):
             except SaveFailed as error:
                 self._save_failed(str(error))
         self._render_clock()
-        if self.session.locked:
-            self.lock_page.show_status(self.session.unlock_status())
+        if self.session.locked and self.pages.currentWidget() is self.lock_page:
+            if self.session.release == "candidate":
+                self.lock_page.show_release_wait(self.session.release_wait_ms())
+            else:
+                self.lock_page.show_status(self.session.unlock_status())
         self._check_end()
 
     # -- a disk that refuses to save -----------------------------------------------------------
@@ -279,6 +432,7 @@ class ExamWindow(QWidget):
         self._page_before_failure = self.pages.currentIndex()
         self.save_page.show_message(message)
         self.pages.setCurrentWidget(self.save_page)
+        announce(self, f"{self.save_page.title.text()}. {message}", assertive=True)
         self.retry_timer.start()
 
     def _retry_save(self) -> None:
@@ -292,75 +446,137 @@ class ExamWindow(QWidget):
             "Saving works again. Your last choice was not saved: choose it again if it is not "
             "marked."
         )
-        self.setFocus()
 
     def _check_end(self) -> None:
-        if self.session.state == "ended" and not self.done:
-            if self.report is not None:
-                self.report(self.session)  # the end, shown to the server at once if it can be
-            self.done = True
-            self.timer.stop()
-            self.report_timer.stop()
-            self.guards.stop()
-            self.releaseKeyboard()
-            self.finished.emit()
-            self.close()
+        if self.session.state != "ended" or self.done:
+            return
+        if self.report is not None:
+            self.report(self.session)  # the end, shown to the server at once if it can be
+        self.done = True
+        self.timer.stop()
+        self.report_timer.stop()
+        self.retry_timer.stop()
+        self.guards.stop()
+        reason = self.session.end_reason or "finished"
+        self.end_page.show_end(reason, self.warning_text if reason == "voided" else "")
+        self.pages.setCurrentWidget(self.end_page)
+        announce(self, f"{self.end_page.title.text()} {self.end_page.message.text()}", True)
+        QTimer.singleShot(END_PAUSE_MS.get(reason, 1_000), self._leave)
+
+    def _leave(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.releaseKeyboard()
+        self.finished.emit()
+        self.close()
 
     def _warn(self, message: str) -> None:
         if self.session.locked:
             return  # the lock screen says what matters now
         self.warning.setText(message)
-        self.warning.show()
+        if self.warning.property("empty"):
+            self.warning.setProperty("empty", False)
+            self.warning.style().unpolish(self.warning)
+            self.warning.style().polish(self.warning)
+        announce(self, message, assertive=True)
+
+    def _clear_warning(self) -> None:
+        if not self.warning.property("empty"):
+            self.warning.setText("")
+            self.warning.setProperty("empty", True)
+            self.warning.style().unpolish(self.warning)
+            self.warning.style().polish(self.warning)
 
     def _show_lock(self, challenge: str) -> None:
         self.lock_page.show_challenge(challenge, self.session.lock_reason())
-        self.lock_page.show_status(self.session.unlock_status())
+        if self.session.release == "candidate":
+            self.lock_page.show_release_wait(self.session.release_wait_ms())
+        else:
+            self.lock_page.show_status(self.session.unlock_status())
         self.pages.setCurrentWidget(self.lock_page)
-        self.lock_page.response.setFocus()
-        if self.lockdown:  # the keyboard grab moves to the response field
-            self.lock_page.response.grabKeyboard()
+        if self.session.release == "proctor":
+            self.lock_page.response.setFocus()
 
     def _hide_lock(self) -> None:
-        self.pages.setCurrentIndex(0)
-        self.setFocus()
-        if self.lockdown:
-            self.grabKeyboard()
+        self.pages.setCurrentWidget(self.exam_page)
+        self._clear_warning()
         self.refresh_view()
+        self.question.focus_option(0)
 
     def _try_unlock(self, response: str) -> None:
         attempt = self.guards.try_unlock(response)
         if attempt.outcome != "accepted":
             self.lock_page.refuse(attempt)
 
+    def _release(self) -> None:
+        self.guards.release()
+
     def _end_while_locked(self) -> None:
         """The candidate (or the proctor) ends a locked sitting: the answers so far are sent."""
+        self._confirming = "end_locked"
         answered = self.session.answered()
-        confirm = QMessageBox.question(
-            self,
+        self.confirm_page.ask(
             "End the exam?",
             f"End the exam now and send your {answered} answer(s) of {self.session.total}? "
             "This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
+            "End the exam and send my answers",
+            "Stay on the lock screen",
         )
-        if confirm == QMessageBox.StandardButton.Yes:
-            self.session.finish("finished")
-            self._check_end()
+        self.pages.setCurrentWidget(self.confirm_page)
 
     def _voided(self, message: str) -> None:
         self._warn(message)
         self._check_end()
 
+    # -- the keyboard --------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self._forwarding:  # came back up from the focused widget, which did not want it
+            event.ignore()
+            return
         key = event.key()
-        if Qt.Key.Key_1 <= key <= Qt.Key.Key_8:
+        on_exam = self.pages.currentWidget() is self.exam_page
+        focused = QApplication.focusWidget()
+        if on_exam and Qt.Key.Key_1 <= key <= Qt.Key.Key_8:
             self.choose(key - Qt.Key.Key_1)
-        elif Qt.Key.Key_A <= key <= Qt.Key.Key_H:
+        elif on_exam and Qt.Key.Key_A <= key <= Qt.Key.Key_H and not event.modifiers():
             self.choose(key - Qt.Key.Key_A)
-        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.advance()
+        elif on_exam and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            self.question.move_focus(-1 if key == Qt.Key.Key_Up else 1)
+        elif on_exam and key == Qt.Key.Key_Space and self.question.focused_option() is not None:
+            self.choose(self.question.focused_option() or 0)
+        elif (
+            on_exam
+            and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not isinstance(focused, Button)
+        ):
+            self.next_question()
+        elif self._forward(event, focused):
+            return
+        elif key == Qt.Key.Key_Escape and self.pages.currentWidget() is self.confirm_page:
+            self._cancelled()
         else:
             super().keyPressEvent(event)
+
+    def _forward(self, event: QKeyEvent, focused: QWidget | None) -> bool:
+        """Under the keyboard grab every key comes here: pass it to the focused widget (a
+        button, the response field), as it would have gone without the grab."""
+        if (
+            QWidget.keyboardGrabber() is not self
+            or focused is None
+            or focused is self
+            or not self.isAncestorOf(focused)
+        ):
+            return False
+        copy = QKeyEvent(
+            QEvent.Type.KeyPress, event.key(), event.modifiers(), event.text(), False, 1
+        )
+        self._forwarding = True
+        try:
+            QApplication.sendEvent(focused, copy)
+        finally:
+            self._forwarding = False
+        return copy.isAccepted()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.session.state == "ended":
@@ -375,18 +591,12 @@ class SaveFailedScreen(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.title = label("Your last answer could not be saved", name="title")
+        self.title.setWordWrap(True)
         self.message = label(name="subtitle", wrap=True)
         self.status = label(name="error", wrap=True)
         self.status.setAccessibleName("Saving status")
-        column = QVBoxLayout()
-        column.addStretch()
-        for widget in (self.title, self.message, self.status):
-            column.addWidget(widget)
-        column.addStretch()
-        outer = QHBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(column, 3)
-        outer.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(_centred(self.title, self.message, self.status))
         self.tries = 0
 
     def show_message(self, message: str) -> None:
@@ -402,112 +612,67 @@ class SaveFailedScreen(QWidget):
         )
 
 
-class LockScreen(QWidget):
-    """Shown while the policy has the sitting locked: the challenge for the proctor, and a field
-    for the response code the proctor reads back. The code is only checked here (against a
-    commitment in the package); only the proctor's tool can compute it."""
+class ConfirmScreen(QWidget):
+    """A question before something that cannot be undone; the safe answer has the focus."""
 
-    submitted = Signal(str)
-    end_requested = Signal()
+    confirmed = Signal()
+    cancelled = Signal()
 
-    def __init__(self, sitting_id: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.sitting_id = sitting_id
-        self.title = label("This sitting is locked", name="title")
-        self.explanation = label(name="subtitle", wrap=True)
-        self.challenge = label(name="clock")
-        self.response = QLineEdit(placeholderText="XXXXX-XXXXX")
-        self.response.setAccessibleName("Response code from your proctor")
-        self.response.returnPressed.connect(self._submit)
-        self.unlock_button = button("Unlock", primary=True)
-        self.unlock_button.clicked.connect(self._submit)
-        self.error = label(name="error", wrap=True)
-        self.error.setAccessibleName("Unlock status")
-        self.end_button = button("End the exam and send my answers")
-        self.end_button.clicked.connect(self.end_requested.emit)
-        self.end_button.hide()
-        column = QVBoxLayout()
-        column.addStretch()
-        for widget in (
-            self.title,
-            self.explanation,
-            self.challenge,
-            self.response,
-            self.unlock_button,
-            self.error,
-            self.end_button,
-        ):
-            column.addWidget(widget)
-        column.addStretch()
-        outer = QHBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(column, 3)
-        outer.addStretch(1)
+        self.title = label(name="title", wrap=True)
+        self.clock = label(name="clock")
+        self.clock.setAccessibleName("Time left")
+        self.message = label(name="subtitle", wrap=True)
+        self.yes = button("Finish", primary=True)
+        self.yes.clicked.connect(self.confirmed.emit)
+        self.no = button("Go back")
+        self.no.clicked.connect(self.cancelled.emit)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.clock)
+        row = QHBoxLayout()
+        row.addWidget(self.no)
+        row.addStretch()
+        row.addWidget(self.yes)
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.addLayout(top)
+        column.addWidget(self.message)
+        column.addSpacing(16)
+        column.addLayout(row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(_centred(holder))
 
-    def show_challenge(self, challenge: str, reason: str) -> None:
-        if challenge:
-            self.explanation.setText(
-                f"{reason} Your answers so far are saved and the clock keeps running. Ask your "
-                "proctor to unlock the sitting: read them the sitting and the challenge below, "
-                "and type the response code they give you."
-            )
-            self.challenge.setText(f"Sitting    {self.sitting_id}\nChallenge  {challenge}")
-        else:
-            self.explanation.setText(
-                f"{reason} This sitting has been unlocked as often as it can be on this "
-                "computer. Your answers so far are saved; you can end the exam and send them."
-            )
-            self.challenge.setText(f"Sitting    {self.sitting_id}")
-        self.response.clear()
-        self.error.setText("")
+    def set_clock(self, text: str) -> None:
+        self.clock.setText(text)
 
-    def show_status(self, status: UnlockAttempt) -> None:
-        """Enable the field, or say how long to wait, or that no more codes can be tried."""
-        can_try = status.outcome == "ready"
-        self.response.setEnabled(can_try)
-        self.unlock_button.setEnabled(can_try)
-        self.end_button.setVisible(status.outcome == "exhausted")
-        if status.outcome == "wait":
-            seconds = (status.wait_ms + 999) // 1000
-            self.error.setText(
-                f"Too many codes were wrong. Wait {seconds} s, then type the code your proctor "
-                f"gives you ({status.attempts_left} tries left)."
-            )
-        elif status.outcome == "exhausted":
-            self.error.setText(
-                "No more codes can be tried for this lock. Ask your proctor what to do; you can "
-                "end the exam and send your answers so far."
-            )
-        elif self.error.text().startswith("Too many codes"):
-            self.error.setText("You can type the code again now.")
-            self.response.setFocus()
+    def ask(self, title: str, message: str, yes: str, no: str) -> None:
+        self.title.setText(title)
+        self.message.setText(message)
+        self.yes.setText(yes)
+        self.yes.setAccessibleName(yes)
+        self.no.setText(no)
+        self.no.setAccessibleName(no)
+        self.no.setFocus()
+        announce(self, f"{title} {message}", assertive=True)
 
-    def refuse(self, attempt: UnlockAttempt) -> None:
-        if attempt.outcome == "format":
-            self.error.setText(
-                "A response code has 10 letters and digits, like 7KQ2M-9XD4T. Check what your "
-                "proctor read out and type it again."
-            )
-            self.response.selectAll()
-            return
-        if attempt.outcome == "wrong":
-            self.error.setText(
-                "That response code is not right for this challenge. Check it with your proctor "
-                f"and type it again ({attempt.attempts_left} tries left)."
-            )
-            self.response.selectAll()
-            if attempt.wait_ms:
-                self.show_status(UnlockAttempt("wait", attempt.wait_ms, attempt.attempts_left))
-            return
-        self.show_status(attempt)
 
-    def _submit(self) -> None:
-        if self.response.text().strip() and self.unlock_button.isEnabled():
-            self.submitted.emit(self.response.text().strip())
+class EndScreen(QWidget):
+    """The moment between the end and the result: the answers are safe and on their way."""
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        # The Enter that sends the code must not also answer the question behind the lock.
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            event.accept()
-            return
-        super().keyPressEvent(event)
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = label(name="title", wrap=True)
+        self.message = label(name="subtitle", wrap=True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(_centred(self.title, self.message))
+
+    def show_end(self, reason: str, detail: str = "") -> None:
+        self.title.setText(
+            {"time_up": "Time is up", "voided": "The exam has ended"}.get(reason, "Exam finished")
+        )
+        self.message.setText(
+            (detail + " " if detail else "")
+            + "Your answers are saved and being sent. Your result appears in a moment."
+        )

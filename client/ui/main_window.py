@@ -1,61 +1,44 @@
-"""The main window: enrolment, home (sittings), unlock, and the result, one page at a time.
+"""The main window: one page at a time (enrolment, home, the check, the ready screen, practice,
+finished exams, the result, display), and the exam in its own window.
 
-Slow engine calls run in the background; every failure is shown as a sentence on the page.
+Pages draw and report what the candidate asked for; this window calls the engine (slow calls in
+the background) and shows every failure as a sentence on the page it came from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from html import escape
+import shutil
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QFormLayout,
-    QFrame,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QPushButton,
-    QScrollArea,
-    QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
-
 from client.engine import Engine
-from client.package import when
 from client.session import ExamSession
 from client.ui.background import run_in_background
+from client.ui.display_page import DisplayPage, apply_display, load_display, save_display
+from client.ui.enrol_page import EnrolPage
 from client.ui.errors import describe
 from client.ui.exam_window import ExamWindow
 from client.ui.health_page import HealthPage
+from client.ui.home_page import HomePage
 from client.ui.practice_page import PracticePage
+from client.ui.qt import (
+    QDesktopServices,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QTimer,
+    QUrl,
+    QWidget,
+    Signal,
+    announce,
+)
+from client.ui.ready_page import ReadyPage
+from client.ui.result_page import ResultPage
+from client.ui.style import Display
 from client.ui.sync_page import SyncPage
-from client.ui.widgets import button, label
-from shared.models import level_name
 
 SYNC_EVERY_MS = 15_000
-
-
-def _page(title: str, subtitle: str = "") -> tuple[QWidget, QVBoxLayout, QLabel]:
-    page = QWidget()
-    page.setObjectName("page")
-    layout = QVBoxLayout(page)
-    layout.setContentsMargins(40, 32, 40, 32)
-    layout.addWidget(label(title, name="title"))
-    if subtitle:
-        layout.addWidget(label(subtitle, name="subtitle", wrap=True))
-    layout.addSpacing(12)
-    error = label(name="error", wrap=True)
-    return page, layout, error
 
 
 class MainWindow(QMainWindow):
@@ -67,215 +50,215 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.lockdown = lockdown
         self.setWindowTitle("examgate")
-        self.resize(900, 640)
+        self.resize(960, 680)
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.exam: ExamWindow | None = None
         self.sitting: dict[str, Any] | None = None
         self.submission_id: str | None = None
-        self._build_enrol()
-        self._build_home()
-        self._build_unlock()
-        self._build_result()
+        self.health: list[Any] = []
+        self.display = load_display(engine.settings.home)
+
+        self.enrol_page = EnrolPage()
+        self.enrol_page.submitted.connect(self.enrol)
+        self.enrol_page.back.connect(lambda: self.show_home())
+        self.enrol_page.practice.connect(self.show_practice)
+        self.home_page = HomePage()
+        self.home_page.add.connect(self.show_enrol)
+        self.home_page.refresh.connect(self.refresh)
+        self.home_page.finished_exams.connect(self.show_sync)
+        self.home_page.practice.connect(self.show_practice)
+        self.home_page.display.connect(self.show_display)
+        self.home_page.download.connect(self.download)
+        self.home_page.take.connect(self.show_health)
+        self.home_page.view_result.connect(self.view_result)
         self.health_page = HealthPage()
         self.health_page.back.connect(lambda: self.show_home())
         self.health_page.passed.connect(self._health_passed)
-        self.stack.addWidget(self.health_page)
-        self.health: list[Any] = []
+        self.ready_page = ReadyPage()
+        self.ready_page.back.connect(lambda: self.show_home())
+        self.ready_page.start_online.connect(self.start_online)
+        self.ready_page.unlock.connect(self.unlock)
         self.practice_page = PracticePage(engine, self._practice_server)
         self.practice_page.back.connect(self._leave_practice)
-        self.stack.addWidget(self.practice_page)
         self.sync_page = SyncPage(engine)
         self.sync_page.back.connect(lambda: self.show_home())
-        self.stack.addWidget(self.sync_page)
+        self.result_page = ResultPage()
+        self.result_page.back.connect(lambda: self.show_home())
+        self.result_page.open_certificate.connect(self.open_certificate)
+        self.result_page.save_certificate.connect(self.save_certificate)
+        self.display_page = DisplayPage(self.display)
+        self.display_page.back.connect(self._leave_display)
+        self.display_page.changed.connect(self.set_display)
+        for page in (
+            self.enrol_page,
+            self.home_page,
+            self.health_page,
+            self.ready_page,
+            self.practice_page,
+            self.sync_page,
+            self.result_page,
+            self.display_page,
+        ):
+            self.stack.addWidget(page)
+        self._colours()
         # The outbox keeps trying for as long as the app runs (not during an exam: the exam's
         # journal has the database to itself).
         self.sync_timer = QTimer(self, interval=SYNC_EVERY_MS)
         self.sync_timer.timeout.connect(self._sync_in_background)
         self.sync_timer.start()
         self._syncing = False
+        self._before_display: QWidget = self.home_page
         if engine.state.enrolment() is None:
-            self.stack.setCurrentWidget(self.enrol_page)
+            self.show_enrol()
         else:
             self.show_home()
 
-    def _busy(self, label: QLabel, text: str) -> None:
-        label.setStyleSheet("color: #5b6b7a;")
-        label.setText(text)
+    # Kept for tests and the proctor layer, which reach into the pages by these names.
+    @property
+    def unlock_page(self) -> ReadyPage:
+        return self.ready_page
 
-    def _fail(self, label: QLabel) -> Callable[[Exception], None]:
+    def _page(self, page: QWidget, title: str) -> None:
+        self.stack.setCurrentWidget(page)
+        self.setWindowTitle(f"examgate: {title}")
+        announce(page, title)
+
+    def _busy(self, where: QLabel, text: str) -> None:
+        where.setText(text)
+        announce(where, text)
+
+    def _fail(self, where: QLabel) -> Any:
         def show(error: Exception) -> None:
-            label.setStyleSheet("")
-            label.setText(describe(error))
-            self._set_enabled(True)
+            where.setText(describe(error))
+            announce(where, where.text(), assertive=True)
+            self._set_busy(False)
 
         return show
 
-    def _set_enabled(self, enabled: bool) -> None:
-        for each in self.findChildren(QPushButton):
-            each.setEnabled(enabled)
-        if enabled:
-            self._update_home_buttons()
+    def _set_busy(self, busy: bool) -> None:
+        self.home_page.set_busy(busy)
+        for each in (
+            self.enrol_page.enrol_button,
+            self.ready_page.start_button,
+            self.ready_page.unlock_button,
+        ):
+            each.setEnabled(not busy)
+
+    # -- display -----------------------------------------------------------------------------
+    def _colours(self) -> None:
+        self.health_page.palette_colours = self.display.palette
+        self.result_page.colours = self.display.palette
+        self.practice_page.colours = self.display.palette
+
+    def show_display(self) -> None:
+        self._before_display = self.stack.currentWidget() or self.home_page
+        self.display_page.show_display(self.display)
+        self._page(self.display_page, "Display")
+
+    def set_display(self, display: Display) -> None:
+        self.display = display
+        save_display(self.engine.settings.home, display)
+        apply_display(display)
+        self._colours()
+
+    def _leave_display(self) -> None:
+        if self._before_display is self.enrol_page:
+            self.show_enrol()
+        else:
+            self.show_home()
 
     # -- enrolment ---------------------------------------------------------------------------
-    def _build_enrol(self) -> None:
-        page, layout, self.enrol_error = _page(
-            "Enrol this computer",
-            "Enter the exam server's address and the invitation code you were given. This "
-            "computer gets its own keys; the server's identity is remembered from now on.",
-        )
-        form = QFormLayout()
-        self.server_field = QLineEdit(placeholderText="https://exams.example.org")
-        self.invite_field = QLineEdit(placeholderText="XXXX-XXXX-XXXX-XXXX")
-        form.addRow("Server address", self.server_field)
-        form.addRow("Invitation code", self.invite_field)
-        layout.addLayout(form)
-        self.enrol_button = button("Enrol", primary=True)
-        self.enrol_button.clicked.connect(self.enrol)
-        self.invite_field.returnPressed.connect(self.enrol)
-        practice = button("Practice questions")
-        practice.clicked.connect(self.show_practice)
-        row = QHBoxLayout()
-        row.addWidget(practice)
-        row.addStretch()
-        row.addWidget(self.enrol_button)
-        layout.addLayout(row)
-        layout.addWidget(self.enrol_error)
-        layout.addStretch()
-        self.enrol_page = page
-        self.stack.addWidget(page)
+    @property
+    def server_field(self) -> Any:
+        return self.enrol_page.server_field
+
+    @property
+    def invite_field(self) -> Any:
+        return self.enrol_page.invite_field
+
+    @property
+    def enrol_button(self) -> Any:
+        return self.enrol_page.enrol_button
+
+    def show_enrol(self) -> None:
+        self.enrol_page.show_for(self.engine.state.enrolment() is not None)
+        self._page(self.enrol_page, self.enrol_page.title.text())
 
     def prefill(self, server: str, invitation: str) -> None:
         """Fill in the enrolment page (from the command line) and show it."""
-        self.server_field.setText(server)
-        self.invite_field.setText(invitation)
-        self.stack.setCurrentWidget(self.enrol_page)
+        self.enrol_page.fill(server, invitation)
+        self.show_enrol()
 
-    def enrol(self) -> None:
-        server, code = self.server_field.text().strip(), self.invite_field.text().strip()
-        if not server or not code:
-            self.enrol_error.setText("Enter both the server address and the invitation code.")
-            return
-        self._busy(self.enrol_error, "Enrolling…")
-        self._set_enabled(False)
+    def enrol(self, server: str, code: str) -> None:
+        self._busy(self.enrol_page.error, "Enrolling…")
+        self._set_busy(True)
         run_in_background(
-            lambda: self.engine.enrol(server, code), self._enrolled, self._fail(self.enrol_error)
+            lambda: self.engine.enrol(server, code),
+            self._enrolled,
+            self._fail(self.enrol_page.error),
         )
 
     def _enrolled(self, _sitting: dict[str, Any]) -> None:
-        self._set_enabled(True)
-        self.enrol_error.setText("")
+        self._set_busy(False)
+        self.enrol_page.error.setText("")
+        self.enrol_page.invite_field.clear()
         fingerprint = self.engine.enrolment().fingerprint
-        self.show_home(f"Enrolled. The server's identity is {fingerprint}.")
+        self.show_home(
+            "Enrolled: your invitation is below.",
+            details=f"Server key fingerprint, if your organiser asks: {fingerprint}",
+        )
 
     # -- home ----------------------------------------------------------------------------------
-    def _build_home(self) -> None:
-        page, layout, self.home_error = _page(
-            "Your exams",
-            "Download an exam before the day: once downloaded it can be taken with no network.",
-        )
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Assessment", "Length", "Kind", "Status"])
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.itemSelectionChanged.connect(self._update_home_buttons)
-        layout.addWidget(self.table)
-        self.home_status = label(name="subtitle", wrap=True)
-        layout.addWidget(self.home_status)
-        layout.addWidget(self.home_error)
-        row = QHBoxLayout()
-        self.add_button = QPushButton("Add invitation")
-        self.add_button.clicked.connect(lambda: self.stack.setCurrentWidget(self.enrol_page))
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
-        self.send_button = QPushButton("Finished exams")
-        self.send_button.clicked.connect(self.show_sync)
-        self.download_button = QPushButton("Download")
-        self.download_button.clicked.connect(self.download)
-        self.open_button = button("Take exam", primary=True)
-        self.open_button.clicked.connect(self.show_health)
-        self.practice_button = button("Practice")
-        self.practice_button.clicked.connect(self.show_practice)
-        for each in (self.add_button, self.refresh_button, self.send_button, self.practice_button):
-            row.addWidget(each)
-        row.addStretch()
-        row.addWidget(self.download_button)
-        row.addWidget(self.open_button)
-        layout.addLayout(row)
-        self.home_page = page
-        self.stack.addWidget(page)
+    @property
+    def table(self) -> Any:
+        return self.home_page.table
 
-    def show_home(self, status: str = "") -> None:
-        self.sittings = self.engine.sittings()
-        self.table.setRowCount(len(self.sittings))
-        for row, sitting in enumerate(self.sittings):
-            done = sitting["state"] == "scored" or self.engine.outbox.for_sitting(sitting["id"])
-            ready = (
-                "Finished"
-                if done
-                else ("Ready offline" if sitting["downloaded"] else "Not downloaded")
-            )
-            cells = [
-                sitting["assessment"],
-                f"{sitting['duration_s'] // 60} min",
-                "Supervised" if sitting["offline"] else "Online",
-                ready,
-            ]
-            for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
-        if self.sittings and not self.table.selectedItems():
-            self.table.selectRow(len(self.sittings) - 1)
+    @property
+    def download_button(self) -> Any:
+        return self.home_page.download_button
+
+    @property
+    def open_button(self) -> Any:
+        return self.home_page.take_button
+
+    def show_home(self, status: str = "", details: str = "") -> None:
         pending = len(self.engine.outbox.pending())
-        waiting = f" {pending} finished exam(s) are waiting to be sent." if pending else ""
-        self.home_status.setText(status + waiting)
-        self.home_error.setText("")
-        self._update_home_buttons()
-        self.stack.setCurrentWidget(self.home_page)
-
-    def selected(self) -> dict[str, Any] | None:
-        rows = {index.row() for index in self.table.selectedIndexes()}
-        if len(rows) != 1 or not hasattr(self, "sittings"):
-            return None
-        return self.sittings[rows.pop()]
-
-    def _update_home_buttons(self) -> None:
-        if not hasattr(self, "open_button"):
-            return
-        sitting = self.selected()
-        finished = bool(sitting and self.engine.outbox.for_sitting(sitting["id"]))
-        self.download_button.setEnabled(bool(sitting) and not finished)
-        self.open_button.setEnabled(bool(sitting and sitting["downloaded"]) and not finished)
-        self.send_button.setEnabled(bool(self.engine.outbox.statuses()))
+        waiting = (
+            f" {pending} finished exam{'s are' if pending != 1 else ' is'} waiting to be sent."
+            if pending
+            else ""
+        )
+        self.home_page.show_views(self.engine.sitting_views(), (status + waiting).strip(), details)
+        self.home_page.sync_button.setEnabled(bool(self.engine.outbox.statuses()))
+        self._page(self.home_page, "Your exams")
+        self.home_page.table.setFocus()
 
     def refresh(self) -> None:
-        self._busy(self.home_error, "Checking the server…")
+        self._busy(self.home_page.status, "Checking the server…")
         run_in_background(
-            self.engine.refresh, lambda _s: self.show_home(), self._fail(self.home_error)
+            self.engine.refresh,
+            lambda _s: self.show_home("Up to date."),
+            self._fail(self.home_page.error),
         )
 
-    def download(self) -> None:
-        sitting = self.selected()
-        if sitting is None:
-            return
-        self._busy(self.home_error, "Downloading the sealed exam…")
-        self._set_enabled(False)
+    def download(self, sitting: dict[str, Any]) -> None:
+        self._busy(self.home_page.status, "Downloading the sealed exam…")
+        self._set_busy(True)
 
         def downloaded(_header: object) -> None:
-            self._set_enabled(True)
+            self._set_busy(False)
             self.show_home("Downloaded: this exam can now be taken offline.")
 
         run_in_background(
-            lambda: self.engine.download(sitting["id"]), downloaded, self._fail(self.home_error)
+            lambda: self.engine.download(sitting["id"]),
+            downloaded,
+            self._fail(self.home_page.error),
         )
 
     def show_sync(self) -> None:
         self.sync_page.refresh()
-        self.stack.setCurrentWidget(self.sync_page)
+        self._page(self.sync_page, "Finished exams")
 
     def _sync_in_background(self) -> None:
         if self._syncing or (self.exam is not None and not self.exam.done):
@@ -296,113 +279,71 @@ class MainWindow(QMainWindow):
     # -- practice --------------------------------------------------------------------------------
     def _practice_server(self) -> str | None:
         enrolment = self.engine.state.enrolment()
-        return enrolment.server_url if enrolment else (self.server_field.text().strip() or None)
+        if enrolment:
+            return enrolment.server_url
+        return self.enrol_page.server_field.text().strip() or None
 
     def show_practice(self) -> None:
-        self.stack.setCurrentWidget(self.practice_page)
+        self.practice_page.enter()
+        self._page(self.practice_page, "Practice questions")
 
     def _leave_practice(self) -> None:
         if self.engine.state.enrolment() is None:
-            self.stack.setCurrentWidget(self.enrol_page)
+            self.show_enrol()
         else:
             self.show_home()
 
-    # -- unlock ------------------------------------------------------------------------------
-    def _build_unlock(self) -> None:
-        page, layout, self.unlock_error = _page("Unlock the exam")
-        self.unlock_info = label(name="subtitle", wrap=True)
-        layout.addWidget(self.unlock_info)
-        form = QFormLayout()
-        self.code_field = QLineEdit(placeholderText="XXXX-XXXX-XXXX")
-        self.code_field.returnPressed.connect(self.unlock)
-        form.addRow("Unlock code", self.code_field)
-        layout.addLayout(form)
-        layout.addWidget(self.unlock_error)
-        row = QHBoxLayout()
-        back = QPushButton("Back")
-        back.clicked.connect(lambda: self.show_home())
-        self.start_button = QPushButton("Start now (online)")
-        self.start_button.clicked.connect(self.start_online)
-        self.unlock_button = button("Unlock and start", primary=True)
-        self.unlock_button.clicked.connect(self.unlock)
-        row.addWidget(back)
-        row.addStretch()
-        row.addWidget(self.start_button)
-        row.addWidget(self.unlock_button)
-        layout.addLayout(row)
-        layout.addStretch()
-        self.unlock_page = page
-        self.stack.addWidget(page)
-
-    def show_health(self) -> None:
+    # -- before the exam ---------------------------------------------------------------------
+    def show_health(self, sitting: dict[str, Any] | None = None) -> None:
         """The pre-sitting check, under the sitting's own policy, before any code is asked."""
-        self.sitting = self.selected()
+        chosen = self.home_page.selected()
+        self.sitting = sitting or (chosen.sitting if chosen else None)
         if self.sitting is None:
             return
         self.health_page.run(self.engine.sitting_policy(self.sitting["id"]))
-        self.stack.setCurrentWidget(self.health_page)
+        self._page(self.health_page, "Check this computer")
 
     def _health_passed(self, checks: list[Any]) -> None:
         self.health = checks
-        self.show_unlock()
+        self.show_ready()
 
-    def show_unlock(self) -> None:
+    def show_ready(self) -> None:
         if self.sitting is None:
             return
-        minutes = self.sitting["duration_s"] // 60
-        how = (
-            "Your proctor will read out the unlock code when the sitting begins."
-            if self.sitting["offline"]
-            else "Press Start now when you are ready: the server releases the code and the "
-            "exam begins."
-        )
-        closes = self.sitting.get("closes_ms")
-        if isinstance(closes, int) and self.sitting["offline"]:
-            left = (closes - self.engine.clock.wall_ms()) // 60_000
-            if left < minutes:
-                how += (
-                    f" The window for this exam closes on {when(closes)}, so you will have "
-                    f"about {max(left, 0)} minutes."
-                )
-        self.unlock_info.setText(
-            f"{self.sitting['assessment']}: {minutes} minutes, one question at a time. The exam "
-            "fills the screen; leaving it is recorded. " + how
-        )
-        self.start_button.setVisible(not self.sitting["offline"])
-        self.code_field.clear()
-        self.unlock_error.setText("")
-        self.stack.setCurrentWidget(self.unlock_page)
-        self.code_field.setFocus()
+        try:
+            header = self.engine.header(self.sitting["id"])
+        except Exception as error:
+            self.show_home()
+            self.home_page.error.setText(describe(error))
+            return
+        self.ready_page.prepare(header, self.sitting, self.engine.clock.wall_ms())
+        self._page(self.ready_page, "Before you start")
 
     def start_online(self) -> None:
         assert self.sitting is not None
         sitting_id = self.sitting["id"]
-        self._busy(self.unlock_error, "Starting…")
-        self._set_enabled(False)
+        self._busy(self.ready_page.error, "Starting…")
+        self._set_busy(True)
         run_in_background(
             lambda: self.engine.unlock(sitting_id, self.engine.release_code(sitting_id)),
             self._unlocked,
-            self._fail(self.unlock_error),
+            self._fail(self.ready_page.error),
         )
 
-    def unlock(self) -> None:
+    def unlock(self, code: str) -> None:
         assert self.sitting is not None
-        code = self.code_field.text().strip()
-        if not code:
-            self.unlock_error.setText("Enter the unlock code your proctor gives you.")
-            return
         sitting_id = self.sitting["id"]
-        self._busy(self.unlock_error, "Opening the exam…")
-        self._set_enabled(False)
+        self._busy(self.ready_page.error, "Opening the exam…")
+        self._set_busy(True)
         run_in_background(
             lambda: self.engine.unlock(sitting_id, code),
             self._unlocked,
-            self._fail(self.unlock_error),
+            self._fail(self.ready_page.error),
         )
 
     def _unlocked(self, session: ExamSession) -> None:
-        self._set_enabled(True)
-        self.unlock_error.setText("")
+        self._set_busy(False)
+        self.ready_page.error.setText("")
         assert self.sitting is not None
         self.exam = ExamWindow(
             session, self.sitting["assessment"], lockdown=self.lockdown, report=self._checkpoint
@@ -419,17 +360,20 @@ class MainWindow(QMainWindow):
             return
         api = self.engine.api()
         seq, digest = len(events) - 1, str(events[-1]["hash"])
+        final = session.state == "ended"
         run_in_background(
-            lambda: api.checkpoint(session.sitting_id, seq, digest),
+            lambda: api.checkpoint(session.sitting_id, seq, digest, final=final),
             lambda _s: None,
             lambda _e: None,
         )
 
+    # -- after the exam ----------------------------------------------------------------------
     def _exam_finished(self, session: ExamSession) -> None:
         self.submission_id = self.engine.seal(session)
         self.show()
-        self.result_status.setText("Your answers are sealed and signed. Sending them…")
-        self.stack.setCurrentWidget(self.result_page)
+        self.result_page.waiting("")
+        self.result_page.status.setText("Your answers are sealed and signed. Sending them…")
+        self._page(self.result_page, "Your result")
         run_in_background(lambda: self.engine.sync(attempts=3), self._synced, self._offline)
 
     def _synced(self, delivered: list[Any]) -> None:
@@ -441,129 +385,57 @@ class MainWindow(QMainWindow):
 
     def _offline(self, error: Exception | None) -> None:
         reason = describe(error) + " " if error else ""
-        self.result_status.setText(
+        self.result_page.offline(
             reason + "Your answers are sealed and kept safely on this computer. examgate keeps "
             "sending them while it is open; Finished exams shows how far they have got."
         )
-        self.result_back.setEnabled(True)
 
-    # -- result ------------------------------------------------------------------------------
-    def _build_result(self) -> None:
-        page, layout, self.result_error = _page("Your result")
-        self.result_status = label(name="subtitle", wrap=True)
-        layout.addWidget(self.result_status)
-        self.overall = label(name="level")
-        layout.addWidget(self.overall)
-        self.overall_note = label(name="subtitle", wrap=True)
-        layout.addWidget(self.overall_note)
-        self.categories = QTableWidget(0, 2)
-        self.categories.setHorizontalHeaderLabels(["Category", "Level"])
-        self.categories.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.categories.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.categories.verticalHeader().hide()
-        self.categories.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.categories.setFixedHeight(4 * 30 + 32)
-        layout.addWidget(self.categories)
-        self.feedback = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
-        self.feedback.setAlignment(Qt.AlignmentFlag.AlignTop)
-        scroll = QScrollArea(widgetResizable=True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.feedback)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.result_error)
-        row = QHBoxLayout()
-        self.result_back = QPushButton("Back to exams")
-        self.result_back.clicked.connect(lambda: self.show_home())
-        self.save_button = QPushButton("Save certificate…")
-        self.save_button.clicked.connect(self.save_certificate)
-        self.open_certificate_button = button("Open certificate", primary=True)
-        self.open_certificate_button.clicked.connect(self.open_certificate)
-        row.addWidget(self.result_back)
-        row.addStretch()
-        row.addWidget(self.save_button)
-        row.addWidget(self.open_certificate_button)
-        layout.addLayout(row)
-        self.result_page = page
-        self.stack.addWidget(page)
-
-    def show_result(self, result: dict[str, Any]) -> None:
+    def show_result(self, result: dict[str, Any], earlier: bool = False) -> None:
         self.result = result
-        percentile = result.get("percentile")
-        standing = (
-            f" You scored higher than {percentile}% of candidates so far."
-            if percentile is not None
-            else ""
-        )
-        self.result_status.setText(
-            "Your answers were received and scored." + standing + " Overall level:"
-        )
-        self.overall.setText(level_name(result["overall"]))
-        overall = result.get("overall_detail", {})
-        self.overall_note.setText(
-            f"{overall['confidence']:.0%} likely to be your level; measured ability "
-            f"{overall['theta']:+.2f} ± {overall['se']:.2f} on a scale where candidates average 0."
-            if "confidence" in overall
-            else ""
-        )
-        details = result["category_details"]
-        self.categories.setRowCount(len(details))
-        for row, detail in enumerate(details):
-            self.categories.setItem(row, 0, QTableWidgetItem(detail["name"]))
-            sure = f" ({detail['confidence']:.0%} sure)" if "confidence" in detail else ""
-            self.categories.setItem(row, 1, QTableWidgetItem(level_name(detail["level"]) + sure))
-        skills = "".join(
-            f"<li><b>{escape(s['skill'])}</b> ({escape(s['category'])}): "
-            f"{escape(s['feedback'])}"
-            + (
-                "<ul>" + "".join(f"<li>{escape(why)}</li>" for why in s.get("review", [])) + "</ul>"
-                if s.get("review")
-                else ""
-            )
-            + "</li>"
-            for s in result["skills"]
-        )
-        plan = "".join(
-            f"<li><b>{escape(p['skill'])}</b> ({escape(p['category'])})</li>"
-            for p in result["study_plan"]
-        )
-        self.feedback.setText(
-            (
-                f"<h3>Your study plan</h3><p>Start with the first: these skills raise your "
-                f"level most.</p><ol>{plan}</ol>"
-                if plan
-                else ""
-            )
-            + f"<h3>Feedback on each skill</h3><ul>{skills}</ul>"
-        )
-        self.result_error.setText("")
-        self._set_enabled(True)
-        self.stack.setCurrentWidget(self.result_page)
+        self.result_page.show_result(result, earlier=earlier)
+        self._page(self.result_page, "Your result")
         self.result_shown.emit(result)
 
-    def _certificate(self, then: Callable[[Path], None]) -> None:
+    def view_result(self, submission_id: str) -> None:
+        result = self.engine.result(submission_id)
+        if result is None:
+            return
+        self.submission_id = submission_id
+        self.show_result(result, earlier=True)
+
+    # Kept for tests, which read the result page by these names.
+    @property
+    def overall(self) -> QLabel:
+        return self.result_page.overall
+
+    @property
+    def overall_note(self) -> QLabel:
+        return self.result_page.overall_note
+
+    def _certificate(self, then: Any) -> None:
         assert self.submission_id is not None
         submission_id = self.submission_id
         entry = self.engine.outbox.entry(submission_id)
         if entry and entry["certificate"] and Path(entry["certificate"]).exists():
             then(Path(entry["certificate"]))
             return
-        self._busy(self.result_error, "Fetching the certificate…")
+        self.result_page.certificate_status("Fetching the certificate…")
 
         def fetched(path: Path) -> None:
-            self.result_error.setText("")
+            self.result_page.certificate_status("")
             then(path)
 
-        run_in_background(
-            lambda: self.engine.save_certificate(submission_id),
-            fetched,
-            self._fail(self.result_error),
-        )
+        def failed(error: Exception) -> None:
+            self.result_page.certificate_status(describe(error), problem=True)
+
+        run_in_background(lambda: self.engine.save_certificate(submission_id), fetched, failed)
 
     def open_certificate(self) -> None:
         def open_file(path: Path) -> None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+                self.result_page.certificate_status(f"Opened {path.name}.")
+            else:
+                self.result_page.certificate_saved_only(path)
 
         self._certificate(open_file)
 
@@ -572,8 +444,17 @@ class MainWindow(QMainWindow):
             target, _ = QFileDialog.getSaveFileName(
                 self, "Save certificate", str(Path.home() / path.name), "PDF (*.pdf)"
             )
-            if target:
-                Path(target).write_bytes(path.read_bytes())
-                self._busy(self.result_error, f"Saved to {target}.")
+            if not target:
+                return
+            try:
+                shutil.copyfile(path, target)
+            except OSError as error:
+                self.result_page.certificate_status(
+                    f"The certificate could not be saved there ({error.strerror}). Choose "
+                    "another folder.",
+                    problem=True,
+                )
+                return
+            self.result_page.certificate_status(f"Saved to {target}.")
 
         self._certificate(ask)

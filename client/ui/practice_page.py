@@ -1,5 +1,7 @@
 """The practice page: choose a category, answer, press Submit, read why each option is right or
-wrong. Questions are fetched once and kept, so practice works offline afterwards."""
+wrong. The question looks and answers as in the exam (wrapped options, keys 1-4 or A-D, Enter
+to go on); the verdict sits above the buttons, always in view. Questions are fetched once and
+kept, so practice works offline afterwards."""
 
 from __future__ import annotations
 
@@ -7,24 +9,25 @@ import re
 from collections.abc import Callable
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QButtonGroup,
-    QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
-
 from client.engine import Engine
 from client.practice import PracticeItem, PracticeRound, Verdict
 from client.ui.background import run_in_background
 from client.ui.errors import describe
-from client.ui.widgets import LETTERS, button, label, option_button
+from client.ui.qt import (
+    QAbstractButton,
+    QComboBox,
+    QHBoxLayout,
+    QKeyEvent,
+    QLabel,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+    announce,
+)
+from client.ui.question_view import QuestionView
+from client.ui.style import STANDARD
+from client.ui.widgets import LETTERS, Button, button, label
 from shared.models import CATEGORIES, category_name
 
 
@@ -36,18 +39,18 @@ class PracticePage(QWidget):
         self.setObjectName("page")
         self.engine = engine
         self.server_url = server_url
+        self.colours = STANDARD
         self.round: PracticeRound | None = None
-        self.choices: list[QAbstractButton] = []
-        self.explanations: list[QLabel] = []
-        self.group: QButtonGroup | None = None
+        self.answered = False
+        self.chosen: set[int] = set()
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(40, 32, 40, 32)
+        layout.setContentsMargins(32, 20, 32, 20)
         layout.addWidget(label("Practice questions", name="title"))
         layout.addWidget(
             label(
-                "Questions like the ones in the test. Choose an answer and press Submit to see "
-                "whether you were right and why each option is right or wrong. Nothing is "
+                "Questions like the ones in the test, answered as in the exam. Press Submit to "
+                "see whether you were right and why each option is right or wrong. Nothing is "
                 "recorded.",
                 name="subtitle",
                 wrap=True,
@@ -55,6 +58,7 @@ class PracticePage(QWidget):
         )
         row = QHBoxLayout()
         self.category = QComboBox()
+        self.category.setAccessibleName("Category to practise")
         self.category.addItem("All categories", None)
         for category_id, name in CATEGORIES.items():
             self.category.addItem(name, category_id)
@@ -63,35 +67,22 @@ class PracticePage(QWidget):
         row.addWidget(self.category, 1)
         row.addWidget(self.start_button)
         layout.addLayout(row)
-        layout.addSpacing(12)
-        # The question scrolls: a stem and four explanations can outgrow the window.
-        content = QWidget()
-        content.setObjectName("page")
-        column = QVBoxLayout(content)
-        column.setContentsMargins(0, 0, 8, 0)
-        self.position = label(name="subtitle")
-        self.stem = label(name="stem", wrap=True)
-        column.addWidget(self.position)
-        column.addWidget(self.stem)
-        self.options_box = QVBoxLayout()
-        self.options_box.setSpacing(6)
-        column.addLayout(self.options_box)
+        self.position = label(name="subtitle", wrap=True)
+        layout.addWidget(self.position)
+        self.view = QuestionView()
+        self.view.chosen.connect(self.choose)
+        layout.addWidget(self.view, 1)
         self.verdict = label(name="verdict", wrap=True)
-        column.addWidget(self.verdict)
+        self.verdict.setAccessibleName("Verdict")
+        layout.addWidget(self.verdict)
         self.error = label(name="error", wrap=True)
-        column.addWidget(self.error)
-        column.addStretch()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.error)
         bottom = QHBoxLayout()
         self.back_button = button("Back")
         self.back_button.clicked.connect(self.back.emit)
         self.submit_button = button("Submit", primary=True)
         self.submit_button.clicked.connect(self.submit)
-        self.next_button = button("Next question")
+        self.next_button = button("Next question", primary=True)
         self.next_button.clicked.connect(self.advance)
         bottom.addWidget(self.back_button)
         bottom.addStretch()
@@ -100,11 +91,23 @@ class PracticePage(QWidget):
         layout.addLayout(bottom)
         self._show_idle()
 
+    @property
+    def choices(self) -> list[QAbstractButton]:
+        return self.view.buttons
+
+    @property
+    def explanations(self) -> list[QLabel]:
+        return self.view.explanations
+
+    def enter(self) -> None:
+        """Shown: the first control to use has the focus."""
+        if self.round is None or self.round.current is None:
+            self.category.setFocus()
+
     def _show_idle(self) -> None:
         self.position.setText("")
-        self.stem.setText("")
         self.verdict.setText("")
-        self._clear_options()
+        self.view.clear()
         self.submit_button.hide()
         self.next_button.hide()
 
@@ -124,6 +127,7 @@ class PracticePage(QWidget):
     def _fetch_failed(self, error: Exception) -> None:
         self.verdict.setText("")
         self.error.setText(describe(error))
+        announce(self, self.error.text(), assertive=True)
 
     def _begin(self, items: list[PracticeItem]) -> None:
         self.round = PracticeRound(items, self.category.currentData())
@@ -132,14 +136,6 @@ class PracticePage(QWidget):
             self.error.setText("There are no practice questions in this category yet.")
             return
         self.show_item()
-
-    def _clear_options(self) -> None:
-        while self.options_box.count():
-            found = self.options_box.takeAt(0)
-            widget = found.widget() if found is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        self.choices, self.explanations = [], []
 
     def show_item(self) -> None:
         assert self.round is not None
@@ -151,53 +147,64 @@ class PracticePage(QWidget):
                 f"You answered {right} of {answered} practice questions correctly. Choose a "
                 "category and start again, or go back."
             )
+            announce(self, self.verdict.text())
+            self.start_button.setFocus()
             return
-        self._clear_options()
-        self.position.setText(
-            f"Question {self.round.index + 1} of {len(self.round.items)} · "
-            f"{category_name(item.category)} · {item.skill}"
+        self.answered = False
+        self.chosen = set()
+        number = f"Question {self.round.index + 1} of {len(self.round.items)}"
+        self.position.setText(f"{number} · {category_name(item.category)} · {item.skill}")
+        self.view.show_question(
+            category_name(item.category),
+            item.stem,
+            [option.text for option in item.options],
+            multiple=len(item.key) > 1,
         )
-        self.stem.setText(item.stem)
-        self.group = QButtonGroup(self)
-        self.group.setExclusive(len(item.key) == 1)
-        for number, option in enumerate(item.options):
-            text = f"{LETTERS[number]}   {option.text}"
-            choice = option_button(text, len(item.key) > 1)
-            choice.toggled.connect(self._update_buttons)
-            self.group.addButton(choice, number)
-            explanation = label(wrap=True)
-            explanation.setTextFormat(Qt.TextFormat.RichText)
-            explanation.setContentsMargins(36, 0, 0, 6)
-            explanation.hide()
-            self.options_box.addWidget(choice)
-            self.options_box.addWidget(explanation)
-            self.choices.append(choice)
-            self.explanations.append(explanation)
+        self.view.category.setText(
+            "Choose all that apply." if len(item.key) > 1 else "Choose one answer."
+        )
         self.verdict.setText("")
         self.submit_button.show()
         self.next_button.hide()
         self._update_buttons()
+        self.view.focus_option(0)
+        announce(self, f"{number}. {item.stem}")
+
+    def choose(self, number: int) -> None:
+        if self.round is None or self.round.current is None or self.answered:
+            self.view.set_chosen(self.chosen)  # answered: the choice stays as it was
+            return
+        item = self.round.current
+        if number >= len(item.options):
+            return
+        if len(item.key) > 1:
+            self.chosen ^= {number}
+        else:
+            self.chosen = {number}
+        self.view.set_chosen(self.chosen)
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
-        self.submit_button.setEnabled(any(choice.isChecked() for choice in self.choices))
+        self.submit_button.setEnabled(bool(self.chosen))
 
     def submit(self) -> None:
-        assert self.round is not None and self.round.current is not None
+        if self.round is None or self.round.current is None or not self.chosen:
+            return
         item = self.round.current
-        chosen = [o.id for o, c in zip(item.options, self.choices, strict=True) if c.isChecked()]
+        chosen = [o.id for n, o in enumerate(item.options) if n in self.chosen]
         self.show_verdict(item, self.round.submit(chosen))
 
     def show_verdict(self, item: PracticeItem, verdict: Verdict) -> None:
+        self.answered = True
         letters = ", ".join(LETTERS[i] for i, o in enumerate(item.options) if o.id in verdict.key)
         self.verdict.setText(
             "Right." if verdict.correct else f"Not quite: the answer is {letters}."
         )
-        for option, choice, explanation in zip(
-            item.options, self.choices, self.explanations, strict=True
-        ):
-            choice.setEnabled(False)
+        for option, explanation in zip(item.options, self.view.explanations, strict=True):
             right = option.id in verdict.key
-            colour, mark = ("#2e7d32", "Right") if right else ("#a12626", "Wrong")
+            colour, mark = (
+                (self.colours["success"], "Right") if right else (self.colours["error"], "Wrong")
+            )
             why = re.sub(
                 r"^(Correct|Incorrect|Wrong)\s*[:.]\s*", "", verdict.explanations[option.id]
             )
@@ -209,8 +216,34 @@ class PracticePage(QWidget):
         self.next_button.show()
         last = self.round is not None and self.round.index + 1 >= len(self.round.items)
         self.next_button.setText("See your score" if last else "Next question")
+        self.next_button.setAccessibleName(self.next_button.text())
+        first = min(self.chosen) if self.chosen else 0
+        self.view.ensureWidgetVisible(self.view.explanations[first])
+        self.next_button.setFocus()
+        announce(self, f"{self.verdict.text()} {self.view.explanations[first].text()}")
 
     def advance(self) -> None:
         assert self.round is not None
         self.round.next()
         self.show_item()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        in_question = self.round is not None and self.round.current is not None
+        if in_question and Qt.Key.Key_1 <= key <= Qt.Key.Key_8:
+            self.choose(key - Qt.Key.Key_1)
+        elif in_question and Qt.Key.Key_A <= key <= Qt.Key.Key_H and not event.modifiers():
+            self.choose(key - Qt.Key.Key_A)
+        elif in_question and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            self.view.move_focus(-1 if key == Qt.Key.Key_Up else 1)
+        elif (
+            in_question
+            and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not isinstance(self.focusWidget(), Button)
+        ):
+            if self.answered:
+                self.advance()
+            else:
+                self.submit()
+        else:
+            super().keyPressEvent(event)

@@ -9,8 +9,11 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
+from client.engine import Engine
+from client.outbox import Status
+from client.ui.background import run_in_background
+from client.ui.errors import describe
+from client.ui.qt import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -19,12 +22,8 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
-
-from client.engine import Engine
-from client.outbox import Status
-from client.ui.background import run_in_background
-from client.ui.errors import describe
 from client.ui.widgets import button, label
 
 

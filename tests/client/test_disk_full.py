@@ -15,6 +15,7 @@ from client.journal import Journal
 from client.store import connect
 from client.ui.exam_window import ExamWindow
 from tests.conftest import ThreadServer
+from tests.ui.keys import quiet_windows
 
 
 def fill_the_disk(engine: Any) -> None:
@@ -115,9 +116,9 @@ def test_the_exam_window_blocks_until_the_disk_takes_writes(
     qtbot.waitUntil(lambda: "Still not saving" in window.save_page.status.text(), timeout=5_000)
     free_space(engine)
     qtbot.waitUntil(lambda: not window.save_failing, timeout=5_000)
-    assert "choose it again" in window.warning.text()
+    assert "choose it again" in window.warning_text
     shown = [b.isChecked() for b in window.buttons[:2]]
     assert shown == [kept == [item.options[0].id], kept == [item.options[1].id]]
     qtbot.keyClick(window, Qt.Key.Key_3)
     assert window.session.answers[item.id] == [item.options[2].id]
-    window.guards.stop()
+    quiet_windows()

@@ -115,8 +115,10 @@ def test_sigkill_at_random_points_loses_no_acknowledged_answer(
         kills += 1
         lines = out.splitlines()
         last_remaining = None
-        for line in lines:
+        for number, line in enumerate(lines):
             if line.startswith("ACK"):
+                if len(line.split()) != 5 and number == len(lines) - 1:
+                    continue  # killed while printing it: a half line names no answer
                 _, seq, item, option, remaining = line.split()
                 acked.setdefault(sitting_id, []).append((int(seq), item, option))
                 last_remaining = int(remaining)

@@ -58,7 +58,7 @@ def test_a_whole_sitting_is_scored_with_levels_feedback_and_a_certificate(
     assert all(d["total"] == 5 for d in result["category_details"])
     assert result["skills"] and all(s["feedback"] for s in result["skills"])
     assert result["scoring"] == SCORING
-    assert 0 <= result["percentile"] <= 100
+    assert result["percentile"] is None and result["cohort"] == 1  # too few to compare with
     overall = result["overall_detail"]
     assert overall["level"] == result["overall"] and 0 < overall["se"] < 1
     assert all(0 <= d["confidence"] <= 1 for d in result["category_details"])
@@ -74,6 +74,8 @@ def test_a_whole_sitting_is_scored_with_levels_feedback_and_a_certificate(
 def test_the_percentile_places_a_result_among_the_cohort(
     live: ThreadServer, make_engine: Any
 ) -> None:
+    # An operator may compare within small cohorts; the default waits for MIN_COHORT results.
+    live.ctx.settings = dataclasses.replace(live.ctx.settings, min_cohort=1)
     low = make_engine("low")
     sit(low, live.url, live.invite(), strategy="first")
     low.seal(low.unlock(low.sittings()[0]["id"], low.release_code(low.sittings()[0]["id"])))
@@ -129,7 +131,13 @@ def test_an_unknown_verification_code_is_not_genuine(live: ThreadServer) -> None
     answer = requests.get(f"{live.url}/api/v1/verify/AAAA-BBBB-CCCC", timeout=5).json()
     assert answer["genuine"] is False
     page = requests.get(f"{live.url}/verify/AAAA-BBBB-CCCC", timeout=5)
-    assert "Not a genuine certificate" in page.text
+    assert page.status_code == 404
+    assert "No certificate has this code" in page.text and "try again" in page.text
+    assert 'name=viewport content="width=device-width' in page.text
+    mistyped = requests.get(f"{live.url}/verify/not%20a%20code!", timeout=5)
+    assert mistyped.status_code == 404 and "No certificate has this code" in mistyped.text
+    css = requests.get(f"{live.url}/assets/examgate.css", timeout=5)
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
 
 
 def test_repeated_upload_returns_the_same_result_and_creates_nothing(

@@ -37,10 +37,10 @@ def test_a_failure_after_the_writes_leaves_nothing_half_written(
     answer = results._answer
     failures = [RuntimeError("the disk went away")]
 
-    def fail_once(connection: Any, key: str) -> dict[str, Any]:
+    def fail_once(ctx: Any, connection: Any, key: str) -> dict[str, Any]:
         if failures:
             raise failures.pop()
-        return answer(connection, key)
+        return answer(ctx, connection, key)
 
     monkeypatch.setattr(results, "_answer", fail_once)
     document = stored_document(engine, submission_id).encode()

@@ -19,6 +19,7 @@ from client.ui.exam_window import ExamWindow
 from server import db
 from server.invitations import proctor_code
 from tests.conftest import ManualClock, ThreadServer, venv_bin
+from tests.ui.keys import answer_all
 
 
 @pytest.fixture(autouse=True)
@@ -80,8 +81,8 @@ def test_the_third_focus_loss_locks_and_only_the_proctor_code_unlocks(
     session = window.session
     for _ in range(2):
         leave_and_return(qtbot, window, clock, 2_000)
-        assert window.warning.isVisible() and not session.locked
-    assert "If you leave it once more, the sitting locks" in window.warning.text()
+        assert window.warning_text and not session.locked
+    assert "If you leave it once more, the sitting locks" in window.warning_text
     leave_and_return(qtbot, window, clock, 2_000)
     assert session.locked and window.pages.currentWidget() is window.lock_page
     challenge = session.lock_challenge
@@ -154,13 +155,13 @@ def test_a_clean_sitting_reports_its_health_check(
     engine = make_engine()
     window = exam_window(qtbot, engine, *offline_sitting(sqlite_live, engine))
     window.begin(health=run_health_checks(Policy(), platform_guard()))
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
     clock.advance(60_000)
     window.session.tick()  # the wall clock jumped with the monotonic one: no gap
     clock.sleep(20_000)  # the machine slept 20 s: the monotonic clock stood still
     window.session.tick()
-    while window.session.state == "running":
-        qtbot.keyClick(window, Qt.Key.Key_1)
-        qtbot.keyClick(window, Qt.Key.Key_Return)
+    answer_all(qtbot, window)
+    assert window.session.state == "ended"
     engine.seal(window.session)
     [delivered] = engine.sync()
     integrity = delivered.result["integrity"]
@@ -169,6 +170,8 @@ def test_a_clean_sitting_reports_its_health_check(
         "programs",
         "virtual machine",
         "screen capture",
+        "keyboard monitor",
+        "clipboard",
     ]
     assert integrity["events"]["clock_gap"] == 1 and integrity["downtime_ms"] == 20_000
     reasons = {flag["reason"] for flag in integrity["flags"]}
@@ -215,10 +218,7 @@ def test_a_lock_that_can_no_longer_be_lifted_lets_the_candidate_send_their_answe
     sqlite_live: ThreadServer,
     make_engine: Any,
     clock: ManualClock,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from PySide6.QtWidgets import QMessageBox
-
     set_policy(sqlite_live, {"rules": {"clipboard_used": {"action": "lock"}}})
     with sqlite_live.ctx.engine.begin() as connection:  # time enough to sit out every wait
         connection.execute(db.assessments.update().values(duration_s=7200))
@@ -236,14 +236,104 @@ def test_a_lock_that_can_no_longer_be_lifted_lets_the_candidate_send_their_answe
         qtbot.keyClick(page.response, Qt.Key.Key_Return)
     assert not page.unlock_button.isEnabled() and page.end_button.isVisible()
     assert "No more codes can be tried" in page.error.text()
-    asked: list[str] = []
-
-    def confirm(*args: Any) -> QMessageBox.StandardButton:  # the confirmation dialog, answered
-        asked.append(str(args[2]))
-        return QMessageBox.StandardButton.Yes
-
-    monkeypatch.setattr(QMessageBox, "question", confirm)
+    qtbot.mouseClick(page.end_button, Qt.MouseButton.LeftButton)
+    asked = window.confirm_page.message.text()
+    assert "send your 1 answer(s) of 20" in asked and "cannot be undone" in asked
+    qtbot.mouseClick(window.confirm_page.no, Qt.MouseButton.LeftButton)  # changed their mind
+    assert window.pages.currentWidget() is page and window.session.state == "running"
+    qtbot.mouseClick(page.end_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(window.finished, timeout=5_000):
-        qtbot.mouseClick(page.end_button, Qt.MouseButton.LeftButton)
-    assert "send your 1 answer(s) of 20" in asked[0] and "cannot be undone" in asked[0]
+        qtbot.mouseClick(window.confirm_page.yes, Qt.MouseButton.LeftButton)
     assert window.session.end_reason == "finished" and window.session.answered() == 1
+
+
+def online_window(qtbot: QtBot, server: ThreadServer, engine: Engine) -> ExamWindow:
+    invitation = server.invite()
+    sitting = engine.enrol(server.url, invitation["invitation"])
+    engine.download(sitting["id"])
+    session = engine.unlock(sitting["id"], engine.release_code(sitting["id"]))
+    window = ExamWindow(session, "Deep learning skills test", lockdown=False, keyboard=False)
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    window.begin()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    return window
+
+
+def test_an_online_candidate_returns_from_a_lock_without_a_proctor_and_it_is_flagged(
+    qtbot: QtBot, sqlite_live: ThreadServer, make_engine: Any, clock: ManualClock
+) -> None:
+    from client.report import integrity_sentences
+
+    set_policy(sqlite_live, {"rules": {"clipboard_used": {"action": "lock"}}})
+    engine = make_engine()
+    window = online_window(qtbot, sqlite_live, engine)
+    assert window.session.release == "candidate"  # online: no proctor exists
+    qtbot.keyClick(window, Qt.Key.Key_2)
+    QGuiApplication.clipboard().setText("notes")
+    qtbot.waitUntil(lambda: window.session.locked, timeout=5_000)
+    page = window.lock_page
+    assert window.pages.currentWidget() is page
+    assert not page.response.isVisible() and page.return_button.isVisible()
+    assert "ask your proctor" not in page.explanation.text().lower()
+    assert not page.return_button.isEnabled() and "return in 15 s" in page.error.text()
+    clock.advance(5_000)
+    window.tick()
+    assert page.clock.text() == window.clock.text()  # the clock stays in view, still running
+    qtbot.mouseClick(page.return_button, Qt.MouseButton.LeftButton)
+    assert window.session.locked  # too soon: nothing happens
+    clock.advance(10_000)
+    window.tick()
+    assert page.return_button.isEnabled() and page.return_button.hasFocus()
+    qtbot.keyClick(page.return_button, Qt.Key.Key_Return)
+    assert not window.session.locked and window.pages.currentWidget() is window.exam_page
+    answer_all(qtbot, window)
+    engine.seal(window.session)
+    [delivered] = engine.sync()
+    integrity = delivered.result["integrity"]
+    reasons = {flag["reason"] for flag in integrity["flags"]}
+    assert {"locked", "self_released"} <= reasons and "unlock_invalid" not in reasons
+    assert integrity["outcome"] == "flagged" and integrity["self_releases"] == 1
+    said = " ".join(integrity_sentences(integrity))
+    assert "marked for review" in said and "you returned from a lock without a proctor" in said
+
+
+def test_a_client_that_lifts_a_proctors_lock_itself_is_caught(
+    qtbot: QtBot, sqlite_live: ThreadServer, make_engine: Any, clock: ManualClock
+) -> None:
+    """A patched client on a supervised sitting writes a self-release: the server's replay of
+    the policy says the candidate may not lift that lock."""
+    set_policy(sqlite_live, {"rules": {"clipboard_used": {"action": "lock"}}})
+    engine = make_engine()
+    window, _ = open_window(qtbot, sqlite_live, engine)
+    session = window.session
+    QGuiApplication.clipboard().setText("notes")
+    qtbot.waitUntil(lambda: session.locked, timeout=5_000)
+    assert not session.release_lock()  # the honest client refuses
+    session.release = "candidate"  # the patched one does not
+    clock.advance(20_000)
+    assert window.guards.release() and not session.locked
+    answer_all(qtbot, window)
+    engine.seal(session)
+    [delivered] = engine.sync()
+    reasons = {flag["reason"] for flag in delivered.result["integrity"]["flags"]}
+    assert "unlock_invalid" in reasons
+
+
+def test_an_online_release_before_the_pause_is_caught(
+    qtbot: QtBot, sqlite_live: ThreadServer, make_engine: Any, clock: ManualClock
+) -> None:
+    set_policy(sqlite_live, {"rules": {"clipboard_used": {"action": "lock"}}})
+    engine = make_engine()
+    window = online_window(qtbot, sqlite_live, engine)
+    session = window.session
+    QGuiApplication.clipboard().setText("notes")
+    qtbot.waitUntil(lambda: session.locked, timeout=5_000)
+    session._write("released", {"index": session.lock_index - 1})  # a client with no pause
+    session._locked = False
+    window.guards.unlocked.emit()
+    answer_all(qtbot, window)
+    engine.seal(session)
+    [delivered] = engine.sync()
+    reasons = {flag["reason"] for flag in delivered.result["integrity"]["flags"]}
+    assert "unlock_invalid" in reasons

@@ -1,0 +1,128 @@
+"""One question as the exam, the rehearsal and practice show it: the category, the stem and the
+options as full-width boxes whose text wraps, in a view that scrolls vertically (never
+sideways) when the question is taller than the window.
+
+The view only draws and reports: ``chosen`` says which option was clicked or pressed; the page
+decides what that means and then calls ``set_chosen`` with what was saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from client.ui.qt import (
+    QAbstractButton,
+    QButtonGroup,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from client.ui.widgets import label, option_button
+
+
+class QuestionView(QScrollArea):
+    chosen = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        content = QWidget()
+        content.setObjectName("page")
+        column = QVBoxLayout(content)
+        column.setContentsMargins(4, 4, 12, 4)
+        self.category = label(name="subtitle", wrap=True)
+        self.stem = label(name="stem", wrap=True)
+        self.stem.setTextFormat(Qt.TextFormat.PlainText)
+        self.stem.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        column.addWidget(self.category)
+        column.addWidget(self.stem)
+        column.addSpacing(12)
+        self.options_box = QVBoxLayout()
+        self.options_box.setSpacing(8)
+        column.addLayout(self.options_box)
+        self.below = QVBoxLayout()  # what a page adds under the options (a verdict)
+        column.addLayout(self.below)
+        column.addStretch()
+        self.setWidget(content)
+        self.buttons: list[QAbstractButton] = []
+        self.explanations: list[QLabel] = []
+        self.group: QButtonGroup | None = None
+        self.multiple = False
+
+    def show_question(
+        self, category: str, stem: str, options: Sequence[str], multiple: bool
+    ) -> None:
+        self.clear()
+        self.category.setText(category)
+        self.stem.setText(stem)
+        self.multiple = multiple
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(not multiple)
+        for number, text in enumerate(options):
+            choice = option_button(number, text, multiple)
+            choice.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            choice.clicked.connect(lambda _checked=False, n=number: self._clicked(n))
+            self.group.addButton(choice, number)
+            explanation = label(wrap=True)
+            explanation.setTextFormat(Qt.TextFormat.RichText)
+            explanation.setContentsMargins(40, 0, 0, 6)
+            explanation.hide()
+            self.options_box.addWidget(choice)
+            self.options_box.addWidget(explanation)
+            choice.show()  # now, not at the next event loop turn: it takes the focus next
+            self.buttons.append(choice)
+            self.explanations.append(explanation)
+        self.verticalScrollBar().setValue(0)
+
+    def _clicked(self, number: int) -> None:
+        self.chosen.emit(number)
+
+    def clear(self) -> None:
+        if any(choice.hasFocus() for choice in self.buttons):
+            # Not left to Qt, which would hand the focus to the next widget (a button that
+            # Enter would press): the page gives it to the new first option.
+            self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            self.setFocus()
+            self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        while self.options_box.count():
+            found = self.options_box.takeAt(0)
+            widget = found.widget() if found is not None else None
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        self.buttons, self.explanations = [], []
+        self.category.setText("")
+        self.stem.setText("")
+
+    def set_chosen(self, numbers: set[int]) -> None:
+        """Mark what is saved as chosen (and nothing else)."""
+        if self.group is None:
+            return
+        self.group.setExclusive(False)  # an exclusive group cannot go back to nothing chosen
+        for number, choice in enumerate(self.buttons):
+            choice.setChecked(number in numbers)
+        self.group.setExclusive(not self.multiple)
+
+    def focus_option(self, number: int) -> None:
+        if 0 <= number < len(self.buttons):
+            self.buttons[number].setFocus(Qt.FocusReason.OtherFocusReason)
+            self.ensureWidgetVisible(self.buttons[number])
+
+    def focused_option(self) -> int | None:
+        for number, choice in enumerate(self.buttons):
+            if choice.hasFocus():
+                return number
+        return None
+
+    def move_focus(self, step: int) -> None:
+        """Arrow keys: the next or previous option gets the focus (Space chooses it)."""
+        current = self.focused_option()
+        target = 0 if current is None else max(0, min(len(self.buttons) - 1, current + step))
+        self.focus_option(target)
