@@ -259,10 +259,14 @@ def sitting_ms(assessment: RowMapping, sitting: RowMapping | dict[str, Any]) -> 
 
 def summarise(connection: Connection, sitting: RowMapping | dict[str, Any]) -> dict[str, Any]:
     assessment = assessment_of(connection, sitting)
+    employer = connection.execute(
+        select(db.employers.c.name).where(db.employers.c.id == assessment["employer_id"])
+    ).scalar_one_or_none()
     opens, closes = window(sitting)
     return SittingSummary(
         id=sitting["id"],
         assessment=assessment["title"],
+        employer=employer or "",
         duration_s=assessment["duration_s"],
         extra_time_s=sitting["extra_time_s"] or 0,
         candidate=sitting["candidate_name"],

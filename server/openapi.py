@@ -67,6 +67,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": _ID,
             "assessment": _STR,
+            "employer": _STR,
             "duration_s": _MS,
             "extra_time_s": _MS,
             "candidate": _STR,

@@ -46,6 +46,7 @@ def _page(title: str, body: str) -> str:
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
+        '<link rel=icon href="data:,">'  # no favicon request to fail
         '<link rel=stylesheet href="/assets/examgate.css"></head>'
         f"<body><main>{body}<footer>Checked by examgate against the issuing server's own "
         "records.</footer></main></body></html>"
@@ -64,11 +65,16 @@ def verify_page(found: dict[str, Any]) -> str:
             "</div>",
         )
     names = {name: key for key, name in CATEGORIES.items()}
+    order = list(CATEGORIES.values())  # the certificate's order (stored reports sort keys)
+    categories = sorted(
+        found["categories"].items(),
+        key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order),
+    )
     levels = "".join(
         f"<li><span>{html.escape(name)}</span>: <span class=level>"
         f"{html.escape(level_name(level))}</span>"
         f"<p class=meaning>{html.escape(rubric(names.get(name, ''), level))}</p></li>"
-        for name, level in found["categories"].items()
+        for name, level in categories
     )
     body = (
         "<div class=card><p class=kicker>examgate certificate check</p>"

@@ -178,6 +178,7 @@ class SittingSummary:
     opens_ms: int
     closes_ms: int
     expires_ms: int
+    employer: str = ""  # who administers it (kept summaries from before it was sent have none)
 
     @classmethod
     def from_json(cls, value: object) -> SittingSummary:
@@ -193,12 +194,14 @@ class SittingSummary:
             opens_ms=_int(data, "opens_ms", "sitting"),
             closes_ms=_int(data, "closes_ms", "sitting"),
             expires_ms=_int(data, "expires_ms", "sitting"),
+            employer=_str(data, "employer", "sitting") if "employer" in data else "",
         )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "assessment": self.assessment,
+            "employer": self.employer,
             "duration_s": self.duration_s,
             "extra_time_s": self.extra_time_s,
             "candidate": self.candidate,

@@ -1,6 +1,6 @@
-"""Home: this computer's exams, one row each (assessment, when, kind, length, status), and what
-can be done with the selected one. Tab moves out of the table to the buttons; the arrows move
-between rows; what the row's status means is said in a sentence under the table."""
+"""Home: this computer's exams, one row each (assessment, employer, when, kind, length, status),
+and what can be done with the selected one. Tab moves out of the table to the buttons; the
+arrows move between rows; what the row's status means is said in a sentence under the table."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from client.ui.qt import (
 )
 from client.ui.widgets import button, label
 
-COLUMNS = ("Assessment", "When", "Kind", "Length", "Status")
+COLUMNS = ("Assessment", "Employer", "When", "Kind", "Length", "Status")
 
 
 class HomePage(QWidget):
@@ -108,7 +108,14 @@ class HomePage(QWidget):
         self.views = views
         self.table.setRowCount(len(views))
         for row, each in enumerate(views):
-            cells = (each.sitting["assessment"], each.window, each.kind, each.length, each.status)
+            cells = (
+                each.sitting["assessment"],
+                each.sitting.get("employer", ""),
+                each.window,
+                each.kind,
+                each.length,
+                each.status,
+            )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(each.detail)

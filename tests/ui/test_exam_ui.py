@@ -73,11 +73,12 @@ def test_keyboard_only_from_enrolment_to_the_certificate(
     press(qtbot, Qt.Key.Key_Return)  # Enter submits the form
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.home_page, timeout=10_000)
     home = window.home_page
-    assert home.table.item(0, 4).text() == "Not downloaded"
+    assert home.table.item(0, 5).text() == "Not downloaded"
+    assert home.table.item(0, 1).text() == "Demo Employer"  # rows tell sittings apart
     assert home.table.hasFocus()
     tab_to(qtbot, home.download_button)  # Tab leaves the table
     press(qtbot, Qt.Key.Key_Return)  # Enter presses the focused button
-    qtbot.waitUntil(lambda: home.table.item(0, 4).text() == "Ready to take", timeout=10_000)
+    qtbot.waitUntil(lambda: home.table.item(0, 5).text() == "Ready to take", timeout=10_000)
     shot(window, "2-home")
     tab_to(qtbot, home.take_button)
     press(qtbot, Qt.Key.Key_Space)  # so does Space
@@ -221,6 +222,12 @@ def test_a_sitting_with_the_mouse_and_a_focus_loss(
         in window.result_page.standing.text()
     )
     assert not exam.isVisible()
+    # No PDF viewer on this (offscreen) desktop: the certificate is kept and the page says where.
+    qtbot.mouseClick(window.result_page.open_button, Qt.MouseButton.LeftButton)
+    status = window.result_page.error
+    qtbot.waitUntil(lambda: "No PDF viewer opened" in status.text(), timeout=10_000)
+    kept = Path(status.text().split("saved as ")[1].split(": open it")[0])
+    assert kept.exists() and kept.read_bytes().startswith(b"%PDF")
 
 
 def test_finishing_early_asks_first_with_what_is_unanswered_and_the_time_left(
