@@ -130,6 +130,7 @@ def main() -> int:
         "You left the exam window more often or for longer than allowed.",
     )
     proctor.lock_page.show_status(exam.session.unlock_status())
+    proctor.lock_page.set_clock(exam.clock.text())
     proctor.pages.setCurrentWidget(proctor.lock_page)
     proctor.show()
     grab(proctor, "lock-supervised")

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from client.ui.qt import (
     QApplication,
+    QColor,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QPalette,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -47,6 +49,9 @@ def apply_display(display: Display) -> None:
     app = QApplication.instance()
     if isinstance(app, QApplication):
         app.setStyleSheet(stylesheet(display))
+        palette = app.palette()  # the stylesheet cannot colour placeholders: the palette does
+        palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(display.palette["muted"]))
+        app.setPalette(palette)
 
 
 class DisplayPage(QWidget):

@@ -490,6 +490,7 @@ class ExamWindow(QWidget):
 
     def _show_lock(self, challenge: str) -> None:
         self.lock_page.show_challenge(challenge, self.session.lock_reason())
+        self._render_clock()  # in view from the first moment: it keeps running
         if self.session.release == "candidate":
             self.lock_page.show_release_wait(self.session.release_wait_ms())
         else:

@@ -277,6 +277,7 @@ def test_an_online_candidate_returns_from_a_lock_without_a_proctor_and_it_is_fla
     assert not page.response.isVisible() and page.return_button.isVisible()
     assert "ask your proctor" not in page.explanation.text().lower()
     assert not page.return_button.isEnabled() and "return in 15 s" in page.error.text()
+    assert page.clock.text() == window.clock.text() != ""
     clock.advance(5_000)
     window.tick()
     assert page.clock.text() == window.clock.text()  # the clock stays in view, still running
