@@ -108,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
         host = socket.gethostname() if everywhere else args.host
         host = f"[{host}]" if ":" in host else host
         settings = dataclasses.replace(settings, public_url=f"http://{host}:{args.port}")
-        print(f"Public address {settings.public_url} (set --public-url to change it)")
+        print(f"Public address {settings.public_url} (set --public-url to change it)", flush=True)
     # Workers are separate processes: they read the settings from the environment.
     os.environ["EXAMGATE_DATA"] = str(settings.data_dir)
     os.environ["EXAMGATE_DATABASE_URL"] = settings.database_url

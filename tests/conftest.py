@@ -237,9 +237,10 @@ def venv_bin(name: str) -> str:
 
 @contextlib.contextmanager
 def serve_process(
-    work: Path, database: str | None = None, workers: int = 1
+    work: Path, database: str | None = None, workers: int = 1, public_url: bool = True
 ) -> Iterator[tuple[str, Path]]:
-    """``examgate-server init`` then ``serve`` as real processes; yields (url, data dir)."""
+    """``examgate-server init`` then ``serve`` as real processes; yields (url, data dir).
+    ``public_url=False`` gives no public address, so the server uses the one it serves."""
     import requests
 
     data = work / "srv"
@@ -260,8 +261,7 @@ def serve_process(
             str(port),
             "--workers",
             str(workers),
-            "--public-url",
-            f"http://127.0.0.1:{port}",
+            *(["--public-url", f"http://127.0.0.1:{port}"] if public_url else []),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

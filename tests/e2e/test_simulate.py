@@ -134,3 +134,12 @@ def test_two_workers_on_postgresql_serve_sittings(tmp_path: Path) -> None:
             assert json.loads(done.stdout)["answered"] == 20
         log = (tmp_path / "serve.log").read_text()
         assert log.count("Started server process") == 2
+
+
+def test_without_a_public_address_links_follow_the_port_served(tmp_path: Path) -> None:
+    """No --public-url anywhere: the address printed and put in links is the one listened on,
+    not a default port nobody serves."""
+    with serve_process(tmp_path, public_url=False) as (url, _data):
+        document = requests.get(f"{url}/openapi.json", timeout=10).json()
+        assert document["servers"][0]["url"] == f"{url}/api/v1"
+    assert f"Public address {url}" in (tmp_path / "serve.log").read_text()
