@@ -7,6 +7,7 @@ verification code with a QR code of the verification URL, so anyone can check it
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,7 +26,7 @@ from shared.models import level_name
 INK = colors.HexColor("#1d2b3a")
 ACCENT = colors.HexColor("#1f6f8b")
 MUTED = colors.HexColor("#4f5f6e")
-# Every text colour on the white page at 4.5:1 or more (WCAG 2.1 AA); tests/test_certificate.
+# Every text colour on the white page at 4.5:1 or more (WCAG 2.1 AA); tests/ui/test_accessibility.
 TEXT_COLOURS = {
     "ink": "#1d2b3a",
     "accent": "#1f6f8b",
@@ -51,11 +52,19 @@ class CertificateData:
     verification_url: str
 
 
+_FONTS_LOCK = threading.Lock()
+
+
 def _fonts() -> tuple[str, str]:
-    """Bitstream Vera ships with reportlab: the same glyphs (accents included) everywhere."""
-    if "Vera" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont("VeraBd", "VeraBd.ttf"))
+    """Bitstream Vera ships with reportlab: the same glyphs (accents included) everywhere.
+
+    Registered once, under a lock: two threads rendering the first certificates together must
+    not see one face registered and the other not yet."""
+    with _FONTS_LOCK:
+        registered = set(pdfmetrics.getRegisteredFontNames())
+        for name in ("Vera", "VeraBd"):
+            if name not in registered:
+                pdfmetrics.registerFont(TTFont(name, f"{name}.ttf"))
     return "Vera", "VeraBd"
 
 
