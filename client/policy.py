@@ -23,7 +23,7 @@ def message(decision: Decision, data: dict[str, Any]) -> str:
     what = {
         "focus_lost": "You left the exam window",
         "focus_returned": "You came back to the exam window",
-        "key_blocked": "A keyboard shortcut that leaves or captures the exam was pressed",
+        "key_blocked": "A shortcut that leaves or captures the exam was pressed",
         "clipboard_used": "Something was put on the clipboard",
         "display_added": "A display was connected",
         "program_found": "A program that is not allowed during the exam is running",
@@ -31,7 +31,7 @@ def message(decision: Decision, data: dict[str, Any]) -> str:
         "clock_slowed": "This computer's clock runs slow",
     }.get(kind, "An integrity event happened")
     if kind == "program_found" and data.get("name"):
-        what = f"{data['name']}, a program that is not allowed during the exam, is running"
+        what = f"{data['name']} is running; it is not allowed during the exam"
     if action == "void":
         return f"{what}. The assessment's rules end the sitting now; it will be reviewed."
     if action == "lock":
@@ -39,5 +39,6 @@ def message(decision: Decision, data: dict[str, Any]) -> str:
     times = "once" if count == 1 else f"{count} times"
     left = ""
     if remaining is not None and remaining > 0:
-        left = f" {remaining} more and the sitting locks until a proctor unlocks it."
-    return f"{what} ({times}). This is recorded and reported with your result.{left}"
+        left = f" {remaining} more and the sitting locks."
+    # Short enough for three lines of the exam's warning slot at 200% scaling.
+    return f"{what} ({times}); this is reported with your result.{left}"

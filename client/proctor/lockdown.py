@@ -151,18 +151,11 @@ class Lockdown(QObject):
 
 
 def _focus_message(lost: Decision, seconds: int, release: str = "proctor") -> str:
+    """Short enough for three lines of the warning slot at 200% scaling."""
     times = "once" if lost.count == 1 else f"{lost.count} times"
-    message = (
-        f"You left the exam window for {seconds} s. Leaving the exam is recorded and reported "
-        f"with your result (you have left it {times})."
-    )
+    message = f"You left the exam window for {seconds} s ({times} so far); this is reported."
     if lost.remaining is not None and lost.remaining > 0:
         more = "once more" if lost.remaining == 1 else f"{lost.remaining} more times"
-        if release == "proctor":
-            message += f" If you leave it {more}, the sitting locks until a proctor unlocks it."
-        else:
-            message += (
-                f" If you leave it {more}, the sitting locks for a while and the lock is "
-                "reported with your result."
-            )
-    return message + " Stay in this window until you finish."
+        until = "until a proctor unlocks it" if release == "proctor" else "for a while"
+        message += f" If you leave it {more}, the sitting locks {until}."
+    return message

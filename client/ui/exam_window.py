@@ -442,10 +442,7 @@ class ExamWindow(QWidget):
         self.retry_timer.stop()
         self.pages.setCurrentIndex(self._page_before_failure)
         self.refresh_view()
-        self._warn(
-            "Saving works again. Your last choice was not saved: choose it again if it is not "
-            "marked."
-        )
+        self._warn("Saving works again. Choose your last answer again if it is not marked.")
 
     def _check_end(self) -> None:
         if self.session.state != "ended" or self.done:

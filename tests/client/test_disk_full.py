@@ -116,7 +116,7 @@ def test_the_exam_window_blocks_until_the_disk_takes_writes(
     qtbot.waitUntil(lambda: "Still not saving" in window.save_page.status.text(), timeout=5_000)
     free_space(engine)
     qtbot.waitUntil(lambda: not window.save_failing, timeout=5_000)
-    assert "choose it again" in window.warning_text
+    assert "Choose your last answer again" in window.warning_text
     shown = [b.isChecked() for b in window.buttons[:2]]
     assert shown == [kept == [item.options[0].id], kept == [item.options[1].id]]
     qtbot.keyClick(window, Qt.Key.Key_3)

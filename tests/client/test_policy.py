@@ -95,4 +95,4 @@ def test_policy_round_trips_and_refuses_nonsense() -> None:
 
 def test_a_prohibited_program_is_named_in_the_message() -> None:
     decision = engine(program_found=Rule("warn")).observe(event("program_found", name="anydesk"))
-    assert told(decision, name="anydesk").startswith("anydesk, a program that is not allowed")
+    assert told(decision, name="anydesk").startswith("anydesk is running; it is not allowed")

@@ -115,6 +115,23 @@ def test_the_contrast_formula_matches_wcag() -> None:
     assert contrast("#1f6f8b", "#1f6f8b") == pytest.approx(1.0)
 
 
+def longest_warnings() -> list[str]:
+    """The longest sentences the exam's warning slot has to hold."""
+    from client.policy import Decision, message
+    from client.proctor.lockdown import _focus_message
+
+    lost = Decision("warn", "focus_lost", 10, 10)
+    program = Decision("warn", "program_found", 10, 10)
+    return [
+        _focus_message(lost, 999, "proctor"),
+        _focus_message(lost, 999, "candidate"),
+        message(program, {"name": "telegram-desktop"}),
+        message(Decision("warn", "key_blocked", 10, 10), {"combo": "alt+tab"}),
+        "Saving works again. Choose your last answer again if it is not marked.",
+        "5 minutes left. Your answers are saved as you go.",
+    ]
+
+
 def clipped(root: QWidget) -> list[str]:
     """Visible labels whose text needs more room than they have (cut off at the edge)."""
     found = []
@@ -163,6 +180,12 @@ def test_the_exam_fits_1366x768_at_200_percent(
             assert clipped(page) == []
         view = exam.question
         assert view.widget().width() <= view.viewport().width()  # no sideways scrolling
+        exam.pages.setCurrentWidget(exam.exam_page)
+        for warning in longest_warnings():
+            exam._warn(warning)
+            qtbot.wait(10)
+            need = exam.warning.heightForWidth(exam.warning.width())
+            assert need <= exam.warning.height(), (warning, need, exam.warning.height())
     finally:
         app.setStyleSheet(stylesheet())
 
