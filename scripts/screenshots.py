@@ -113,11 +113,10 @@ def main() -> int:
     grab(exam, "exam")
     exam.choose(1)
     grab(exam, "exam-answered")
-    exam._warn(
-        "You left the exam window for 7 s. Leaving the exam is recorded and reported with your "
-        "result (you have left it once). If you leave it 2 more times, the sitting locks for a "
-        "while and the lock is reported with your result. Stay in this window until you finish."
-    )
+    from client.policy import Decision
+    from client.proctor.lockdown import _focus_message
+
+    exam._warn(_focus_message(Decision("warn", "focus_lost", 1, 2), 7, "candidate"))
     grab(exam, "exam-warning")
     exam.session.lock("focus_lost")
     exam._show_lock(exam.session.lock_challenge or "")

@@ -113,7 +113,7 @@ class QuestionView(QScrollArea):
     def focus_option(self, number: int) -> None:
         if 0 <= number < len(self.buttons):
             self.buttons[number].setFocus(Qt.FocusReason.OtherFocusReason)
-            self.ensureWidgetVisible(self.buttons[number])
+            self.ensureWidgetVisible(self.buttons[number], 0, 4)  # scroll no more than needed
 
     def focused_option(self) -> int | None:
         for number, choice in enumerate(self.buttons):
