@@ -535,23 +535,11 @@ class ExamWindow(QWidget):
         key = event.key()
         on_exam = self.pages.currentWidget() is self.exam_page
         focused = QApplication.focusWidget()
-        if on_exam and Qt.Key.Key_1 <= key <= Qt.Key.Key_8:
-            self.choose(key - Qt.Key.Key_1)
-        elif on_exam and Qt.Key.Key_A <= key <= Qt.Key.Key_H and not event.modifiers():
-            self.choose(key - Qt.Key.Key_A)
-        elif on_exam and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-            self.question.move_focus(-1 if key == Qt.Key.Key_Up else 1)
-        elif on_exam and key == Qt.Key.Key_Space and self.question.focused_option() is not None:
-            self.choose(self.question.focused_option() or 0)
-        elif (
-            on_exam
-            and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and not isinstance(focused, Button)
-        ):
-            self.next_question()
-        elif self._forward(event, focused):
+        if on_exam and self.question.handle_key(event, self.choose, self.next_question):
             return
-        elif key == Qt.Key.Key_Escape and self.pages.currentWidget() is self.confirm_page:
+        if self._forward(event, focused):
+            return
+        if key == Qt.Key.Key_Escape and self.pages.currentWidget() is self.confirm_page:
             self._cancelled()
         else:
             super().keyPressEvent(event)

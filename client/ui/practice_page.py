@@ -19,7 +19,6 @@ from client.ui.qt import (
     QHBoxLayout,
     QKeyEvent,
     QLabel,
-    Qt,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -27,7 +26,7 @@ from client.ui.qt import (
 )
 from client.ui.question_view import QuestionView
 from client.ui.style import STANDARD
-from client.ui.widgets import LETTERS, Button, button, label
+from client.ui.widgets import LETTERS, button, label
 from shared.models import CATEGORIES, category_name
 
 
@@ -228,22 +227,7 @@ class PracticePage(QWidget):
         self.show_item()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
         in_question = self.round is not None and self.round.current is not None
-        if in_question and Qt.Key.Key_1 <= key <= Qt.Key.Key_8:
-            self.choose(key - Qt.Key.Key_1)
-        elif in_question and Qt.Key.Key_A <= key <= Qt.Key.Key_H and not event.modifiers():
-            self.choose(key - Qt.Key.Key_A)
-        elif in_question and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-            self.view.move_focus(-1 if key == Qt.Key.Key_Up else 1)
-        elif (
-            in_question
-            and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-            and not isinstance(self.focusWidget(), Button)
-        ):
-            if self.answered:
-                self.advance()
-            else:
-                self.submit()
-        else:
+        go_on = self.advance if self.answered else self.submit
+        if not (in_question and self.view.handle_key(event, self.choose, go_on)):
             super().keyPressEvent(event)

@@ -8,12 +8,14 @@ decides what that means and then calls ``set_chosen`` with what was saved.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from client.ui.qt import (
     QAbstractButton,
+    QApplication,
     QButtonGroup,
     QFrame,
+    QKeyEvent,
     QLabel,
     QScrollArea,
     Qt,
@@ -21,7 +23,7 @@ from client.ui.qt import (
     QWidget,
     Signal,
 )
-from client.ui.widgets import label, option_button
+from client.ui.widgets import Button, label, option_button
 
 
 class QuestionView(QScrollArea):
@@ -120,6 +122,30 @@ class QuestionView(QScrollArea):
             if choice.hasFocus():
                 return number
         return None
+
+    def handle_key(
+        self, event: QKeyEvent, choose: Callable[[int], None], go_on: Callable[[], None]
+    ) -> bool:
+        """The exam's keys, for every page that shows a question: 1-8 or A-H choose, the arrows
+        move the focus among the options, Space chooses the focused one, Enter goes on (unless
+        a button has the focus: then it is that button's). True if the key was one of these."""
+        key, count = event.key(), len(self.buttons)
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if Qt.Key.Key_1 <= key < Qt.Key.Key_1 + count:
+            choose(key - Qt.Key.Key_1)
+        elif Qt.Key.Key_A <= key < Qt.Key.Key_A + count and plain:
+            choose(key - Qt.Key.Key_A)
+        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            self.move_focus(-1 if key == Qt.Key.Key_Up else 1)
+        elif key == Qt.Key.Key_Space and self.focused_option() is not None:
+            choose(self.focused_option() or 0)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not isinstance(
+            QApplication.focusWidget(), Button
+        ):
+            go_on()
+        else:
+            return False
+        return True
 
     def move_focus(self, step: int) -> None:
         """Arrow keys: the next or previous option gets the focus (Space chooses it)."""

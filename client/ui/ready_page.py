@@ -16,14 +16,13 @@ from client.ui.qt import (
     QHBoxLayout,
     QKeyEvent,
     QLabel,
-    Qt,
     QVBoxLayout,
     QWidget,
     Signal,
     announce,
 )
 from client.ui.question_view import QuestionView
-from client.ui.widgets import Button, button, field, label, report
+from client.ui.widgets import button, field, label, report
 from shared.policy import Policy
 from shared.wire import PackageHeader
 
@@ -189,19 +188,7 @@ class ReadyPage(QWidget):
         self.unlock.emit(code)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        if self.code_field.hasFocus():
-            super().keyPressEvent(event)
-            return
-        if Qt.Key.Key_1 <= key <= Qt.Key.Key_4:
-            self._rehearse(key - Qt.Key.Key_1)
-        elif Qt.Key.Key_A <= key <= Qt.Key.Key_D and not event.modifiers():
-            self._rehearse(key - Qt.Key.Key_A)
-        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-            self.rehearsal.move_focus(-1 if key == Qt.Key.Key_Up else 1)
-        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not isinstance(
-            self.focusWidget(), Button
+        if self.code_field.hasFocus() or not self.rehearsal.handle_key(
+            event, self._rehearse, self._rehearsal_enter
         ):
-            self._rehearsal_enter()
-        else:
             super().keyPressEvent(event)
