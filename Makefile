@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test fuzz faults lint bench screenshots clean
+.PHONY: demo test fuzz faults lint bench bundle screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.delivery
 	$(BIN)/python -m bench.measurement
+	$(BIN)/python -m bench.burst --matrix small
+
+# The desktop client as one folder with one program: build/desktop/dist/examgate-client/.
+bundle: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath build/desktop/dist \
+	  --workpath build/desktop/work packaging/desktop/examgate-client.spec
 
 # Every candidate screen as PNGs, at 1366x768 and at 200% scaling (screenshots/1x, 2x).
 screenshots: $(STAMP)
@@ -47,4 +53,4 @@ screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py --scale 2
 
 clean:
-	rm -rf $(VENV) demo-data bench/out screenshots
+	rm -rf $(VENV) demo-data bench/out screenshots build

@@ -128,11 +128,9 @@ def render_certificate(data: CertificateData) -> bytes:
         row -= 10 * mm
 
     qr_size = 38 * mm
-    widget = QrCodeWidget(data.verification_url, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(
-        qr_size, qr_size, transform=[qr_size / (x1 - x0), 0, 0, qr_size / (y1 - y0), 0, 0]
-    )
+    # Sized directly (asking the widget for its bounds would build the code a second time).
+    widget = QrCodeWidget(data.verification_url, barLevel="M", barWidth=qr_size, barHeight=qr_size)
+    drawing = Drawing(qr_size, qr_size)
     drawing.add(widget)
     qr_x, qr_y = width - 30 * mm - qr_size, 38 * mm
     renderPDF.draw(drawing, canvas, qr_x, qr_y)

@@ -158,5 +158,11 @@ class ApiClient:
         answer = self.json("POST", route, {"seq": seq, "hash": digest, "final": final})
         return int(answer["seq"])
 
-    def certificate(self, submission_id: str) -> bytes:
-        return self.request("GET", f"/results/{submission_id}/certificate").content
+    def certificate(self, submission_id: str) -> bytes | float:
+        """The certificate PDF; or, while the server is still rendering it (202), how many
+        seconds it asks the client to wait before asking again."""
+        response = self.request("GET", f"/results/{submission_id}/certificate")
+        if response.status_code == 202:
+            retry = response.headers.get("Retry-After", "")
+            return float(retry) if retry.isdigit() else 1.0
+        return response.content

@@ -10,6 +10,7 @@ shared.errors.ExamgateError
 │   ├── WrongPassphrase       the passphrase does not open the device-keys file
 │   ├── ServerKeyChanged      the server's key is not the one pinned at enrolment
 │   ├── PackageNotReady       the sitting's package is not downloaded, or expired
+│   ├── CertificateNotReady   the result is stored, its certificate still being rendered
 │   ├── SittingLocked         the integrity policy locked the sitting; a proctor unlocks it
 │   ├── SittingClosed         the sitting is over; nothing more can be answered
 │   └── SaveFailed            the journal could not write (disk full, I/O error): nothing was
@@ -84,6 +85,14 @@ class ServerKeyChanged(ClientError):
 
 class PackageNotReady(ClientError):
     pass
+
+
+class CertificateNotReady(ClientError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Your result is saved, and the server is still preparing your certificate. "
+            "Try again in a minute; the result page keeps its button."
+        )
 
 
 class SittingLocked(ClientError):

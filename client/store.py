@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from shared import canonical
 from shared.wire import PackageHeader
@@ -73,11 +75,75 @@ def private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+class _Rows:
+    """A statement's result, read in full while the connection was held."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._rows = cursor.fetchall()
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+
+    def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+class SharedConnection(sqlite3.Connection):
+    """The local database, used by the window's thread and by background work (a sync, a
+    certificate being fetched): one statement, or one transaction (``with db:``), at a time,
+    each statement's rows read in full before another thread may use the connection. (The
+    sqlite3 module's objects are not safe to use from two threads at once.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.RLock()
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        with self._lock:
+            return _Rows(super().execute(sql, parameters))
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        with self._lock:
+            return super().executescript(script)
+
+    def __enter__(self) -> SharedConnection:
+        self._lock.acquire()
+        try:
+            super().__enter__()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> Literal[False]:
+        try:
+            super().__exit__(*exc)
+        finally:
+            self._lock.release()
+        return False
+
+    def close(self) -> None:
+        with self._lock:
+            super().close()
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the local database with durable settings."""
     path.parent.mkdir(parents=True, exist_ok=True)
     private_file(path)
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    connection = sqlite3.connect(
+        path,
+        timeout=30,
+        isolation_level=None,
+        check_same_thread=False,
+        factory=SharedConnection,
+    )
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute("PRAGMA secure_delete=ON")

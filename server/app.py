@@ -9,11 +9,14 @@ by route template, so no code or id from a path reaches a log.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hmac
 import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import invitations, limits, openapi, packages, pages, results
+from server import invitations, jobs, limits, logs, metrics, openapi, packages, pages, results
 from server.auth import authenticate
 from server.bank.store import practice_items, practice_view
 from server.context import Context
@@ -44,6 +47,9 @@ from shared.protocol import (
 log = logging.getLogger("examgate.server")
 _CODE = re.compile(r"[A-Za-z0-9-]{1,64}")
 access_log = logging.getLogger("examgate.access")
+
+CERTIFICATE_RETRY_S = 1
+CERTIFICATE_LONG_POLL_S = 2.0
 
 HTML_POLICY = (
     "default-src 'none'; img-src 'self' data:; style-src 'self'; base-uri 'none'; "
@@ -87,8 +93,10 @@ class BodyLimit:
 
 
 class SecurityHeaders:
-    """Headers every response carries, and a strict policy on HTML pages; one access log line
-    per request with the route's template instead of its path."""
+    """Headers every response carries, and a strict policy on HTML pages; a request id (the
+    proxy's ``X-Request-ID`` or a new one) on the response and on every log line of the
+    request; one access log line and one latency observation per request, by the route's
+    template instead of its path."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -99,12 +107,17 @@ class SecurityHeaders:
             return
         started = time.perf_counter()
         status = 0
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = logs.new_request_id(given)
+        token = logs.request_id.set(rid)
+        jobs.request_started()
 
         async def with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", rid.encode()))
                 kinds = [v for k, v in headers if k.lower() == b"content-type"]
                 headers += [
                     (b"x-content-type-options", b"nosniff"),
@@ -124,13 +137,21 @@ class SecurityHeaders:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "(no route)"
+            elapsed = time.perf_counter() - started
+            method = scope.get("method", "-")
+            metrics.REQUEST_SECONDS.labels(route=template, method=method, status=status).observe(
+                elapsed
+            )
             access_log.info(
                 "%s %s %d %.1f ms",
-                scope.get("method", "-"),
+                method,
                 template,
                 status,
-                (time.perf_counter() - started) * 1000,
+                elapsed * 1000,
+                extra={"route": template, "status": status, "ms": round(elapsed * 1000, 1)},
             )
+            logs.request_id.reset(token)
+            jobs.request_finished()
 
 
 def _too_large(limit: int) -> Response:
@@ -170,9 +191,8 @@ async def _device(request: Request, kind: str | None = None) -> tuple[str, bytes
     device_id = await run_in_threadpool(
         authenticate, ctx, request.method, _target(request), headers, body
     )
-    await run_in_threadpool(limits.hit, ctx, "device", device_id)
-    if kind is not None:
-        await run_in_threadpool(limits.hit, ctx, kind, device_id)
+    more = [(kind, device_id)] if kind is not None else []
+    await run_in_threadpool(limits.hit, ctx, "device", device_id, *more)
     return device_id, body
 
 
@@ -189,6 +209,55 @@ async def health(request: Request) -> JSONResponse:
 
     await run_in_threadpool(ping)
     return JSONResponse({"status": "ok"})
+
+
+async def alive(_request: Request) -> JSONResponse:
+    """Liveness: the process answers (it touches nothing else, so a slow database does not get
+    a healthy process restarted)."""
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> JSONResponse:
+    """Readiness: the database answers and the job queue can be read. 503 with the failing
+    part otherwise, so a proxy sends no traffic here until it passes."""
+    ctx = _ctx(request)
+
+    def check() -> dict[str, Any]:
+        answer: dict[str, Any] = {"database": "ok", "queue": "ok"}
+        try:
+            with ctx.reader.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except Exception as error:  # the point of the check: report, not raise
+            answer["database"] = f"unreachable ({type(error).__name__})"
+            return answer
+        try:
+            found = jobs.status(ctx)
+            answer["jobs_pending"] = sum(found["pending"].values())
+            answer["jobs_failed"] = sum(found["failed"].values())
+        except Exception as error:
+            answer["queue"] = f"unreadable ({type(error).__name__})"
+        return answer
+
+    answer = await run_in_threadpool(check)
+    ok = answer["database"] == "ok" and answer["queue"] == "ok"
+    answer["status"] = "ok" if ok else "unavailable"
+    return JSONResponse(answer, status_code=200 if ok else 503)
+
+
+async def metrics_page(request: Request) -> Response:
+    """Prometheus metrics, for the machine itself or a scraper holding EXAMGATE_METRICS_TOKEN
+    (counts and timings only, yet nothing the public needs)."""
+    token = os.environ.get("EXAMGATE_METRICS_TOKEN", "")
+    given = request.headers.get("authorization", "")
+    local = _address(request) in ("127.0.0.1", "::1")
+    if not local and not (token and hmac.compare_digest(given, f"Bearer {token}")):
+        return _error(
+            403,
+            "forbidden",
+            "Metrics are served to this machine, or to a scraper with the metrics token.",
+        )
+    body = await run_in_threadpool(metrics.exposition, _ctx(request))
+    return Response(body, media_type=metrics.CONTENT_TYPE)
 
 
 async def server_key(request: Request) -> JSONResponse:
@@ -259,7 +328,25 @@ async def result(request: Request) -> JSONResponse:
 async def certificate(request: Request) -> Response:
     device_id, _ = await _device(request)
     submission_id = request.path_params["submission_id"]
-    pdf = await run_in_threadpool(results.certificate_for, _ctx(request), device_id, submission_id)
+    ctx = _ctx(request)
+    pdf = await run_in_threadpool(results.certificate_for, ctx, device_id, submission_id)
+    # Rendered just after the result is stored: wait a moment for it rather than send the
+    # client away for a second (the job is not held back by this waiting request).
+    waited = 0.0
+    with jobs.idle_request():
+        while pdf is None and waited < CERTIFICATE_LONG_POLL_S:
+            await asyncio.sleep(0.1)
+            waited += 0.1
+            pdf = await run_in_threadpool(results.certificate_for, ctx, device_id, submission_id)
+    if pdf is None:  # stored, and the certificate job has not run yet: ask again shortly
+        return JSONResponse(
+            {
+                "status": "pending",
+                "message": "The certificate is being prepared; ask again in a moment.",
+            },
+            status_code=202,
+            headers={"Retry-After": str(CERTIFICATE_RETRY_S)},
+        )
     return Response(pdf, media_type="application/pdf")
 
 
@@ -340,8 +427,12 @@ async def _unexpected(request: Request, error: Exception) -> Response:
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def create_app(ctx: Context) -> Starlette:
+def create_app(ctx: Context, run_jobs: bool = False) -> Starlette:
+    """The app over ``ctx``; with ``run_jobs`` it works the job queue while it runs."""
     routes = [
+        Route("/health", alive, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         Route(f"{API_PREFIX}/health", health, methods=["GET"]),
         Route(f"{API_PREFIX}/server-key", server_key, methods=["GET"]),
         Route(f"{API_PREFIX}/enrol", enrol, methods=["POST"]),
@@ -365,7 +456,17 @@ def create_app(ctx: Context) -> Starlette:
         HTTPException: _http_error,
         Exception: _unexpected,
     }
-    app = Starlette(routes=routes, exception_handlers=handlers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        worker = jobs.start_worker(ctx) if run_jobs else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await run_in_threadpool(worker.stop)
+
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
     app.state.ctx = ctx
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
@@ -373,6 +474,7 @@ def create_app(ctx: Context) -> Starlette:
 
 
 def app_from_environment() -> Starlette:
-    """The app for ``uvicorn --factory`` and for each worker process: reads EXAMGATE_DATA."""
+    """The app for ``uvicorn --factory`` and for each worker process: reads EXAMGATE_DATA, and
+    EXAMGATE_JOBS ("1": work the job queue in this process too; "0": separate workers do)."""
     settings = Settings.load(Path(os.environ["EXAMGATE_DATA"]))
-    return create_app(Context.open(settings))
+    return create_app(Context.open(settings), run_jobs=os.environ.get("EXAMGATE_JOBS", "1") == "1")

@@ -40,7 +40,9 @@ def remember_nonce(ctx: Context, subject: str, nonce: str) -> None:
         raise _REFUSED
     now = ctx.now_ms()
     try:
-        with ctx.engine.begin() as connection:
+        # Not flushed to disk on its own (db.begin_light): after a power cut the last moments'
+        # nonces may be forgotten, and those requests' signatures are minutes from expiring.
+        with db.begin_light(ctx.engine) as connection:
             connection.execute(
                 db.request_nonces.insert().values(device_id=subject, nonce=nonce, seen_ms=now)
             )

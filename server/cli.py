@@ -1,7 +1,9 @@
 """``examgate-server``: run and administer an examgate server.
 
 examgate-server init   --data DIR [--database URL] [--public-url URL]
-examgate-server serve  --data DIR [--host H] [--port P] [--workers N]
+examgate-server serve  --data DIR [--host H] [--port P] [--workers N] [--no-jobs]
+examgate-server worker --data DIR [--concurrency N]      (PostgreSQL: jobs on any host)
+examgate-server jobs   --data DIR [--retry-failed] [--json]
 examgate-server invite --data DIR [--offline] [--candidate NAME] [--email ADDRESS]
                        [--opens WHEN] [--closes WHEN] [--extra-time MINUTES] [--json]
 examgate-server proctor-code --data DIR --sitting ID --challenge CODE
@@ -12,6 +14,7 @@ examgate-server bank validate|stats|import|export|analyse|calibrate ...
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
@@ -21,6 +24,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from server import logs, serving
 from server.bank.cli import add_parser as add_bank_parser
 from server.bank.cli import run as run_bank
 from server.errors import ApiError
@@ -42,8 +46,27 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--database")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="app processes sharing the port (PostgreSQL)"
+    )
     serve.add_argument("--public-url")
+    serve.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="leave background jobs to separate 'examgate-server worker' processes",
+    )
+    serve.add_argument("--log-format", choices=["json", "text"], default="json")
+    worker = commands.add_parser("worker", help="run background jobs (PostgreSQL), any number")
+    worker.add_argument("--data", type=Path, required=True)
+    worker.add_argument("--database")
+    worker.add_argument("--public-url")
+    worker.add_argument("--concurrency", type=int, default=2, help="jobs at once")
+    worker.add_argument("--log-format", choices=["json", "text"], default="json")
+    queue = commands.add_parser("jobs", help="background jobs pending and failed, with reasons")
+    queue.add_argument("--data", type=Path, required=True)
+    queue.add_argument("--database")
+    queue.add_argument("--json", action="store_true", help="print JSON")
+    queue.add_argument("--retry-failed", action="store_true", help="queue failed jobs again")
 
     add_bank_parser(commands)
 
@@ -98,8 +121,6 @@ def _moment(text: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = Settings.load(args.data, args.database, args.public_url)
     if not settings.key_file.exists():
         raise KeyFileError(f"No server in {settings.data_dir}: run 'examgate-server init' first.")
@@ -113,17 +134,59 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["EXAMGATE_DATA"] = str(settings.data_dir)
     os.environ["EXAMGATE_DATABASE_URL"] = settings.database_url
     os.environ["EXAMGATE_PUBLIC_URL"] = settings.public_url
-    uvicorn.run(
-        "server.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        # uvicorn's access log prints paths, and paths hold verification codes: the app logs
-        # each request by its route template instead (examgate.access).
-        access_log=False,
-    )
+    os.environ["EXAMGATE_JOBS"] = "0" if args.no_jobs else "1"
+    logs.configure(json_lines=args.log_format == "json")
+    return serving.serve(args.host, args.port, args.workers, args.log_format == "json")
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from server.context import Context
+    from server.jobs import ProcrastinateWorker
+
+    settings = Settings.load(args.data, args.database, args.public_url)
+    logs.configure(json_lines=args.log_format == "json")
+    ctx = Context.open(settings)
+    try:
+        if ctx.engine.dialect.name != "postgresql":
+            print(
+                "examgate-server: on SQLite the jobs run inside 'serve'; separate workers need "
+                "PostgreSQL (--database postgresql://...).",
+                file=sys.stderr,
+            )
+            return 2
+        print("Working the job queue; Ctrl+C stops.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            ProcrastinateWorker(ctx, concurrency=args.concurrency).run_forever()
+    finally:
+        ctx.dispose()
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from server import jobs
+    from server.context import Context
+
+    ctx = Context.open(Settings.load(args.data, args.database))
+    try:
+        if args.retry_failed:
+            print(f"Queued {jobs.retry_failed(ctx)} failed jobs again.")
+        found = jobs.status(ctx)
+    finally:
+        ctx.dispose()
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return 0
+    names = sorted(set(jobs.load_tasks()))
+    for name in names:
+        print(
+            f"{name:10} pending {found['pending'].get(name, 0):6}   "
+            f"failed {found['failed'].get(name, 0):6}"
+        )
+    for failure in found["failures"]:
+        print(
+            f"failed: {failure['task']} {failure['key']} after {failure['attempts']} attempts: "
+            f"{failure['last_error']}"
+        )
     return 0
 
 
@@ -167,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "serve":
             return _serve(args)
+        if args.command == "worker":
+            return _worker(args)
+        if args.command == "jobs":
+            return _jobs(args)
         if args.command == "bank":
             return run_bank(args)
         if args.command == "proctor-code":

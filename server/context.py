@@ -6,6 +6,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -31,6 +32,8 @@ class Context:
     now_ms: Callable[[], int] = wall_ms
     # Unpredictable in production; tests pass a seeded random.Random.
     rng: random.Random = field(default_factory=random.SystemRandom)
+    # The bank as last read, with its version (server.bank.store.cached_items).
+    bank_cache: tuple[int, dict[str, Any]] | None = None
 
     @property
     def public_key(self) -> bytes:

@@ -6,7 +6,10 @@ SQLite (WAL) is the embedded default; the same code runs on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +19,18 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     false,
@@ -118,6 +124,10 @@ sittings = Table(
     Column("rolled_back", Boolean, nullable=False, server_default=false()),
     # When the server first saw the log's end (a final checkpoint): lateness is judged by it.
     Column("sealed_seen_ms", BigInteger, nullable=True),
+    # What the slow key derivations of the package make, done by the "prepare" job ahead of
+    # download (canonical JSON: the unlock commitments, the code key's salt and the code key;
+    # as secret as unlock_code beside it).
+    Column("prepared_secrets", Text, nullable=True),
 )
 
 submissions = Table(
@@ -140,8 +150,48 @@ results = Table(
     Column("overall_theta", Float, nullable=True),
     Column("report", Text, nullable=False),
     Column("verification_code", String(32), nullable=False, unique=True),
-    Column("certificate", LargeBinary, nullable=False),
+    # Rendered and signed by the "certify" job after the result is stored (None until then).
+    Column("certificate", LargeBinary, nullable=True),
     Column("created_ms", BigInteger, nullable=False),
+    Column("assessment_id", String(32), nullable=True),
+    Column("certified_ms", BigInteger, nullable=True),
+)
+
+# How many results of an assessment have each overall ability, in buckets of 0.01 (theta times
+# 100, rounded half away from zero, within +-600): percentiles are read from it, not a scan.
+result_distribution = Table(
+    "result_distribution",
+    metadata,
+    Column("assessment_id", String(32), primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+# One row: goes up whenever items change, so every process may cache the bank per version.
+bank_version = Table(
+    "bank_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+# The embedded job queue (SQLite; PostgreSQL uses Procrastinate's tables): one row per job,
+# unique per task and key, so deferring the same work twice is one job.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task", String(64), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("args", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # todo, doing, done, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("run_after_ms", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("finished_ms", BigInteger, nullable=True),
+    UniqueConstraint("task", "key", name="uq_jobs_task_key"),
+    Index("ix_jobs_state_run_after", "state", "run_after_ms"),
 )
 
 # How many forms of an assessment have held each item: the basis of exposure control.
@@ -188,6 +238,15 @@ rate_limits = Table(
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
+# Connection pools, per engine (each process has two: writes and reads). Requests run in a
+# thread pool of REQUEST_THREADS (server.serving), so no request waits for a connection when
+# the pools can grow to that. On PostgreSQL a process holds at most 2 x (PG_POOL + PG_OVERFLOW)
+# connections plus its job worker's few: with the default max_connections of 100, up to two
+# app processes per host and a worker fit (docs: packaging/server/README.md).
+REQUEST_THREADS = 32
+SQLITE_POOL, SQLITE_OVERFLOW = 8, REQUEST_THREADS - 8
+PG_POOL, PG_OVERFLOW = 8, 8
+
 
 def make_engine(url: str, *, reading: bool = False) -> Engine:
     """An engine for ``url``; SQLite files get WAL, full sync and enforced foreign keys.
@@ -200,7 +259,9 @@ def make_engine(url: str, *, reading: bool = False) -> Engine:
     """
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(
+            url, connect_args={"timeout": 30}, pool_size=SQLITE_POOL, max_overflow=SQLITE_OVERFLOW
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -215,19 +276,58 @@ def make_engine(url: str, *, reading: bool = False) -> Engine:
             cursor.close()
 
         if not reading:
+            write_lock = threading.RLock()
+
+            def _release(connection: Any) -> None:
+                if connection.info.pop("examgate_writing", False):
+                    write_lock.release()
 
             @event.listens_for(engine, "begin")
             def _begin(connection: Any) -> None:
-                # IMMEDIATE: take the write lock at the start, so two transactions never both
-                # read and then fail to upgrade (SQLITE_BUSY); writers queue on the busy timeout.
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                # Writers of this process queue on a lock (in order, asleep) rather than on
+                # SQLite's busy handler (polling with growing sleeps); IMMEDIATE then takes the
+                # file's write lock at the start, so two transactions never both read and then
+                # fail to upgrade (SQLITE_BUSY), and other processes still queue on the timeout.
+                write_lock.acquire()
+                connection.info["examgate_writing"] = True
+                try:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                except BaseException:
+                    _release(connection)
+                    raise
+
+            event.listen(engine, "commit", _release)
+            event.listen(engine, "rollback", _release)
 
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    sizes = {"pool_size": PG_POOL, "max_overflow": PG_OVERFLOW, "pool_pre_ping": True}
     if reading:
-        return create_engine(url, pool_pre_ping=True, isolation_level="AUTOCOMMIT")
-    return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, isolation_level="AUTOCOMMIT", **sizes)
+    return create_engine(url, **sizes)
+
+
+@contextlib.contextmanager
+def begin_light(engine: Engine) -> Iterator[Connection]:
+    """A write transaction whose commit need not outlive a power cut: for rows that are only an
+    optimisation (an idempotency claim: lost, the repeat is simply processed again, and the
+    unique keys still stop a double). The commit is consistent and atomic but not flushed to
+    disk by itself (SQLite: synchronous=NORMAL for it; PostgreSQL: synchronous_commit off);
+    the next ordinary commit flushes it. One flush fewer on every upload."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+            yield connection
+        return
+    with engine.connect() as connection:
+        raw: Any = connection.connection.driver_connection
+        raw.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            raw.execute("PRAGMA synchronous=FULL")
 
 
 def _private_sqlite_file(url: str) -> None:
@@ -249,3 +349,7 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        if connection.dialect.name == "postgresql":
+            from server.jobs import install_procrastinate
+
+            install_procrastinate(connection)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
-from server import db, limits
+from server import db, jobs, limits
 from server.auth import fresh_timestamp, remember_nonce
 from server.context import Context
 from server.errors import ApiError, not_found
@@ -96,6 +96,8 @@ def create_invitation(
                 extra_time_s=extra_time_s,
             )
         )
+        # The package's slow key derivations, done now so a download is fast.
+        jobs.defer(connection, "prepare", sitting_id)
     invitation: dict[str, Any] = {
         "invitation": code,
         "sitting_id": sitting_id,

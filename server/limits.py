@@ -52,17 +52,25 @@ def refuse_if_over(ctx: Context, kind: str, subject: str) -> None:
         raise RateLimited(max(1, (window + span - now + 999) // 1000))
 
 
-def hit(ctx: Context, kind: str, subject: str) -> None:
-    """Count one request of ``kind`` for ``subject``; refuse it past the limit."""
-    limit = ctx.settings.limits.get(kind)
-    if limit is None:
-        return
-    now, window, span = _window(ctx, limit)
-    with ctx.engine.begin() as connection:
-        count = _increment(connection, f"{kind}:{subject[:150]}", window)
-        if ctx.rng.random() < _PURGE_CHANCE:
+def hit(ctx: Context, kind: str, subject: str, *more: tuple[str, str]) -> None:
+    """Count one request of ``kind`` for ``subject`` (and of each further ``(kind, subject)``)
+    in one transaction; refuse it past any of those limits. Counters are not flushed to disk
+    on their own (``db.begin_light``): a power cut may forget the last moments' counts."""
+    counted = []
+    with db.begin_light(ctx.engine) as connection:
+        for each_kind, each_subject in ((kind, subject), *more):
+            limit = ctx.settings.limits.get(each_kind)
+            if limit is None:
+                continue
+            now, window, span = _window(ctx, limit)
+            bucket = f"{each_kind}:{each_subject[:150]}"
+            counted.append((_increment(connection, bucket, window), limit, now, window, span))
+        if counted and ctx.rng.random() < _PURGE_CHANCE:
             connection.execute(
-                db.rate_limits.delete().where(db.rate_limits.c.window_ms < now - 86_400_000)
+                db.rate_limits.delete().where(
+                    db.rate_limits.c.window_ms < counted[0][2] - 86_400_000
+                )
             )
-    if count > limit.count:
-        raise RateLimited(max(1, (window + span - now + 999) // 1000))
+    for count, limit, now, window, span in counted:
+        if count > limit.count:
+            raise RateLimited(max(1, (window + span - now + 999) // 1000))

@@ -208,6 +208,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["genuine", "verification_code"],
         "additionalProperties": False,
     },
+    "Pending": _object({"status": {"const": "pending"}, "message": _STR}),
     "PracticeItems": _object({"items": {"type": "array", "items": {"type": "object"}}}),
 }
 
@@ -409,6 +410,12 @@ PATHS: dict[str, Any] = {
                 "200": {
                     "description": "The certificate",
                     "content": {"application/pdf": {"schema": {"type": "string"}}},
+                },
+                "202": {
+                    "description": "Stored; the certificate is still being rendered: ask again "
+                    "after Retry-After seconds",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": {JSON: {"schema": _ref("Pending")}},
                 },
                 **_errors(*_DEVICE_ERRORS, "NotFound"),
             },

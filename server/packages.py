@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server import db
+from server import db, jobs
 from server.assembly import BankTooSmall, Blueprint, assemble, package_items
-from server.bank.store import exposed_items, items_by_id
+from server.bank.store import cached_items, exposed_from
 from server.context import Context
 from server.errors import ApiError
 from server.invitations import (
@@ -65,9 +65,10 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
         if earlier is not None:  # a retake: aim the form at what the last attempt showed
             blueprint = replace(blueprint, target_theta=max(-2.0, min(2.0, earlier)))
         exposure = _exposure(connection, assessment["id"])
+        everything = cached_items(ctx, connection)
         try:
             form = assemble(
-                exposed_items(connection),
+                exposed_from(everything),
                 blueprint,
                 ctx.rng,
                 exposure,
@@ -76,7 +77,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
             )
         except BankTooSmall as error:
             raise ApiError(503, "bank_too_small", str(error)) from None
-        bank = items_by_id(connection, [entry["item"] for entry in form])
+        bank = {entry["item"]: everything[entry["item"]] for entry in form}
         package_id = new_id(ctx)
         opens, closes = window(sitting)
         header = PackageHeader(
@@ -97,15 +98,17 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
             server_kex_public=crypto.b64encode(ctx.kex_public),
             hand_in_by_ms=closes + int(assessment["sync_deadline_days"]) * DAY_MS,
         ).to_json()
-        unlock = crypto.unlock_commitments(
-            crypto.b64decode(sitting["proctor_secret"]), sitting_id, random=ctx.rng.randbytes
+        secrets = _prepared(ctx, sitting)
+        plaintext = canonical.dumps(
+            {"items": package_items(form, bank), "unlock": secrets["unlock"]}
         )
-        plaintext = canonical.dumps({"items": package_items(form, bank), "unlock": unlock})
         sealed = crypto.seal(
             plaintext,
             header=header,
             recipient_public=crypto.b64decode(device["kex_public"]),
             unlock_code=sitting["unlock_code"],
+            scrypt_n=secrets["scrypt_n"],
+            prepared=(crypto.b64decode(secrets["salt"]), crypto.b64decode(secrets["code_key"])),
         )
     package = crypto.sign_document(sealed, ctx.signing_key)
     with ctx.engine.begin() as connection:
@@ -118,6 +121,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
                 package_id=package_id,
                 state="prepared",
                 prepared_ms=now,
+                prepared_secrets=None,  # served: the code key is not kept longer than needed
                 chain_public=chain_public,
             )
         )
@@ -127,6 +131,48 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
             return dict(canonical.loads(raced["package"]))
         _count_exposure(connection, assessment["id"], [entry["item"] for entry in form])
     return package
+
+
+def _derive_secrets(ctx: Context, sitting: RowMapping) -> dict[str, Any]:
+    """The slow part of a package: the unlock commitments (eight scrypt derivations) and the
+    code key (one more). Depends on the sitting alone, never on the device."""
+    salt = ctx.rng.randbytes(16)
+    return {
+        "unlock": crypto.unlock_commitments(
+            crypto.b64decode(sitting["proctor_secret"]), sitting["id"], random=ctx.rng.randbytes
+        ),
+        "salt": crypto.b64encode(salt),
+        "scrypt_n": crypto.SCRYPT_N,
+        "code_key": crypto.b64encode(crypto.code_key(sitting["unlock_code"], salt)),
+    }
+
+
+def _prepared(ctx: Context, sitting: RowMapping) -> dict[str, Any]:
+    """The sitting's secrets as the ``prepare`` job left them, or derived now if it has not
+    run yet (a download never waits for the queue)."""
+    if sitting["prepared_secrets"]:
+        return dict(canonical.loads(sitting["prepared_secrets"]))
+    return _derive_secrets(ctx, sitting)
+
+
+@jobs.task("prepare")
+def prepare_ahead(ctx: Context, sitting_id: str) -> None:
+    """Derive a sitting's package secrets ahead of its download, once."""
+    with ctx.reader.connect() as connection:
+        sitting = (
+            connection.execute(select(db.sittings).where(db.sittings.c.id == sitting_id))
+            .mappings()
+            .first()
+        )
+    if sitting is None or sitting["prepared_secrets"] or sitting["package"] is not None:
+        return
+    secrets = canonical.to_text(_derive_secrets(ctx, sitting))
+    with ctx.engine.begin() as connection:
+        connection.execute(
+            db.sittings.update()
+            .where(db.sittings.c.id == sitting_id, db.sittings.c.prepared_secrets.is_(None))
+            .values(prepared_secrets=secrets)
+        )
 
 
 def _exposure(connection: Connection, assessment_id: str) -> dict[str, int]:
@@ -178,15 +224,13 @@ def _count_exposure(connection: Connection, assessment_id: str, item_ids: list[s
         .values(forms_issued=db.assessments.c.forms_issued + 1)
     )
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    for item_id in item_ids:
-        connection.execute(
-            dialect.insert(db.item_exposure)
-            .values(assessment_id=assessment_id, item_id=item_id, forms=1)
-            .on_conflict_do_update(
-                index_elements=["assessment_id", "item_id"],
-                set_={"forms": db.item_exposure.c.forms + 1},
-            )
-        )
+    connection.execute(  # one statement, every item of the form
+        dialect.insert(db.item_exposure).on_conflict_do_update(
+            index_elements=["assessment_id", "item_id"],
+            set_={"forms": db.item_exposure.c.forms + 1},
+        ),
+        [{"assessment_id": assessment_id, "item_id": item_id, "forms": 1} for item_id in item_ids],
+    )
 
 
 def _same_chain(sitting: RowMapping, chain_public: str) -> None:

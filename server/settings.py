@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shared.models import MIN_COHORT
 from shared.protocol import MAX_BODY_BYTES
@@ -63,7 +64,7 @@ class Settings:
     ) -> Settings:
         """Settings for ``data_dir``: arguments, then the environment, then what ``init`` saved."""
         data_dir = data_dir.resolve()
-        saved: dict[str, str] = {}
+        saved: dict[str, Any] = {}
         config = data_dir / CONFIG_FILE
         if config.exists():
             saved = json.loads(config.read_text(encoding="utf-8"))
@@ -74,20 +75,32 @@ class Settings:
             or f"sqlite:///{data_dir / 'examgate.db'}"
         )
         given = public_url or os.environ.get("EXAMGATE_PUBLIC_URL") or saved.get("public_url")
+        limits = dict(DEFAULT_LIMITS)
+        # An operator may raise a limit, say "enrol" for a test centre whose candidates all
+        # come from one address: {"limits": {"enrol": [600, 60]}} in server.json.
+        for name, value in dict(saved.get("limits") or {}).items():
+            if name in limits and isinstance(value, list) and len(value) == 2:
+                limits[name] = Limit(int(value[0]), int(value[1]))
         return cls(
             data_dir=data_dir,
             database_url=database_url,
             public_url=(given or cls.public_url).rstrip("/"),
             public_url_set=bool(given),
+            limits=limits,
         )
 
     def save(self) -> None:
         """Remember the database and public address so ``serve`` finds them."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)  # the database holds personal data and unlock codes
-        body: dict[str, str] = {"database_url": self.database_url}
+        body: dict[str, Any] = {"database_url": self.database_url}
         if self.public_url_set:
             body["public_url"] = self.public_url
+        changed = {
+            k: [v.count, v.per_s] for k, v in self.limits.items() if DEFAULT_LIMITS.get(k) != v
+        }
+        if changed:
+            body["limits"] = changed
         path = self.data_dir / CONFIG_FILE
         # The database URL may hold a password: the file is the server user's alone.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -14,21 +14,41 @@ from shared.errors import MalformedData
 JSONValue = Any
 
 
+_LEAVES = frozenset({str, int, bool, type(None)})
+
+
 def _check(value: JSONValue, depth: int = 0) -> None:
+    """Refuse what canonical JSON cannot hold: floats, non-string keys, other types, nesting
+    deeper than 64. (Text that is not Unicode is refused when the whole is encoded.) Exact
+    type tests first: this runs for every signature and hash."""
     if depth > 64:
         raise MalformedData("The data is nested too deeply.")
-    if value is None or isinstance(value, bool):
+    kind = type(value)
+    if kind in _LEAVES:
         return
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise MalformedData("The data holds text that is not valid Unicode.") from None
+    if kind is dict:
+        for key, element in value.items():
+            if type(key) is not str and not isinstance(key, str):
+                raise MalformedData("Canonical JSON object keys must be strings.")
+            if type(element) not in _LEAVES:
+                _check(element, depth + 1)
         return
-    if isinstance(value, int):
+    if kind is list or kind is tuple:
+        for element in value:
+            if type(element) not in _LEAVES:
+                _check(element, depth + 1)
+        return
+    _check_other(value, depth)
+
+
+def _check_other(value: JSONValue, depth: int) -> None:
+    """Subclasses of the JSON types (an IntEnum, a str subclass), and everything refused."""
+    if value is None or isinstance(value, bool | str):
         return
     if isinstance(value, float):
         raise MalformedData("Canonical JSON holds no floating-point numbers.")
+    if isinstance(value, int):
+        return
     if isinstance(value, list | tuple):
         for element in value:
             _check(element, depth + 1)
@@ -37,7 +57,6 @@ def _check(value: JSONValue, depth: int = 0) -> None:
         for key, element in value.items():
             if not isinstance(key, str):
                 raise MalformedData("Canonical JSON object keys must be strings.")
-            _check(key, depth + 1)
             _check(element, depth + 1)
         return
     raise MalformedData(f"Canonical JSON cannot hold a {type(value).__name__}.")
@@ -46,9 +65,13 @@ def _check(value: JSONValue, depth: int = 0) -> None:
 def dumps(value: JSONValue) -> bytes:
     """Encode ``value`` as canonical JSON bytes."""
     _check(value)
-    return json.dumps(
+    text = json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedData("The data holds text that is not valid Unicode.") from None
 
 
 def to_text(value: JSONValue) -> str:
@@ -92,17 +115,28 @@ def loads(data: bytes | str) -> JSONValue:
 
 def _check_text(value: JSONValue, depth: int = 0) -> None:
     """Refuse text no database can hold: a NUL, or half of a surrogate pair (not Unicode)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise MalformedData("The data holds a NUL character, which is not allowed.")
+    kind = type(value)
+    if kind is str:
+        _check_string(value)
+    elif kind is dict:
+        for key, element in value.items():
+            _check_string(key)
+            if type(element) in _CONTAINERS_OR_TEXT:
+                _check_text(element, depth + 1)
+    elif kind is list:
+        for element in value:
+            if type(element) in _CONTAINERS_OR_TEXT:
+                _check_text(element, depth + 1)
+
+
+_CONTAINERS_OR_TEXT = frozenset({str, dict, list})
+
+
+def _check_string(text: str) -> None:
+    if "\x00" in text:
+        raise MalformedData("The data holds a NUL character, which is not allowed.")
+    if not text.isascii():
         try:
-            value.encode("utf-8")
+            text.encode("utf-8")
         except UnicodeEncodeError:
             raise MalformedData("The data holds text that is not valid Unicode.") from None
-    elif isinstance(value, dict):
-        for key, element in value.items():
-            _check_text(key, depth + 1)
-            _check_text(element, depth + 1)
-    elif isinstance(value, list):
-        for element in value:
-            _check_text(element, depth + 1)

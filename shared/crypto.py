@@ -42,6 +42,7 @@ __all__ = [
     "X25519PrivateKey",
     "b64decode",
     "b64encode",
+    "code_key",
     "decrypt_at_rest",
     "decrypt_sent",
     "encrypt_at_rest",
@@ -258,15 +259,26 @@ def shared_key(private: X25519PrivateKey, peer_public: bytes, info: bytes) -> by
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
 
 
-def _package_key(
-    shared_secret: bytes, unlock_code: str, salt: bytes, n: int, context: bytes
-) -> bytes:
-    code_key = Scrypt(salt=salt, length=32, n=n, r=SCRYPT_R, p=SCRYPT_P).derive(
+def code_key(unlock_code: str, salt: bytes, n: int = SCRYPT_N) -> bytes:
+    """The slow half of a package key: scrypt of the unlock code. Depends on nothing but the
+    code and the salt, so a server derives it ahead of download (``seal(prepared=...)``)."""
+    return Scrypt(salt=salt, length=32, n=n, r=SCRYPT_R, p=SCRYPT_P).derive(
         normalise_unlock_code(unlock_code).encode("utf-8")
     )
+
+
+def _package_key(
+    shared_secret: bytes,
+    unlock_code: str,
+    salt: bytes,
+    n: int,
+    context: bytes,
+    derived: bytes | None = None,
+) -> bytes:
+    derived = derived if derived is not None else code_key(unlock_code, salt, n)
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=salt, info=PACKAGE_KEY_INFO + context
-    ).derive(shared_secret + code_key)
+    ).derive(shared_secret + derived)
 
 
 def seal(
@@ -277,8 +289,12 @@ def seal(
     unlock_code: str,
     random: Random = os.urandom,
     scrypt_n: int = SCRYPT_N,
+    prepared: tuple[bytes, bytes] | None = None,
 ) -> dict[str, Any]:
     """Encrypt ``plaintext`` for one device and one unlock code.
+
+    ``prepared`` is ``(salt, code_key(unlock_code, salt, scrypt_n))`` derived ahead of time;
+    without it the slow derivation happens here.
 
     Returns ``{"header": ..., "ciphertext": ...}``; the header gains a ``seal`` entry with what the
     recipient needs (ephemeral public key, scrypt salt and cost, nonce). Sign the result with
@@ -288,6 +304,9 @@ def seal(
     ephemeral_public = public_bytes(ephemeral)
     shared_secret = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
     salt, nonce = random(16), random(12)
+    derived = None
+    if prepared is not None:
+        salt, derived = prepared
     full_header = dict(header)
     full_header["seal"] = {
         "alg": "X25519+scrypt/HKDF-SHA256/AES-256-GCM",
@@ -298,7 +317,7 @@ def seal(
         "nonce": b64encode(nonce),
     }
     key = _package_key(
-        shared_secret, unlock_code, salt, scrypt_n, ephemeral_public + recipient_public
+        shared_secret, unlock_code, salt, scrypt_n, ephemeral_public + recipient_public, derived
     )
     ciphertext = AESGCM(key).encrypt(nonce, plaintext, canonical.dumps(full_header))
     return {"header": full_header, "ciphertext": b64encode(ciphertext)}

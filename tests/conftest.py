@@ -27,6 +27,7 @@ import uvicorn
 from client.engine import Engine
 from client.keystore import KeyringStore
 from client.settings import ClientSettings
+from server import jobs
 from server.app import create_app
 from server.context import Context
 from server.invitations import create_invitation
@@ -161,8 +162,9 @@ def free_port() -> int:
 class ThreadServer:
     """The real app under uvicorn on a loopback port, in a thread of the test process."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, run_jobs: bool = True) -> None:
         self.ctx = ctx
+        self.run_jobs = run_jobs
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
@@ -170,8 +172,11 @@ class ThreadServer:
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.worker: jobs.TableWorker | jobs.ProcrastinateWorker | None = None
 
     def __enter__(self) -> ThreadServer:
+        if self.run_jobs:  # certificates and preparation, as `serve` runs them
+            self.worker = jobs.start_worker(self.ctx)
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -183,6 +188,59 @@ class ThreadServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        if self.worker is not None:
+            self.worker.stop()
+        self.ctx.dispose()
+
+    def invite(
+        self, offline: bool = False, candidate: str = "Ada Lovelace", **window: Any
+    ) -> dict[str, Any]:
+        return create_invitation(self.ctx, "deep-learning", candidate, offline, **window)
+
+
+class ProcessServer:
+    """``examgate-server serve`` as a real process on a loopback port, with a context of the
+    test's own on the same database (for invitations and checks). The Qt tests use it: their
+    process then runs no server threads beside the window (certificates rendered in a thread
+    next to Qt's own work once brought a crash in garbage collection)."""
+
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
+        self.settings = settings
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ctx = Context.open(settings)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> ProcessServer:
+        import requests
+
+        log = (self.settings.data_dir / "serve.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                venv_bin("examgate-server"), "serve", "--data", str(self.settings.data_dir),
+                "--port", str(self.port), "--public-url", self.url,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(self.url + "/ready", timeout=1).ok:
+                    return self
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.__exit__()
+                raise RuntimeError((self.settings.data_dir / "serve.log").read_text()[-3000:])
+            time.sleep(0.05)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
         self.ctx.dispose()
 
     def invite(
@@ -201,6 +259,13 @@ def server_settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def live(server_settings: Settings) -> Iterator[ThreadServer]:
     with ThreadServer(Context.open(server_settings)) as running:
+        yield running
+
+
+@pytest.fixture
+def idle_live(server_settings: Settings) -> Iterator[ThreadServer]:
+    """A live server whose job queue nobody works: a test runs the jobs when it chooses."""
+    with ThreadServer(Context.open(server_settings), run_jobs=False) as running:
         yield running
 
 

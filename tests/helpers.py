@@ -44,6 +44,51 @@ def count(ctx: Context, table: str) -> int:
         )
 
 
+def queued(ctx: Context, task: str, key: str | None = None, every: bool = False) -> int:
+    """Jobs of ``task`` (and ``key``) not yet done (``every``: ever deferred), in whichever
+    queue the database has."""
+    with ctx.reader.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            sql = (  # fixed text; the values are parameters
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = %(task)s"  # noqa: S608
+                + ("" if every else " AND status IN ('todo', 'doing')")
+                + (" AND args->>'key' = %(key)s" if key is not None else "")
+            )
+            return int(connection.exec_driver_sql(sql, {"task": task, "key": key}).scalar_one())
+        query = select(func.count()).where(db.jobs.c.task == task)
+        if not every:
+            query = query.where(db.jobs.c.state == "todo")
+        if key is not None:
+            query = query.where(db.jobs.c.key == key)
+        return int(connection.execute(query).scalar_one())
+
+
+def run_queued(ctx: Context) -> int:
+    """Run every due job once in this thread, from either queue; return how many ran."""
+    from server import jobs
+
+    ran = 0
+    if ctx.engine.dialect.name == "postgresql":
+        with ctx.reader.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT id, task_name, args->>'key' FROM procrastinate_jobs "
+                "WHERE status = 'todo' ORDER BY id"
+            ).all()
+        for job_id, task, key in rows:
+            if jobs.run_job(ctx, task, key, 1) is None:
+                with ctx.engine.begin() as connection:
+                    connection.exec_driver_sql(
+                        "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id = %(id)s",
+                        {"id": job_id},
+                    )
+            ran += 1
+        return ran
+    worker = jobs.TableWorker(ctx)
+    while worker.work_one():
+        ran += 1
+    return ran
+
+
 def stored_document(engine: Engine, submission_id: str) -> str:
     row = engine.db.execute(
         "SELECT document FROM outbox WHERE submission_id = ?", (submission_id,)

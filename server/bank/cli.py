@@ -24,7 +24,7 @@ from server.bank.loader import bundled_files, load_files, practice_files
 from server.bank.model import STATUSES, BankError, BankItem
 from server.bank.responses import stored_responses
 from server.bank.stats import bank_stats, plot_difficulty
-from server.bank.store import all_items, import_items
+from server.bank.store import all_items, bump_version, import_items
 from server.bank.validate import Targets, validate
 from server.calibration import ResponseMatrix, analyse, calibrate
 from server.settings import Settings
@@ -291,6 +291,7 @@ def _calibrate(args: argparse.Namespace) -> int:
                 connection.execute(
                     db.items.update().where(db.items.c.id == item_id).values(a=new_a, b=new_b)
                 )
+            bump_version(connection)
     finally:
         engine.dispose()
     print(f"Updated {len(changes)} items.")

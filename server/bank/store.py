@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
 from server import db
 from server.bank.model import BankItem, Option
 from shared import canonical
+
+if TYPE_CHECKING:
+    from server.context import Context
 
 
 def _row(item: BankItem) -> dict[str, object]:
@@ -31,7 +35,8 @@ def _row(item: BankItem) -> dict[str, object]:
 
 
 def import_items(connection: Connection, bank: Iterable[BankItem]) -> tuple[int, int]:
-    """Insert new items and update changed ones; return (inserted, updated)."""
+    """Insert new items and update changed ones; return (inserted, updated). Any change moves
+    the bank to a new version, so every process's cache of it is renewed."""
     rows = [_row(item) for item in bank]
     existing = {row.id: row._asdict() for row in connection.execute(select(db.items))}
     inserted = updated = 0
@@ -43,7 +48,34 @@ def import_items(connection: Connection, bank: Iterable[BankItem]) -> tuple[int,
         elif old != row:
             connection.execute(db.items.update().where(db.items.c.id == row["id"]).values(**row))
             updated += 1
+    if inserted or updated:
+        bump_version(connection)
     return inserted, updated
+
+
+def bump_version(connection: Connection) -> None:
+    """Mark the bank changed (items added, edited or recalibrated)."""
+    connection.execute(
+        db.bank_version.update()
+        .where(db.bank_version.c.id == 1)
+        .values(version=db.bank_version.c.version + 1)
+    )
+
+
+def cached_items(ctx: Context, connection: Connection) -> dict[str, BankItem]:
+    """Every item by id, read once per bank version per process (one small query to check)."""
+    version = int(
+        connection.execute(
+            select(db.bank_version.c.version).where(db.bank_version.c.id == 1)
+        ).scalar()
+        or 0
+    )
+    held = ctx.bank_cache
+    if held is not None and held[0] == version:
+        return held[1]
+    items = {item.id: item for item in all_items(connection)}
+    ctx.bank_cache = (version, items)
+    return items
 
 
 def all_items(connection: Connection) -> list[BankItem]:
@@ -67,6 +99,14 @@ def practice_view(item: BankItem) -> dict[str, object]:
         "options": [{"id": o.id, "text": o.text, "feedback": o.feedback} for o in item.options],
         "key": list(item.key),
     }
+
+
+def exposed_from(bank: dict[str, BankItem]) -> list[BankItem]:
+    """The items a form can hold, from a cached bank (as ``exposed_items``)."""
+    return sorted(
+        (item for item in bank.values() if item.status in ("live", "pretest")),
+        key=lambda item: item.id,
+    )
 
 
 def exposed_items(connection: Connection) -> list[BankItem]:

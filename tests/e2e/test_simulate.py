@@ -132,8 +132,12 @@ def test_two_workers_on_postgresql_serve_sittings(tmp_path: Path) -> None:
             done = simulate(url, tmp_path / f"c{n}", "--invite", invite(data)["invitation"])
             assert done.returncode == 0, done.stderr
             assert json.loads(done.stdout)["answered"] == 20
-        log = (tmp_path / "serve.log").read_text()
-        assert log.count("Started server process") == 2
+        text = (tmp_path / "serve.log").read_text()
+        lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        started = {e["pid"] for e in lines if e["message"] == "server process started"}
+        assert len(started) == 2
+        served = {e["pid"] for e in lines if e["logger"] == "examgate.access"}
+        assert served <= started  # every request answered by one of the two
 
 
 def test_without_a_public_address_links_follow_the_port_served(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ def test_a_whole_sitting_is_scored_with_levels_feedback_and_a_certificate(
     overall = result["overall_detail"]
     assert overall["level"] == result["overall"] and 0 < overall["se"] < 1
     assert all(0 <= d["confidence"] <= 1 for d in result["category_details"])
-    pdf = engine.api().certificate(submission_id)
+    pdf = engine.certificate_pdf(submission_id)
     assert pdf.startswith(b"%PDF")
     verified = requests.get(
         f"{live.url}/api/v1/verify/{result['verification_code']}", timeout=5

@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from client.errors import ServerRefused
-from server import db, results
+from server import db, jobs, results
 from tests.conftest import ThreadServer, venv_bin
-from tests.helpers import count, sit, stored_document
+from tests.helpers import count, queued, sit, stored_document
 from tests.security.attacker import answer_rest, begin, post, reasons
 
 DAY_MS = 86_400_000
@@ -34,21 +34,22 @@ def test_a_failure_after_the_writes_leaves_nothing_half_written(
 ) -> None:
     engine = make_engine()
     submission_id = engine.seal(sit(engine, live.url, live.invite()))
-    answer = results._answer
+    defer = jobs.defer
     failures = [RuntimeError("the disk went away")]
 
-    def fail_once(ctx: Any, connection: Any, key: str) -> dict[str, Any]:
-        if failures:
+    def fail_once(connection: Any, name: str, key: str) -> None:
+        defer(connection, name, key)  # the certificate job is written, then the disk goes
+        if failures and name == "certify":
             raise failures.pop()
-        return answer(ctx, connection, key)
 
-    monkeypatch.setattr(results, "_answer", fail_once)
+    monkeypatch.setattr(jobs, "defer", fail_once)
     document = stored_document(engine, submission_id).encode()
     response = post(live, engine, "/submissions", document)
     assert response.status_code == 500
     assert "changed nothing" in response.json()["message"]
     for table in ("submissions", "results", "idempotency"):
         assert count(live.ctx, table) == 0, table
+    assert queued(live.ctx, "certify", every=True) == 0  # no job for a result never stored
     [delivered] = engine.sync()  # the repeat is scored, once
     assert delivered.submission_id == submission_id
     assert count(live.ctx, "submissions") == count(live.ctx, "results") == 1
@@ -74,14 +75,14 @@ def test_a_duplicate_while_the_first_is_in_flight_is_a_409(
     submission_id = engine.seal(sit(engine, live.url, live.invite()))
     document = stored_document(engine, submission_id).encode()
     inside, release = threading.Event(), threading.Event()
-    render = results.render_certificate
+    score = results.score
 
-    def slow_render(data: Any) -> bytes:  # the first request is held inside its processing
+    def slow_score(*args: Any, **kwargs: Any) -> Any:  # the first request is held in scoring
         inside.set()
         release.wait(30)
-        return render(data)
+        return score(*args, **kwargs)
 
-    monkeypatch.setattr(results, "render_certificate", slow_render)
+    monkeypatch.setattr(results, "score", slow_score)
     first: list[requests.Response] = []
     worker = threading.Thread(
         target=lambda: first.append(post(live, engine, "/submissions", document))

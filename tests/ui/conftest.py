@@ -4,9 +4,13 @@ during the next (an exam window refuses to close while its sitting runs, as it s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from server.provision import initialise
+from server.settings import Settings
+from tests.conftest import ProcessServer
 from tests.ui.keys import quiet_windows
 
 
@@ -14,3 +18,14 @@ from tests.ui.keys import quiet_windows
 def stop_left_windows() -> Iterator[None]:
     yield
     quiet_windows()
+
+
+@pytest.fixture
+def sqlite_live(tmp_path: Path) -> Iterator[ProcessServer]:
+    """For the windows: the server as a process of its own (see ProcessServer)."""
+    settings = Settings(
+        data_dir=tmp_path / "server", database_url=f"sqlite:///{tmp_path / 'server' / 'db.sqlite'}"
+    )
+    initialise(settings)
+    with ProcessServer(settings) as running:
+        yield running

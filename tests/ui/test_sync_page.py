@@ -10,10 +10,9 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from client.ui.sync_page import SyncPage
-from server.context import Context
 from server.provision import initialise
 from server.settings import Settings
-from tests.conftest import ThreadServer
+from tests.conftest import ProcessServer
 from tests.helpers import sit
 
 
@@ -23,7 +22,7 @@ def test_a_finished_exam_is_followed_from_waiting_to_received(
     settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv.db'}")
     initialise(settings)
     engine = make_engine()
-    with ThreadServer(Context.open(settings)) as server:
+    with ProcessServer(settings) as server:
         engine.seal(sit(engine, server.url, server.invite(offline=True)))
         port = server.port
     usb = tmp_path / "usb"
@@ -45,10 +44,7 @@ def test_a_finished_exam_is_followed_from_waiting_to_received(
     [saved] = list(usb.iterdir())
     assert json.loads(saved.read_text())["format"] == "examgate-hand-in/1"
     assert "Give this file to your proctor" in page.status.text()
-    back = ThreadServer(Context.open(settings))
-    back.port, back.url = port, f"http://127.0.0.1:{port}"
-    back.server.config.port = port
-    with back:
+    with ProcessServer(settings, port):  # the same server back on the same port
         qtbot.mouseClick(page.send_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: page.table.item(0, 1).text().startswith("Received"), timeout=15_000)
     assert "1 exam(s) received by the server" in page.status.text()
