@@ -419,7 +419,10 @@ class MainWindow(QMainWindow):
         if entry and entry["certificate"] and Path(entry["certificate"]).exists():
             then(Path(entry["certificate"]))
             return
-        self.result_page.certificate_status("Fetching the certificate…")
+        self.result_page.certificate_status(
+            "Fetching the certificate… Your result is saved; right after a busy exam the "
+            "server may take a minute to prepare it."
+        )
 
         def fetched(path: Path) -> None:
             self.result_page.certificate_status("")
