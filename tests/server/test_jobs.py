@@ -306,3 +306,40 @@ def test_ready_says_503_when_the_database_is_gone(idle_live: ThreadServer) -> No
         ctx.reader = reader
     assert answer.status_code == 503 and answer.json()["status"] == "unavailable"
     assert answer.json()["database"].startswith("unreachable")
+
+
+@pytest.mark.postgres
+def test_a_procrastinate_job_whose_worker_died_is_run_again(
+    tmp_path: Any, make_engine: Any
+) -> None:
+    """A worker killed mid-job leaves its job "doing" with no live worker behind it: the next
+    worker queues it again (Procrastinate's stalled-job check) and the certificate appears."""
+    from server.provision import initialise
+    from server.settings import Settings
+    from tests.conftest import postgres_database
+
+    with postgres_database() as url:
+        settings = Settings(data_dir=tmp_path / "s", database_url=url)
+        initialise(settings)
+        with ThreadServer(Context.open(settings), run_jobs=False) as idle:
+            engine, submission_id = sealed(make_engine, idle)
+            engine.sync()
+            ctx = idle.ctx
+            with ctx.engine.begin() as connection:  # as a SIGKILLed worker leaves it
+                stranded = connection.exec_driver_sql(
+                    "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL "
+                    "WHERE task_name = 'certify' RETURNING id"
+                ).all()
+            assert len(stranded) == 1
+            assert engine.api().certificate(submission_id) == 1.0  # still waiting
+            worker = jobs.ProcrastinateWorker(ctx).start()
+            try:
+                assert engine.certificate_pdf(submission_id, wait_s=30).startswith(b"%PDF")
+            finally:
+                worker.stop()
+            with ctx.reader.connect() as connection:
+                status = connection.exec_driver_sql(
+                    "SELECT status FROM procrastinate_jobs WHERE id = %(id)s",
+                    {"id": stranded[0][0]},
+                ).scalar_one()
+            assert status == "succeeded"
