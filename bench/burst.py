@@ -95,14 +95,10 @@ def _pg(statement: str) -> None:
 
 
 @contextlib.contextmanager
-def job_worker(data: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``examgate-server worker`` in a process of its own (PostgreSQL)."""
+def _spawned(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A process writing to ``log``, stopped (then killed, if need be) on the way out."""
     with log.open("ab") as output:
-        process = subprocess.Popen(
-            [str(BIN / "examgate-server"), "worker", "--data", str(data)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     try:
         yield process
     finally:
@@ -113,15 +109,18 @@ def job_worker(data: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
             process.kill()
 
 
+def job_worker(data: Path, log: Path) -> contextlib.AbstractContextManager[Any]:
+    """``examgate-server worker`` in a process of its own (PostgreSQL)."""
+    return _spawned([str(BIN / "examgate-server"), "worker", "--data", str(data)], log)
+
+
 @contextlib.contextmanager
 def running_server(data: Path, workers: int, log: Path, jobs: bool = True) -> Iterator[Any]:
     port = _free_port()
     command = [str(BIN / "examgate-server"), "serve", "--data", str(data), "--port", str(port)]
     command += ["--workers", str(workers)] + ([] if jobs else ["--no-jobs"])
-    with log.open("ab") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
+    with _spawned(command, log) as process:
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -134,12 +133,6 @@ def running_server(data: Path, workers: int, log: Path, jobs: bool = True) -> It
             time.sleep(0.1)
         time.sleep(0.5 if workers > 1 else 0)  # every process listening
         yield process, url
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
@@ -237,12 +230,8 @@ def snapshot(kind: str, n: int) -> Path:
         sizes = sorted(int(p.name.split("-")[1]) for p in SNAPSHOTS.glob("sqlite-*") if _fresh(p))
         n = next((size for size in sizes if size >= n), n)
     folder = SNAPSHOTS / f"{kind}-{n}"
-    meta = folder / "meta.json"
-    if meta.exists():
-        found = json.loads(meta.read_text())
-        fresh = time.time() - found["created_s"] < SNAPSHOT_MAX_AGE_S
-        if fresh and found["schema"] == _schema_head():
-            return folder
+    if _fresh(folder):
+        return folder
     shutil.rmtree(folder, ignore_errors=True)
     if kind == "postgresql":  # the same candidates, copied row for row from SQLite's snapshot
         return _copy_to_postgres(snapshot("sqlite", n), folder, n)
@@ -266,7 +255,7 @@ def snapshot(kind: str, n: int) -> Path:
     with (folder / "submissions.jsonl").open("w") as out:
         for entry in prepared:
             out.write(json.dumps(entry) + "\n")
-    meta.write_text(
+    (folder / "meta.json").write_text(
         json.dumps(
             {
                 "created_s": time.time(),

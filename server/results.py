@@ -14,7 +14,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, RowMapping, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -349,11 +349,10 @@ def certificate_for(ctx: Context, device_id: str, submission_id: str) -> bytes |
     return None if row.certificate is None else bytes(row.certificate)
 
 
-@jobs.task("certify")
-def certify(ctx: Context, result_id: str) -> None:
-    """Render a stored result's certificate, once (a repeat finds it done and stops)."""
+def _certified(ctx: Context, where: Any) -> RowMapping | None:
+    """What a certificate states about one result (who, what, when, levels, its code)."""
     with ctx.reader.connect() as connection:
-        row = (
+        return (
             connection.execute(
                 select(
                     db.results.c.overall,
@@ -366,11 +365,17 @@ def certify(ctx: Context, result_id: str) -> None:
                 )
                 .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
                 .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
-                .where(db.results.c.id == result_id)
+                .where(where)
             )
             .mappings()
             .first()
         )
+
+
+@jobs.task("certify")
+def certify(ctx: Context, result_id: str) -> None:
+    """Render a stored result's certificate, once (a repeat finds it done and stops)."""
+    row = _certified(ctx, db.results.c.id == result_id)
     if row is None or row["done"]:
         return  # erased since, or already rendered
     report = canonical.loads(row["report"])
@@ -398,23 +403,7 @@ def verify_code(ctx: Context, code: str) -> dict[str, Any]:
     """Public: whether ``code`` belongs to a genuine certificate, and what it certifies."""
     normalised = crypto.normalise_unlock_code(code)[:64]
     pretty = "-".join(normalised[i : i + 4] for i in range(0, len(normalised), 4))
-    with ctx.reader.connect() as connection:
-        row = (
-            connection.execute(
-                select(
-                    db.results.c.overall,
-                    db.results.c.report,
-                    db.results.c.created_ms,
-                    db.sittings.c.candidate_name,
-                    db.assessments.c.title,
-                )
-                .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
-                .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
-                .where(db.results.c.verification_code == pretty)
-            )
-            .mappings()
-            .first()
-        )
+    row = _certified(ctx, db.results.c.verification_code == pretty)
     if row is None:
         return {"genuine": False, "verification_code": pretty}
     report = canonical.loads(row["report"])
