@@ -55,7 +55,9 @@ def main() -> int:
     ctx = Context.open(settings)
     port = 18_000 + os.getpid() % 1000
     server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(ctx, run_jobs=True), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
@@ -153,6 +155,9 @@ def main() -> int:
     grab(exam, "end")
     wait(lambda: window.stack.currentWidget() is window.result_page and window.result_page.result)
     grab(window, "result")
+    window._certificate(lambda _path: None)  # the status shown while the PDF is fetched
+    grab(window, "result-fetching-certificate")
+    wait(lambda: not window.result_page.error.text().startswith("Fetching"))
     window.result_page.report.verticalScrollBar().setValue(10_000)
     grab(window, "result-scrolled")
     window.show_sync()
