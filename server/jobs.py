@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server import db
+from server import db, metrics
 
 if TYPE_CHECKING:
     import procrastinate
@@ -168,8 +168,6 @@ def _wake_all() -> None:
 def run_job(ctx: Context, name: str, key: str, attempt: int) -> str | None:
     """Run one attempt of a job: None when it succeeded, else the reason it failed (recorded
     in the ``jobs`` table for a PostgreSQL job; the embedded queue records its own)."""
-    from server import metrics
-
     started = time.perf_counter()
     try:
         TASKS[name](ctx, key)
@@ -326,7 +324,8 @@ def _register(app: procrastinate.App, name: str) -> None:
         attempt = (context.job.attempts if context.job else 0) + 1
         if run_job(ctx, name, key, attempt) is not None:
             raise JobFailed(name)
-        _forget_failure(ctx, name, key)
+        if attempt > 1:  # only an earlier attempt can have left a failure on record
+            _forget_failure(ctx, name, key)
 
     app.task(
         name=name,
