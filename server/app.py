@@ -28,7 +28,18 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import invitations, jobs, limits, logs, metrics, openapi, packages, pages, results
+from server import (
+    employer_api,
+    invitations,
+    jobs,
+    limits,
+    logs,
+    metrics,
+    openapi,
+    packages,
+    pages,
+    results,
+)
 from server.auth import authenticate
 from server.bank.store import practice_items, practice_view
 from server.context import Context
@@ -400,6 +411,9 @@ async def openapi_document(request: Request) -> JSONResponse:
 
 async def _api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
+    if error.details:
+        body = {**error.details, "error": error.code, "message": error.message}
+        return JSONResponse(body, status_code=error.status, headers=error.headers)
     return _error(error.status, error.code, error.message, error.headers)
 
 
@@ -449,6 +463,7 @@ def create_app(ctx: Context, run_jobs: bool = False) -> Starlette:
         Route("/verify/{code}", verify_page, methods=["GET"]),
         Route("/assets/examgate.css", stylesheet, methods=["GET"]),
         Route("/openapi.json", openapi_document, methods=["GET"]),
+        *employer_api.routes(),
     ]
     handlers: dict[Any, Handler] = {
         ApiError: _api_error,

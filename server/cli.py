@@ -8,6 +8,12 @@ examgate-server invite --data DIR [--offline] [--candidate NAME] [--email ADDRES
                        [--opens WHEN] [--closes WHEN] [--extra-time MINUTES] [--json]
 examgate-server proctor-code --data DIR --sitting ID --challenge CODE
 examgate-server import-submissions --data DIR FILE...
+examgate-server org create --data DIR --name NAME [--slug HANDLE]
+examgate-server org list --data DIR
+examgate-server user add --data DIR --org HANDLE --email ADDRESS --role ROLE [--name NAME]
+                         [--password-stdin]
+examgate-server token create --data DIR --org HANDLE --name NAME --scope SCOPE...
+examgate-server token revoke --data DIR --org HANDLE --id TOKEN_ID
 examgate-server bank validate|stats|import|export|analyse|calibrate ...
 """
 
@@ -86,6 +92,52 @@ def _parser() -> argparse.ArgumentParser:
     handed.add_argument("--data", type=Path, required=True)
     handed.add_argument("--database")
     handed.add_argument("files", type=Path, nargs="+", help="examgate-hand-in-*.json files")
+
+    org = commands.add_parser("org", help="organisations (employers)").add_subparsers(
+        dest="org_command", required=True
+    )
+    org_create = org.add_parser("create", help="a new organisation")
+    org_create.add_argument("--name", required=True)
+    org_create.add_argument("--slug", help="its public handle (default: from the name)")
+    org_list = org.add_parser("list", help="every organisation")
+    user = commands.add_parser("user", help="members of organisations").add_subparsers(
+        dest="user_command", required=True
+    )
+    user_add = user.add_parser(
+        "add",
+        help="give a person a role in an organisation; a new person without --password-stdin "
+        "is e-mailed a code to choose a password",
+    )
+    user_add.add_argument("--org", required=True, help="the organisation's handle")
+    user_add.add_argument("--email", required=True)
+    user_add.add_argument(
+        "--role", required=True, choices=["owner", "recruiter", "proctor", "viewer"]
+    )
+    user_add.add_argument("--name")
+    user_add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    token = commands.add_parser("token", help="an organisation's API tokens").add_subparsers(
+        dest="token_command",
+        required=True,
+    )
+    token_create = token.add_parser("create", help="a new API token, printed once")
+    token_create.add_argument("--org", required=True)
+    token_create.add_argument("--name", required=True)
+    token_create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=["results:read", "invite", "assessments:manage"],
+        help="repeat for several",
+    )
+    token_revoke = token.add_parser("revoke", help="revoke an API token")
+    token_revoke.add_argument("--org", required=True)
+    token_revoke.add_argument("--id", required=True)
+    for sub in (org_create, org_list, user_add, token_create, token_revoke):
+        sub.add_argument("--data", type=Path, required=True)
+        sub.add_argument("--database")
+        sub.add_argument("--json", action="store_true", help="print JSON")
 
     invite = commands.add_parser("invite", help="create an invitation for one sitting")
     invite.add_argument("--data", type=Path, required=True)
@@ -217,6 +269,47 @@ def _import_submissions(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def _employers(args: argparse.Namespace) -> int:
+    """org, user and token: the operator's own path to what the employer API does."""
+    from server import accounts
+    from server.context import Context
+
+    ctx = Context.open(Settings.load(args.data, args.database))
+    operator = accounts.operator()
+    found: object
+    try:
+        if args.command == "org" and args.org_command == "create":
+            found = accounts.create_organisation(ctx, args.name, args.slug)
+            text = f"Organisation {found['name']!r}: id {found['id']}, handle {found['slug']}"
+        elif args.command == "org":
+            found = accounts.organisations(ctx)
+            text = "\n".join(f"{o['slug']:24} {o['id']}  {o['name']}" for o in found) or "None."
+        else:
+            with ctx.reader.connect() as connection:
+                organisation_id = accounts.organisation_by_slug(connection, args.org)["id"]
+            if args.command == "user":
+                password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+                found = accounts.add_member(
+                    ctx, operator, organisation_id, args.email, args.role, args.name, password
+                )
+                text = f"{found['email']} is {found['role']} of {args.org}."
+                if found["created"] and password is None:
+                    text += " A code to choose a password was e-mailed."
+            elif args.token_command == "create":  # noqa: S105 (a sub-command, no secret)
+                found = accounts.create_token(ctx, operator, organisation_id, args.name, args.scope)
+                text = (
+                    f"Token {found['id']} ({', '.join(found['scopes'])}); shown this once:\n"
+                    f"{found['token']}"
+                )
+            else:
+                accounts.revoke_token(ctx, operator, organisation_id, args.id)
+                found, text = {"revoked": args.id}, f"Token {args.id} revoked."
+    finally:
+        ctx.dispose()
+    print(json.dumps(found, indent=2) if args.json else text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -246,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "import-submissions":
             return _import_submissions(args)
+        if args.command in ("org", "user", "token"):
+            return _employers(args)
         if args.command == "invite":
             from server.context import Context
             from server.invitations import create_invitation

@@ -38,12 +38,140 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# Organisations (the table kept its first name): the employers and test publishers whose
+# assessments these are. ``slug`` is the public handle a candidate names to share a result.
 employers = Table(
     "employers",
     metadata,
     Column("id", String(32), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
+    Column("slug", String(100), nullable=True, unique=True),
+    # Personal data of this organisation's candidates is erased this many days after the
+    # sitting (None: kept until erased on request).
+    Column("retention_days", Integer, nullable=True),
+)
+organisations = employers
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),  # Argon2id, PHC string
+    Column("totp_secret", String(64), nullable=True),  # base32, once confirmed
+    Column("totp_pending", String(64), nullable=True),  # offered, not yet confirmed
+    Column("totp_last_step", BigInteger, nullable=True),  # a code is accepted once
+    Column("created_ms", BigInteger, nullable=False),
+    Column("disabled_ms", BigInteger, nullable=True),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("organisation_id", String(32), ForeignKey("employers.id"), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), primary_key=True),
+    Column("role", String(16), nullable=False),  # owner, recruiter, proctor, viewer
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# Signed-in users: a bearer secret whose SHA-256 only is kept.
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False, index=True),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
+    Column("address", String(64), nullable=False),
+)
+
+# A code, sent by e-mail, that lets a user choose a password (reset, or a new member's first).
+password_codes = Table(
+    "password_codes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False),
+    Column("code_sha256", String(64), nullable=False, unique=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("used_ms", BigInteger, nullable=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organisation_id", String(32), ForeignKey("employers.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("scopes", Text, nullable=False),  # canonical JSON list
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("last_used_ms", BigInteger, nullable=True),
+    Column("revoked_ms", BigInteger, nullable=True),
+)
+
+# Every employer and operator action: appended, never changed.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("organisation_id", String(32), nullable=True),
+    Column("actor", String(80), nullable=False),  # user:ID, token:ID, operator
+    Column("action", String(64), nullable=False),
+    Column("object", String(120), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("address", String(64), nullable=False),
+    Index("ix_audit_log_organisation", "organisation_id", "id"),
+)
+
+# Outgoing e-mail, sent by the "email" job. The body is dropped once sent (it may hold an
+# invitation code, which is otherwise stored only as a hash).
+emails = Table(
+    "emails",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organisation_id", String(32), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=True),
+    Column("state", String(16), nullable=False),  # queued, sent, failed
+    Column("created_ms", BigInteger, nullable=False),
+    Column("sent_ms", BigInteger, nullable=True),
+    Column("error", Text, nullable=True),
+)
+
+# A self-registering candidate's e-mail, proved by a code sent to it.
+email_verifications = Table(
+    "email_verifications",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("assessment_id", String(32), ForeignKey("assessments.id"), nullable=False),
+    Column("email", String(254), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("code_sha256", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("tries", Integer, nullable=False, server_default="0"),
+    Column("used_ms", BigInteger, nullable=True),
+)
+
+# Consent: an organisation sees a result's content only while a share is granted and not
+# revoked ("sitting": chosen before the clock started; "candidate": given later).
+result_shares = Table(
+    "result_shares",
+    metadata,
+    Column("result_id", String(32), ForeignKey("results.id"), primary_key=True),
+    Column("organisation_id", String(32), ForeignKey("employers.id"), primary_key=True),
+    Column("source", String(16), nullable=False),
+    Column("granted_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger, nullable=True),
 )
 
 assessments = Table(
@@ -60,6 +188,11 @@ assessments = Table(
     Column("policy", Text, nullable=False, server_default="{}"),
     # How long after its window closes a sitting sealed offline may still be handed in.
     Column("sync_deadline_days", Integer, nullable=False, server_default="7"),
+    Column("status", String(16), nullable=False, server_default="published"),  # draft, retired
+    # Supervised: sittings default to offline, unlocked by a proctor's code read out.
+    Column("supervised", Boolean, nullable=False, server_default=false()),
+    # Self-registration: anyone may take it after proving an e-mail (3 attempts in 90 days).
+    Column("self_registration", Boolean, nullable=False, server_default=false()),
 )
 
 items = Table(
@@ -128,6 +261,10 @@ sittings = Table(
     # download (canonical JSON: the unlock commitments, the code key's salt and the code key;
     # as secret as unlock_code beside it).
     Column("prepared_secrets", Text, nullable=True),
+    # "employer" (invited) or "self" (self-registered: counts toward the attempt limit).
+    Column("kind", String(16), nullable=False, server_default="employer"),
+    Column("revoked_ms", BigInteger, nullable=True),
+    Column("invited_by", String(80), nullable=True),  # the audit actor that invited
 )
 
 submissions = Table(
@@ -155,6 +292,11 @@ results = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("assessment_id", String(32), nullable=True),
     Column("certified_ms", BigInteger, nullable=True),
+    # An employer's review of an integrity-flagged result: "cleared" or "voided".
+    Column("review", String(16), nullable=True),
+    Column("review_note", Text, nullable=True),
+    Column("reviewed_by", String(80), nullable=True),
+    Column("reviewed_ms", BigInteger, nullable=True),
 )
 
 # How many results of an assessment have each overall ability, in buckets of 0.01 (theta times

@@ -15,16 +15,24 @@ the pure parts (scoring, measurement, integrity, assembly) raise shared errors o
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.details = details or {}  # more fields of the body (say, every bad line of a file)
 
 
 class RateLimited(ApiError):

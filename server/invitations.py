@@ -49,24 +49,12 @@ def create_invitation(
     closes_ms: int | None = None,
     extra_time_s: int = 0,
 ) -> dict[str, Any]:
-    """A new sitting of ``assessment_slug``; the invitation code is returned once, never stored.
+    """A new sitting of ``assessment_slug`` (the operator's path: any organisation's).
 
     The sitting may be started from ``opens_ms`` to ``closes_ms`` (default: now to the
     invitation's expiry, 30 days); ``extra_time_s`` is added to the assessment's duration.
+    The invitation code is returned once, never stored.
     """
-    now = ctx.now_ms()
-    expires = now + INVITATION_DAYS * DAY_MS
-    opens = now if opens_ms is None else opens_ms
-    closes = expires if closes_ms is None else closes_ms
-    if closes <= opens:
-        raise ApiError(400, "bad_window", "The sitting's window must close after it opens.")
-    if closes < now:
-        raise ApiError(400, "bad_window", "The sitting's window has already closed.")
-    if not 0 <= extra_time_s <= MAX_EXTRA_TIME_S:
-        raise ApiError(400, "bad_extra_time", "Extra time must be from 0 to 4 hours.")
-    expires = max(expires, closes)
-    code = crypto.new_unlock_code(ctx.rng.randrange, groups=4)
-    unlock_code = crypto.new_unlock_code(ctx.rng.randrange)
     with ctx.engine.begin() as connection:
         assessment = (
             connection.execute(
@@ -77,27 +65,84 @@ def create_invitation(
         )
         if assessment is None:
             raise not_found("assessment")
-        sitting_id = new_id(ctx)
-        connection.execute(
-            db.sittings.insert().values(
-                id=sitting_id,
-                invitation_hash=invitation_hash(code),
-                assessment_id=assessment["id"],
-                candidate_name=candidate_name,
-                candidate_email=candidate_email.strip().lower() if candidate_email else None,
-                offline=offline,
-                unlock_code=unlock_code,
-                proctor_secret=crypto.b64encode(ctx.rng.randbytes(32)),
-                state="invited",
-                created_ms=now,
-                expires_ms=expires,
-                opens_ms=opens,
-                closes_ms=closes,
-                extra_time_s=extra_time_s,
-            )
+        return new_sitting(
+            ctx,
+            connection,
+            assessment,
+            candidate_name,
+            offline,
+            candidate_email,
+            opens_ms=opens_ms,
+            closes_ms=closes_ms,
+            extra_time_s=extra_time_s,
         )
-        # The package's slow key derivations, done now so a download is fast.
-        jobs.defer(connection, "prepare", sitting_id)
+
+
+def check_window(
+    ctx: Context, opens_ms: int | None, closes_ms: int | None, extra_time_s: int
+) -> tuple[int, int, int]:
+    """The window (opens, closes) and the invitation's expiry; refused if it makes no sense."""
+    now = ctx.now_ms()
+    expires = now + INVITATION_DAYS * DAY_MS
+    opens = now if opens_ms is None else opens_ms
+    closes = expires if closes_ms is None else closes_ms
+    if closes <= opens:
+        raise ApiError(400, "bad_window", "The sitting's window must close after it opens.")
+    if closes < now:
+        raise ApiError(400, "bad_window", "The sitting's window has already closed.")
+    if not 0 <= extra_time_s <= MAX_EXTRA_TIME_S:
+        raise ApiError(400, "bad_extra_time", "Extra time must be from 0 to 4 hours.")
+    return opens, closes, max(expires, closes)
+
+
+def new_sitting(
+    ctx: Context,
+    connection: Connection,
+    assessment: RowMapping,
+    candidate_name: str,
+    offline: bool,
+    candidate_email: str | None = None,
+    *,
+    opens_ms: int | None = None,
+    closes_ms: int | None = None,
+    extra_time_s: int = 0,
+    kind: str = "employer",
+    invited_by: str | None = None,
+) -> dict[str, Any]:
+    """Insert one sitting in the caller's transaction; its invitation code is in the answer."""
+    if assessment["status"] != "published":
+        raise ApiError(
+            409,
+            "not_published",
+            f"The assessment is {assessment['status']}: only a published one takes invitations.",
+        )
+    opens, closes, expires = check_window(ctx, opens_ms, closes_ms, extra_time_s)
+    now = ctx.now_ms()
+    code = crypto.new_unlock_code(ctx.rng.randrange, groups=4)
+    unlock_code = crypto.new_unlock_code(ctx.rng.randrange)
+    sitting_id = new_id(ctx)
+    connection.execute(
+        db.sittings.insert().values(
+            id=sitting_id,
+            invitation_hash=invitation_hash(code),
+            assessment_id=assessment["id"],
+            candidate_name=candidate_name,
+            candidate_email=candidate_email.strip().lower() if candidate_email else None,
+            offline=offline,
+            unlock_code=unlock_code,
+            proctor_secret=crypto.b64encode(ctx.rng.randbytes(32)),
+            state="invited",
+            created_ms=now,
+            expires_ms=expires,
+            opens_ms=opens,
+            closes_ms=closes,
+            extra_time_s=extra_time_s,
+            kind=kind,
+            invited_by=invited_by,
+        )
+    )
+    # The package's slow key derivations, done now so a download is fast.
+    jobs.defer(connection, "prepare", sitting_id)
     invitation: dict[str, Any] = {
         "invitation": code,
         "sitting_id": sitting_id,
@@ -112,6 +157,17 @@ def create_invitation(
     if offline:
         invitation["unlock_code"] = unlock_code
     return invitation
+
+
+def rotate_code(ctx: Context, connection: Connection, sitting_id: str) -> str:
+    """A new invitation code for a sitting not yet enrolled (the old one stops working)."""
+    code = crypto.new_unlock_code(ctx.rng.randrange, groups=4)
+    connection.execute(
+        db.sittings.update()
+        .where(db.sittings.c.id == sitting_id)
+        .values(invitation_hash=invitation_hash(code))
+    )
+    return code
 
 
 def _public_key(value: object, what: str) -> str:
@@ -179,7 +235,9 @@ def enrol(ctx: Context, body: object, address: str) -> dict[str, Any]:
             .mappings()
             .first()
         )
-        found = sitting is not None and sitting["expires_ms"] >= now
+        found = (
+            sitting is not None and sitting["expires_ms"] >= now and sitting["revoked_ms"] is None
+        )
     if not found or sitting is None:
         # Only unknown codes count against the address, so one guesser behind a shared address
         # (a test centre's network) never locks out the candidates with real codes.
@@ -294,6 +352,15 @@ def own_sitting(connection: Connection, device_id: str, sitting_id: str) -> RowM
     if sitting is None:
         raise not_found("sitting")
     return sitting
+
+
+def refuse_revoked(sitting: RowMapping | dict[str, Any]) -> None:
+    if sitting["revoked_ms"] is not None:
+        raise ApiError(
+            409,
+            "revoked",
+            "The organisation withdrew this invitation: ask them if you think it is a mistake.",
+        )
 
 
 def list_sittings(ctx: Context, device_id: str) -> list[dict[str, Any]]:

@@ -62,6 +62,7 @@ def task(name: str) -> Callable[[Task], Task]:
 
 def load_tasks() -> dict[str, Task]:
     """Every task, registered by the module that owns it."""
+    import server.mail
     import server.packages
     import server.results  # noqa: F401
 

@@ -25,6 +25,7 @@ from server.invitations import (
     assessment_of,
     new_id,
     own_sitting,
+    refuse_revoked,
     sitting_ms,
     utc,
     window,
@@ -52,6 +53,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
         if sitting["package"] is not None:
             _same_chain(sitting, chain_public)
             return dict(canonical.loads(sitting["package"]))
+        refuse_revoked(sitting)
         if sitting["state"] != "enrolled":
             raise ApiError(409, "wrong_state", "This sitting can no longer be prepared.")
         assessment = assessment_of(connection, sitting)
@@ -274,6 +276,7 @@ def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str
             raise ApiError(409, "wrong_state", "Download this exam before you start it.")
         allowed_ms = sitting_ms(assessment_of(connection, sitting), sitting)
         if sitting["started_ms"] is None:
+            refuse_revoked(sitting)
             opens, closes = window(sitting)
             if now < opens:
                 raise ApiError(

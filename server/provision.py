@@ -15,7 +15,7 @@ from server.settings import Settings
 from shared import canonical, crypto
 from shared.policy import Policy
 
-DEMO_EMPLOYER = {"id": "demo-employer", "name": "Demo Employer"}
+DEMO_EMPLOYER = {"id": "demo-employer", "name": "Demo Employer", "slug": "demo-employer"}
 DEMO_ASSESSMENT = {
     "id": "deep-learning",
     "slug": "deep-learning",

@@ -32,9 +32,56 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "verify_failed": Limit(30, 600),  # unknown verification codes per address
     "public": Limit(600, 60),  # server key, practice questions, API document per address
     "hand_in": Limit(600, 60),  # hand-in files uploaded per address (a proctor's whole room)
+    "employer": Limit(1200, 60),  # employer API requests per session or token
+    "sign_in": Limit(30, 60),  # employer sign-in attempts per address
+    "sign_in_failed": Limit(10, 900),  # wrong passwords or codes per account
+    "password_code": Limit(5, 3600),  # password-reset e-mails per account
+    "register": Limit(20, 3600),  # self-registration e-mails per address
+    "register_failed": Limit(10, 900),  # wrong e-mail verification codes per address
 }
 
 CONFIG_FILE = "server.json"
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """Where e-mail goes: ``security`` is "starttls" (port 587), "tls" (465) or "none" (a relay
+    on the same machine). The password is read from ``EXAMGATE_SMTP_PASSWORD`` or from
+    ``keys/smtp-password`` in the data folder (mode 0600), never from server.json."""
+
+    host: str
+    port: int = 587
+    security: str = "starttls"
+    username: str | None = None
+    sender: str = "examgate <no-reply@localhost>"
+    timeout_s: float = 30.0
+    ca_file: str | None = None  # a private authority the relay's certificate is signed by
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Smtp:
+        security = str(value.get("security", "starttls"))
+        if security not in ("starttls", "tls", "none"):
+            raise ValueError("smtp.security must be starttls, tls or none")
+        return cls(
+            host=str(value["host"]),
+            port=int(value.get("port", 465 if security == "tls" else 587)),
+            security=security,
+            username=value.get("username"),
+            sender=str(value.get("sender", cls.sender)),
+            timeout_s=float(value.get("timeout_s", cls.timeout_s)),
+            ca_file=value.get("ca_file"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "security": self.security,
+            "username": self.username,
+            "sender": self.sender,
+            "timeout_s": self.timeout_s,
+            "ca_file": self.ca_file,
+        }
 
 
 @dataclass(frozen=True)
@@ -49,6 +96,17 @@ class Settings:
     # Results give a percentile once the assessment has this many (shared.models.MIN_COHORT).
     min_cohort: int = MIN_COHORT
     limits: dict[str, Limit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    # None: e-mail is written as .eml files to ``mail_dir`` (for a server with no mail relay,
+    # and for the demo), never lost.
+    smtp: Smtp | None = None
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def smtp_password_file(self) -> Path:
+        return self.data_dir / "keys" / "smtp-password"
 
     @property
     def key_file(self) -> Path:
@@ -87,6 +145,7 @@ class Settings:
             public_url=(given or cls.public_url).rstrip("/"),
             public_url_set=bool(given),
             limits=limits,
+            smtp=Smtp.from_json(saved["smtp"]) if saved.get("smtp") else None,
         )
 
     def save(self) -> None:
@@ -101,6 +160,8 @@ class Settings:
         }
         if changed:
             body["limits"] = changed
+        if self.smtp is not None:
+            body["smtp"] = self.smtp.to_json()
         path = self.data_dir / CONFIG_FILE
         # The database URL may hold a password: the file is the server user's alone.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

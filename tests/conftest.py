@@ -354,3 +354,62 @@ def serve_process(
 def served_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     with serve_process(tmp_path) as served:
         yield served
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on a loopback port that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[Any] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        import email
+        import email.policy
+
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, address: str, count: int = 1, timeout_s: float = 20) -> list[Any]:
+        """The messages to ``address`` once ``count`` have arrived (sent by the job worker)."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.to(address)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.to(address))} messages reached {address}")
+            time.sleep(0.05)
+        return self.to(address)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+@pytest.fixture
+def mailed_live(tmp_path: Path, database_url: str, mailbox: Mailbox) -> Iterator[ThreadServer]:
+    """A live server on either database whose e-mail goes to ``mailbox`` over SMTP."""
+    from server.settings import Smtp
+
+    settings = Settings(
+        data_dir=tmp_path / "server",
+        database_url=database_url,
+        smtp=Smtp(
+            host="127.0.0.1",
+            port=mailbox.port,
+            security="none",
+            sender="examgate <exams@example.org>",
+        ),
+    )
+    initialise(settings)
+    with ThreadServer(Context.open(settings)) as running:
+        yield running
