@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import accounts, assessments, audit, limits, mail, roster
+from server import accounts, assessments, audit, limits, mail, registration, roster
 from server.accounts import Principal
 from server.context import Context
 from server.errors import ApiError
@@ -116,6 +116,25 @@ async def password_choose(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def registration_code(request: Request) -> JSONResponse:
+    await run_in_threadpool(
+        registration.send_code, _ctx(request), request.path_params["slug"],
+        await _body(request), _address(request),
+    )  # fmt: skip
+    return JSONResponse(
+        {"message": "A code is on its way to that address; it is valid for 30 minutes."},
+        status_code=202,
+    )
+
+
+async def registration_confirm(request: Request) -> JSONResponse:
+    found = await run_in_threadpool(
+        registration.confirm, _ctx(request), request.path_params["slug"],
+        await _body(request), _address(request),
+    )  # fmt: skip
+    return JSONResponse(found, status_code=201)
+
+
 async def presets(request: Request) -> JSONResponse:
     await _principal(request)
     return JSONResponse({"items": assessments.presets()})
@@ -214,6 +233,12 @@ def routes() -> list[Route]:
         Route(f"{API_PREFIX}/sessions/current", sign_out, methods=["DELETE"]),
         Route(f"{API_PREFIX}/password/code", password_code, methods=["POST"]),
         Route(f"{API_PREFIX}/password/choose", password_choose, methods=["POST"]),
+        Route(f"{API_PREFIX}/self-registration/{{slug}}/code", registration_code, methods=["POST"]),
+        Route(
+            f"{API_PREFIX}/self-registration/{{slug}}/confirm",
+            registration_confirm,
+            methods=["POST"],
+        ),
         Route(f"{API_PREFIX}/me", _call(accounts.me), methods=["GET"]),
         Route(f"{API_PREFIX}/me/totp", _call(accounts.offer_totp, status=201), methods=["POST"]),
         Route(f"{API_PREFIX}/me/totp/confirm", _call(_confirm_totp, body=True), methods=["POST"]),

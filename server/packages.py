@@ -114,6 +114,12 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
         )
     package = crypto.sign_document(sealed, ctx.signing_key)
     with ctx.engine.begin() as connection:
+        if sitting["kind"] == "self":  # the download reserves one of the address's attempts
+            from server.registration import limit_reached, next_attempt_ms
+
+            when = next_attempt_ms(connection, sitting["candidate_email"], now)
+            if when is not None:
+                raise limit_reached(when)
         stored = connection.execute(
             db.sittings.update()
             .where(db.sittings.c.id == sitting_id, db.sittings.c.package.is_(None))
