@@ -30,6 +30,7 @@ from sqlalchemy import Connection, RowMapping, select
 from server import audit, db, limits
 from server.context import Context
 from server.errors import ApiError, not_found
+from server.invitations import new_id
 from shared import canonical
 
 ROLES = ("owner", "recruiter", "proctor", "viewer")
@@ -124,12 +125,20 @@ def operator(address: str = "local") -> Principal:
     return Principal(actor=audit.OPERATOR, address=address, everywhere=True)
 
 
-def _new_id(ctx: Context) -> str:
-    return f"{ctx.rng.getrandbits(64):016x}"
+def digest(secret: str) -> str:
+    """What is stored of a high-entropy secret (a credential, an e-mailed code): its SHA-256."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+def check_slug(value: object, name: str) -> str:
+    """A public handle: ``value``, or one made from ``name``; 3-64 lower-case letters, digits
+    and dashes."""
+    slug = value or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+        raise ApiError(
+            400, "bad_slug", "Give a handle of 3 to 64 lower-case letters, digits and dashes."
+        )
+    return slug
 
 
 def normalise_email(value: object) -> str:
@@ -167,14 +176,10 @@ def create_organisation(
 ) -> dict[str, Any]:
     """A new organisation; ``slug`` is its public handle (letters, digits, dashes)."""
     name = check_name(name, "organisation name")
-    slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]
-    if not _SLUG.fullmatch(slug):
-        raise ApiError(
-            400, "bad_slug", "Give a handle of 3 to 64 lower-case letters, digits and dashes."
-        )
+    slug = check_slug(slug, name)
     actor = actor or operator()
     now = ctx.now_ms()
-    organisation_id = _new_id(ctx)
+    organisation_id = new_id(ctx)
     with ctx.engine.begin() as connection:
         taken = connection.execute(
             select(db.organisations.c.id).where(db.organisations.c.slug == slug)
@@ -257,7 +262,7 @@ def add_member(
         user = _user_by_email(connection, email)
         created = user is None
         if user is None:
-            user_id = _new_id(ctx)
+            user_id = new_id(ctx)
             connection.execute(
                 db.users.insert().values(
                     id=user_id,
@@ -451,25 +456,21 @@ def sign_in(
                 .where(db.users.c.id == user["id"])
                 .values(password_hash=_hasher.hash(password))
             )
-        session_id = _new_id(ctx)
+        session_id = new_id(ctx)
         secret = secrets.token_hex(32)
         expires = now + SESSION_HOURS * 3600 * 1000
         connection.execute(
             db.user_sessions.insert().values(
                 id=session_id,
                 user_id=user["id"],
-                secret_sha256=_sha256(secret),
+                secret_sha256=digest(secret),
                 created_ms=now,
                 expires_ms=expires,
                 last_seen_ms=now,
                 address=address[:64],
             )
         )
-        for organisation_id in _organisations_of(connection, user["id"]):
-            audit.record(
-                connection, now, f"user:{user['id']}", organisation_id, "user.sign_in",
-                f"user:{user['id']}", address,
-            )  # fmt: skip
+        record_for_user(connection, now, user["id"], "user.sign_in", address)
     return {
         "token": f"egs_{session_id}_{secret}",
         "expires_ms": expires,
@@ -477,13 +478,17 @@ def sign_in(
     }
 
 
-def _organisations_of(connection: Connection, user_id: str) -> list[str]:
-    return [
-        row.organisation_id
-        for row in connection.execute(
-            select(db.memberships.c.organisation_id).where(db.memberships.c.user_id == user_id)
-        )
-    ]
+def record_for_user(
+    connection: Connection, now_ms: int, user_id: str, action: str, address: str
+) -> None:
+    """Audit an action of a user on their own account in each of their organisations' logs."""
+    for row in connection.execute(
+        select(db.memberships.c.organisation_id).where(db.memberships.c.user_id == user_id)
+    ):
+        audit.record(
+            connection, now_ms, f"user:{user_id}", row.organisation_id, action, f"user:{user_id}",
+            address,
+        )  # fmt: skip
 
 
 def sign_out(ctx: Context, principal: Principal, session_id: str) -> None:
@@ -509,7 +514,7 @@ def credential_principal(
         row = (
             connection.execute(select(table).where(table.c.id == credential_id)).mappings().first()
         )
-        if row is None or not hmac.compare_digest(row["secret_sha256"], _sha256(secret)):
+        if row is None or not hmac.compare_digest(row["secret_sha256"], digest(secret)):
             raise _UNAUTHENTICATED
         if kind == "egs":
             if row["expires_ms"] < now or row["last_seen_ms"] + SESSION_IDLE_MS < now:
@@ -609,11 +614,7 @@ def confirm_totp(ctx: Context, principal: Principal, code: object) -> None:
             .where(db.users.c.id == principal.user_id)
             .values(totp_secret=user["totp_pending"], totp_pending=None, totp_last_step=step)
         )
-        for organisation_id in _organisations_of(connection, principal.user_id):
-            audit.record(
-                connection, now, principal.actor, organisation_id, "user.totp_enabled",
-                principal.actor, principal.address,
-            )  # fmt: skip
+        record_for_user(connection, now, principal.user_id, "user.totp_enabled", principal.address)
 
 
 # --- API tokens ---------------------------------------------------------------------------
@@ -632,7 +633,7 @@ def create_token(
     ):
         raise ApiError(400, "bad_scopes", f"Give one or more scopes of: {', '.join(SCOPES)}.")
     chosen = sorted(set(scopes))
-    token_id = _new_id(ctx)
+    token_id = new_id(ctx)
     secret = secrets.token_hex(32)
     now = ctx.now_ms()
     with ctx.engine.begin() as connection:
@@ -642,7 +643,7 @@ def create_token(
                 organisation_id=organisation_id,
                 name=name,
                 scopes=canonical.to_text(chosen),
-                secret_sha256=_sha256(secret),
+                secret_sha256=digest(secret),
                 created_ms=now,
                 created_by=principal.actor,
             )

@@ -5,16 +5,16 @@ retiring one leaves its sittings and results as they are."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select
 
 from server import audit, db
-from server.accounts import Principal, check_name
+from server.accounts import Principal, check_name, check_slug
 from server.assembly import Blueprint
 from server.context import Context
 from server.errors import ApiError, not_found
+from server.invitations import new_id
 from shared import canonical
 from shared.errors import MalformedData
 from shared.models import CATEGORIES
@@ -23,7 +23,6 @@ from shared.policy import Policy, Rule
 STATUSES = ("draft", "published", "retired")
 MIN_DURATION_S, MAX_DURATION_S = 60, 4 * 3600
 MAX_PER_CATEGORY = 40
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 
 # What each preset does, in words a recruiter reads before choosing (the dashboard shows these).
 PRESETS: dict[str, tuple[str, Policy]] = {
@@ -170,13 +169,9 @@ def create(
             400, "malformed", f"An assessment has these fields only: {', '.join(sorted(_FIELDS))}."
         )
     title = check_name(body.get("title"), "title")
-    slug = body.get("slug") or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:64]
-    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
-        raise ApiError(
-            400, "bad_slug", "Give a handle of 3 to 64 lower-case letters, digits and dashes."
-        )
+    slug = check_slug(body.get("slug"), title)
     now = ctx.now_ms()
-    assessment_id = f"{ctx.rng.getrandbits(64):016x}"
+    assessment_id = new_id(ctx)
     with ctx.engine.begin() as connection:
         blueprint = _blueprint(body, connection)
         values = {

@@ -27,7 +27,6 @@ import logging
 import os
 import socket
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from server import logs, serving
@@ -161,15 +160,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _moment(text: str) -> int:
     """An ISO 8601 date or time (UTC unless it says otherwise) as ms since the epoch."""
+    from server.roster import parse_moment
+
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date and time like 2027-03-01T09:00 or 2027-03-01T09:00+01:00"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+        return parse_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ token scopes there (see ``accounts.ROLE_PERMISSIONS`` and ``accounts.SCOPES``)."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -320,6 +320,3 @@ def routes() -> list[Route]:
             methods=["PUT"],
         ),
     ]
-
-
-Handler = Callable[[Request], Awaitable[Response]]

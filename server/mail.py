@@ -12,7 +12,6 @@ database otherwise keeps only as a hash.
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import os
 import secrets
 import smtplib
@@ -22,10 +21,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from server import audit, db, jobs, limits
-from server.accounts import normalise_email, set_password
+from server import db, jobs, limits
+from server.accounts import digest, normalise_email, record_for_user, set_password
 from server.context import Context
 from server.errors import ApiError
+from server.invitations import new_id
 from server.settings import Smtp
 
 PASSWORD_CODE_HOURS = 1
@@ -42,7 +42,7 @@ def queue(
     organisation_id: str | None = None,
 ) -> str:
     """Queue one plain-text message; it is sent after the caller's transaction commits."""
-    message_id = f"{ctx.rng.getrandbits(64):016x}"
+    message_id = new_id(ctx)
     connection.execute(
         db.emails.insert().values(
             id=message_id,
@@ -156,10 +156,6 @@ def deliveries(ctx: Context, organisation_id: str, limit: int = 200) -> list[dic
 # --- choosing a password ------------------------------------------------------------------
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def queue_password_code(
     ctx: Context, connection: Connection, user_id: str, address: str, welcome: bool = False
 ) -> None:
@@ -170,9 +166,9 @@ def queue_password_code(
     lifetime = WELCOME_CODE_DAYS * 86_400_000 if welcome else PASSWORD_CODE_HOURS * 3_600_000
     connection.execute(
         db.password_codes.insert().values(
-            id=f"{ctx.rng.getrandbits(64):016x}",
+            id=new_id(ctx),
             user_id=user_id,
-            code_sha256=_sha256(code),
+            code_sha256=digest(code),
             created_ms=now,
             expires_ms=now + lifetime,
         )
@@ -223,7 +219,7 @@ def choose_password(ctx: Context, code: object, password: object, address: str) 
         row = (
             connection.execute(
                 select(db.password_codes).where(
-                    db.password_codes.c.code_sha256 == _sha256(code.strip())
+                    db.password_codes.c.code_sha256 == digest(code.strip())
                 )
             )
             .mappings()
@@ -243,16 +239,4 @@ def choose_password(ctx: Context, code: object, password: object, address: str) 
             )
             .values(used_ms=now)
         )
-        organisations = [
-            m.organisation_id
-            for m in connection.execute(
-                select(db.memberships.c.organisation_id).where(
-                    db.memberships.c.user_id == row["user_id"]
-                )
-            )
-        ]
-        for organisation_id in organisations:
-            audit.record(
-                connection, now, f"user:{row['user_id']}", organisation_id, "user.password_set",
-                f"user:{row['user_id']}", address,
-            )  # fmt: skip
+        record_for_user(connection, now, row["user_id"], "user.password_set", address)

@@ -8,7 +8,6 @@ the last), so two downloads can never both take the last attempt."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime
@@ -17,19 +16,15 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 
 from server import db, limits, mail
-from server.accounts import check_name, normalise_email
+from server.accounts import check_name, digest, normalise_email
 from server.context import Context
 from server.errors import ApiError, not_found
-from server.invitations import DAY_MS, new_sitting
+from server.invitations import DAY_MS, new_id, new_sitting
 
 ATTEMPTS = 3
 WINDOW_DAYS = 90
 CODE_MINUTES = 30
 CODE_TRIES = 5
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _open_assessment(connection: Connection, slug: str) -> RowMapping:
@@ -99,11 +94,11 @@ def send_code(ctx: Context, slug: str, body: object, address: str) -> None:
         assessment = _open_assessment(connection, slug)
         connection.execute(
             db.email_verifications.insert().values(
-                id=f"{ctx.rng.getrandbits(64):016x}",
+                id=new_id(ctx),
                 assessment_id=assessment["id"],
                 email=email,
                 name=name,
-                code_sha256=_sha256(code),
+                code_sha256=digest(code),
                 created_ms=now,
                 expires_ms=now + CODE_MINUTES * 60_000,
             )
@@ -144,7 +139,7 @@ def confirm(ctx: Context, slug: str, body: object, address: str) -> dict[str, An
             .mappings()
             .first()
         )
-        matched = pending is not None and hmac.compare_digest(pending["code_sha256"], _sha256(code))
+        matched = pending is not None and hmac.compare_digest(pending["code_sha256"], digest(code))
         if pending is not None and not matched:
             connection.execute(
                 db.email_verifications.update()

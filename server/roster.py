@@ -217,8 +217,8 @@ def invite(
         return _insert(ctx, connection, principal, organisation_id, assessment, clean, send is True)
 
 
-def _read_roster(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The roster's known columns and its rows by line number; ValueError if unreadable."""
+def _read_roster(text: str) -> list[tuple[int, dict[str, str]]]:
+    """The roster's rows (known columns only) by line number; ValueError if unreadable."""
     text = text.lstrip("\ufeff")  # a spreadsheet's byte-order mark
     if not text.strip():
         raise ValueError("The file is empty: give a header line and one line per candidate.")
@@ -244,7 +244,7 @@ def _read_roster(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]
         rows.append((reader.line_num, row))
     if not rows:
         raise ValueError("The file has a header but no candidates.")
-    return [n for n in names if n], rows
+    return rows
 
 
 def import_roster(
@@ -266,7 +266,7 @@ def import_roster(
             400, "bad_roster", "The file is not UTF-8 text: save it as 'CSV UTF-8' and retry."
         ) from None
     try:
-        _columns, rows = _read_roster(text)
+        rows = _read_roster(text)
     except (ValueError, csv.Error) as error:
         raise ApiError(400, "bad_roster", str(error)) from None
     with ctx.engine.begin() as connection:
