@@ -187,8 +187,9 @@ def queue_password_code(
         f"{opening}\n\n"
         f"Your code to choose a password, valid for {valid} and usable once:\n\n"
         f"    {code}\n\n"
-        f"Enter it with your new password in examgate's 'Choose a password' step\n"
-        f"(the dashboard, or POST {url}/api/v1/password/choose).\n"
+        f"To choose your password, send the code and the new password (12 characters or\n"
+        f"more) to examgate: POST {url}/api/v1/password/choose with the JSON body\n"
+        f'{{"code": "{code}", "password": "..."}}. The owner of your organisation can help.\n'
     )
     queue(ctx, connection, "password", address, subject, body)
 

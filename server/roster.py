@@ -104,8 +104,7 @@ def _email_invitation(
         f"     Server address:   {ctx.settings.public_url}\n"
         f"     Invitation code:  {invitation['invitation']}\n"
         "3. Try the practice questions, then start when you are ready.\n\n"
-        "Before the test starts you will be asked whether your result may be shared with "
-        f"{organisation}. Keep this code to yourself; it works on one computer only.\n"
+        "Keep this code to yourself; it works on one computer only.\n"
     )
     mail.queue(
         ctx,
