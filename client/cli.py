@@ -35,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, help="seed for the random strategy")
     simulate.add_argument("--home", type=Path, dest="sim_home", help="the client's data folder")
     simulate.add_argument("--json", action="store_true", help="print one JSON object")
+    simulate.add_argument(
+        "--share",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="answer the consent question: share the result with the inviting organisation, "
+        "or not (default: not asked, nothing shared)",
+    )
     check = commands.add_parser("check", help="run the pre-sitting health check")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     export = commands.add_parser(
@@ -66,7 +73,10 @@ def _simulate(args: argparse.Namespace) -> int:
     settings = ClientSettings.load(args.sim_home or args.home)
     engine = Engine(settings, headless_keystore(settings.home))
     try:
-        summary = run(engine, args.server, args.invite, args.unlock, args.strategy, args.seed)
+        summary = run(
+            engine, args.server, args.invite, args.unlock, args.strategy, args.seed,
+            share=args.share,
+        )  # fmt: skip
     finally:
         engine.close()
     if args.json:

@@ -239,8 +239,12 @@ class Engine:
         return [PracticeItem.from_json(entry) for entry in self.state.practice()]
 
     # -- the sitting -------------------------------------------------------------------------------
-    def unlock(self, sitting_id: str, unlock_code: str) -> ExamSession:
-        """Open the stored package with the code and return the session (resumed if begun)."""
+    def unlock(self, sitting_id: str, unlock_code: str, share: bool | None = None) -> ExamSession:
+        """Open the stored package with the code and return the session (resumed if begun).
+
+        ``share``: the candidate's answer, asked before the clock starts, to whether the
+        inviting organisation may see the result; None where it was not asked (nothing is
+        shared then)."""
         enrolment = self.enrolment()
         sealed = self.state.package(sitting_id)
         if sealed is None:
@@ -269,6 +273,11 @@ class Engine:
             unlock=opened.unlock,
             deadline_ms=deadline,
             release=Policy.from_json(header.policy).release_for(header.offline),
+            consent=(
+                {"organisation": header.organisation_id, "share": share}
+                if header.ask_consent and share is not None
+                else None
+            ),
         )
 
     def seal(self, session: ExamSession) -> str:

@@ -143,8 +143,13 @@ class ExamSession:
         unlock: UnlockChecks | None = None,
         deadline_ms: int | None = None,
         release: str = "proctor",
+        consent: dict[str, Any] | None = None,
     ) -> None:
         self.sitting_id = sitting_id
+        # The candidate's choice, made before the clock starts, of whether the inviting
+        # organisation may see the result ({"organisation": id, "share": bool}); journalled
+        # (so signed in the submission) just before the start.
+        self.consent = consent
         # Who lifts a lock: "proctor" (a response code) or "candidate" (after a pause).
         self.release = release
         # When the sitting must end by the wall clock whatever time is left: the server's end
@@ -345,6 +350,8 @@ class ExamSession:
         self._begin_run()
         assert self._mark is not None
         try:
+            if self.consent is not None:
+                self._write_now("consent", dict(self.consent))
             started = self._write_now(
                 "started", {"items": self.total, "duration_ms": self.duration_ms}
             )

@@ -34,11 +34,12 @@ def run(
     strategy: str = "random",
     seed: int | None = None,
     certificate_dir: Path | None = None,
+    share: bool | None = None,
 ) -> dict[str, Any]:
     sitting = engine.enrol(server_url, invitation)
     header = engine.download(sitting["id"])
     code = unlock_code or engine.release_code(sitting["id"])
-    session = engine.unlock(sitting["id"], code)
+    session = engine.unlock(sitting["id"], code, share=share)
     answer_all(session, strategy, random.Random(seed))  # noqa: S311 (a simulated candidate)
     submission_id = engine.seal(session)
     delivered = {d.submission_id: d.result for d in engine.sync()}

@@ -119,6 +119,7 @@ def main() -> int:
                 str(invitation["invitation"]),
                 "--home",
                 str(home),
+                "--share",  # the simulated candidate lets the demo employer see the result
                 "--json",
             ],
             capture_output=True,

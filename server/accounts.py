@@ -40,6 +40,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "owner": frozenset(
         {
             "organisation",
+            "webhooks",
+            "privacy",
             "members",
             "tokens",
             "audit",

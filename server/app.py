@@ -29,7 +29,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import (
+    ats,
     employer_api,
+    employer_results,
     invitations,
     jobs,
     limits,
@@ -329,6 +331,27 @@ async def hand_in(request: Request) -> JSONResponse:
     )
 
 
+async def result_shares(request: Request) -> JSONResponse:
+    device_id, body = await _device(request)
+    ctx, submission_id = _ctx(request), request.path_params["submission_id"]
+    if request.method == "POST":
+        found = await run_in_threadpool(
+            employer_results.grant, ctx, device_id, submission_id, canonical.loads(body or b"{}")
+        )
+        return JSONResponse(found, status_code=201)
+    listed = await run_in_threadpool(employer_results.shares, ctx, device_id, submission_id)
+    return JSONResponse({"items": listed})
+
+
+async def result_share_revoke(request: Request) -> Response:
+    device_id, _ = await _device(request)
+    await run_in_threadpool(
+        employer_results.revoke, _ctx(request), device_id,
+        request.path_params["submission_id"], request.path_params["organisation"],
+    )  # fmt: skip
+    return Response(status_code=204)
+
+
 async def result(request: Request) -> JSONResponse:
     device_id, _ = await _device(request)
     submission_id = request.path_params["submission_id"]
@@ -463,7 +486,18 @@ def create_app(ctx: Context, run_jobs: bool = False) -> Starlette:
         Route("/verify/{code}", verify_page, methods=["GET"]),
         Route("/assets/examgate.css", stylesheet, methods=["GET"]),
         Route("/openapi.json", openapi_document, methods=["GET"]),
+        Route(
+            f"{API_PREFIX}/results/{{submission_id}}/shares",
+            result_shares,
+            methods=["GET", "POST"],
+        ),
+        Route(
+            f"{API_PREFIX}/results/{{submission_id}}/shares/{{organisation}}",
+            result_share_revoke,
+            methods=["DELETE"],
+        ),
         *employer_api.routes(),
+        *ats.routes(),
     ]
     handlers: dict[Any, Handler] = {
         ApiError: _api_error,

@@ -265,6 +265,10 @@ sittings = Table(
     Column("kind", String(16), nullable=False, server_default="employer"),
     Column("revoked_ms", BigInteger, nullable=True),
     Column("invited_by", String(80), nullable=True),  # the audit actor that invited
+    # When the candidate's personal data was erased (on request or by retention).
+    Column("erased_ms", BigInteger, nullable=True),
+    # Where an applicant-tracking system asked to be told of the result (send_test's url).
+    Column("ats_callback", String(2000), nullable=True),
 )
 
 submissions = Table(
@@ -297,6 +301,40 @@ results = Table(
     Column("review_note", Text, nullable=True),
     Column("reviewed_by", String(80), nullable=True),
     Column("reviewed_ms", BigInteger, nullable=True),
+    # The integrity outcome (clean, flagged, voided), as in the report: results are filtered on it.
+    Column("integrity", String(16), nullable=True),
+)
+
+# An organisation's endpoints for events, each with its own HMAC secret (sealed with a key
+# derived from the server's own key file, so a copy of the database alone cannot sign).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organisation_id", String(32), ForeignKey("employers.id"), nullable=False, index=True),
+    Column("url", String(2000), nullable=False),
+    Column("events", Text, nullable=False),  # canonical JSON list
+    Column("secret_sealed", Text, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("disabled_ms", BigInteger, nullable=True),
+)
+
+# One event for one endpoint: its body as sent, and every attempt (time, HTTP status, error).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("webhook_id", String(32), ForeignKey("webhooks.id"), nullable=False),
+    Column("organisation_id", String(32), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("history", Text, nullable=False, server_default="[]"),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger, nullable=True),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "created_ms"),
 )
 
 # How many results of an assessment have each overall ability, in buckets of 0.01 (theta times

@@ -14,7 +14,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server import accounts, assessments, audit, limits, mail, registration, roster
+from server import (
+    accounts,
+    assessments,
+    audit,
+    employer_results,
+    limits,
+    mail,
+    registration,
+    retention,
+    roster,
+    webhooks,
+)
 from server.accounts import Principal
 from server.context import Context
 from server.errors import ApiError
@@ -226,6 +237,52 @@ async def import_roster(request: Request) -> JSONResponse:
     return JSONResponse(found, status_code=200 if dry_run else 201)
 
 
+async def list_results(request: Request) -> JSONResponse:
+    principal = await _principal(request)
+    found = await run_in_threadpool(
+        employer_results.listing, _ctx(request), principal, request.path_params["org_id"],
+        dict(request.query_params),
+    )  # fmt: skip
+    return JSONResponse(found)
+
+
+async def export_results(request: Request) -> Response:
+    principal = await _principal(request)
+    text = await run_in_threadpool(
+        employer_results.export_csv, _ctx(request), principal, request.path_params["org_id"],
+        dict(request.query_params),
+    )  # fmt: skip
+    return Response(
+        text.encode("utf-8-sig"),  # with a byte-order mark, so spreadsheets read it as UTF-8
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="results.csv"'},
+    )
+
+
+async def result_certificate(request: Request) -> Response:
+    principal = await _principal(request)
+    pdf = await run_in_threadpool(
+        employer_results.certificate, _ctx(request), principal, request.path_params["org_id"],
+        request.path_params["result_id"],
+    )  # fmt: skip
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="certificate.pdf"'},
+    )
+
+
+async def candidate_export(request: Request) -> JSONResponse:
+    principal = await _principal(request)
+    email = request.query_params.get("email", "")
+    found = await run_in_threadpool(
+        retention.employer_export, _ctx(request), principal, request.path_params["org_id"], email
+    )
+    return JSONResponse(
+        found, headers={"Content-Disposition": 'attachment; filename="candidate-data.json"'}
+    )
+
+
 def routes() -> list[Route]:
     org = f"{API_PREFIX}/orgs/{{org_id}}"
     return [
@@ -265,6 +322,46 @@ def routes() -> list[Route]:
             methods=["DELETE"],
         ),
         Route(f"{org}/audit", audit_entries, methods=["GET"]),
+        Route(f"{org}/results", list_results, methods=["GET"]),
+        Route(f"{org}/results.csv", export_results, methods=["GET"]),
+        Route(
+            f"{org}/results/{{result_id}}",
+            _call(employer_results.detail, "org_id", "result_id"),
+            methods=["GET"],
+        ),
+        Route(f"{org}/results/{{result_id}}/certificate", result_certificate, methods=["GET"]),
+        Route(
+            f"{org}/results/{{result_id}}/review",
+            _call(employer_results.review, "org_id", "result_id", body=True),
+            methods=["POST"],
+        ),
+        Route(f"{org}/webhooks", _call(webhooks.listing, "org_id"), methods=["GET"]),
+        Route(
+            f"{org}/webhooks",
+            _call(webhooks.create, "org_id", body=True, status=201),
+            methods=["POST"],
+        ),
+        Route(
+            f"{org}/webhooks/{{webhook_id}}",
+            _call(webhooks.disable, "org_id", "webhook_id"),
+            methods=["DELETE"],
+        ),
+        Route(
+            f"{org}/webhooks/{{webhook_id}}/deliveries",
+            _call(webhooks.deliveries, "org_id", "webhook_id"),
+            methods=["GET"],
+        ),
+        Route(
+            f"{org}/retention",
+            _call(retention.set_retention, "org_id", body=True),
+            methods=["PUT"],
+        ),
+        Route(f"{org}/candidates/export", candidate_export, methods=["GET"]),
+        Route(
+            f"{org}/candidates/erase",
+            _call(retention.employer_erase, "org_id", body=True),
+            methods=["POST"],
+        ),
         Route(f"{org}/emails", emails, methods=["GET"]),
         Route(f"{org}/assessments", _call(assessments.listing, "org_id"), methods=["GET"]),
         Route(

@@ -62,9 +62,12 @@ def task(name: str) -> Callable[[Task], Task]:
 
 def load_tasks() -> dict[str, Task]:
     """Every task, registered by the module that owns it."""
+    import server.ats
     import server.mail
     import server.packages
-    import server.results  # noqa: F401
+    import server.results
+    import server.retention
+    import server.webhooks  # noqa: F401
 
     return TASKS
 
@@ -255,6 +258,7 @@ class TableWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                schedule_periodic(self.ctx)
                 worked = self.work_one()
             except Exception:  # the database went away for a moment: try again shortly
                 log.exception("the job worker could not read the queue")
@@ -411,6 +415,10 @@ class ProcrastinateWorker:
                 for job in await app.job_manager.get_stalled_jobs(queue=QUEUE):
                     log.warning("job stalled; queued again", extra={"task": job.task_name})
                     await app.job_manager.retry_job(job)
+                try:
+                    await asyncio.to_thread(schedule_periodic, self.ctx)
+                except Exception:
+                    log.exception("the periodic jobs could not be queued")
                 await asyncio.sleep(STALLED_CHECK_S)
 
         async def work() -> None:
@@ -441,6 +449,13 @@ class ProcrastinateWorker:
             self._loop.call_soon_threadsafe(self._task.cancel)
         if self._thread.is_alive():
             self._thread.join(timeout)
+
+
+def schedule_periodic(ctx: Context) -> None:
+    """Queue the periodic jobs that are due (the hourly retention run)."""
+    from server import retention
+
+    retention.schedule(ctx)
 
 
 def start_worker(ctx: Context) -> TableWorker | ProcrastinateWorker:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server import db, jobs
+from server import db, jobs, webhooks
 from server.assembly import BankTooSmall, Blueprint, assemble, package_items
 from server.bank.store import cached_items, exposed_from
 from server.context import Context
@@ -62,6 +62,11 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
             .mappings()
             .one()
         )
+        organisation = connection.execute(
+            select(db.organisations.c.name).where(
+                db.organisations.c.id == assessment["employer_id"]
+            )
+        ).scalar_one()
         blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
         earlier = _earlier_ability(connection, sitting)
         if earlier is not None:  # a retake: aim the form at what the last attempt showed
@@ -99,6 +104,9 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
             expires_ms=sitting["expires_ms"],
             server_kex_public=crypto.b64encode(ctx.kex_public),
             hand_in_by_ms=closes + int(assessment["sync_deadline_days"]) * DAY_MS,
+            organisation=organisation,
+            organisation_id=assessment["employer_id"],
+            ask_consent=sitting["kind"] == "employer",
         ).to_json()
         secrets = _prepared(ctx, sitting)
         plaintext = canonical.dumps(
@@ -280,7 +288,8 @@ def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str
             raise ApiError(409, "already_submitted", "This sitting has already been submitted.")
         if sitting["state"] not in ("prepared", "started"):
             raise ApiError(409, "wrong_state", "Download this exam before you start it.")
-        allowed_ms = sitting_ms(assessment_of(connection, sitting), sitting)
+        assessment = assessment_of(connection, sitting)
+        allowed_ms = sitting_ms(assessment, sitting)
         if sitting["started_ms"] is None:
             refuse_revoked(sitting)
             opens, closes = window(sitting)
@@ -302,6 +311,11 @@ def start(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str
                 .values(state="started", started_ms=now, chain_public=chain_public)
             )
             started = now
+            webhooks.emit(
+                ctx, connection, assessment["employer_id"], "sitting.started",
+                {"sitting_id": sitting_id, "assessment_id": assessment["id"],
+                 "started_ms": now, "ends_ms": now + allowed_ms},
+            )  # fmt: skip
         else:
             started = int(sitting["started_ms"])
             _same_chain(sitting, chain_public)

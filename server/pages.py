@@ -64,6 +64,22 @@ def verify_page(found: dict[str, Any]) -> str:
             "against the certificate (letters and digits in groups of four) and try again.</p>"
             "</div>",
         )
+    if found.get("revoked"):
+        when = ""
+        if found.get("revoked_ms"):
+            from datetime import UTC, datetime
+
+            day = datetime.fromtimestamp(found["revoked_ms"] / 1000, tz=UTC).date().isoformat()
+            when = f" on {day}"
+        return _page(
+            "Revoked certificate",
+            "<div class=card><p class=kicker>examgate certificate check</p>"
+            "<h1 class=unknown>Revoked certificate</h1>"
+            f"<p>The certificate with the code <span class=code>{code}</span> was issued by "
+            f"this server but revoked{html.escape(when)}. "
+            f"{html.escape(str(found.get('revoked_reason') or ''))} It does not certify a "
+            "result any more.</p></div>",
+        )
     names = {name: key for key, name in CATEGORIES.items()}
     order = list(CATEGORIES.values())  # the certificate's order (stored reports sort keys)
     categories = sorted(

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from certificates.render import CertificateData, render_certificate
-from server import db, jobs, metrics, verification
+from server import db, employer_results, jobs, metrics, verification
 from server.assembly import Blueprint
 from server.bank.store import cached_items
 from server.context import Context
@@ -173,6 +173,9 @@ def _process(
     verification_code = crypto.new_unlock_code(ctx.rng.randrange)
     result_id = f"{ctx.rng.getrandbits(64):016x}"
     theta = report["overall_detail"]["theta"]
+    share = sitting["kind"] == "employer" and employer_results.chosen_share(
+        checked.log, assessment["employer_id"]
+    )
     with ctx.engine.begin() as connection:
         state = connection.execute(
             select(db.sittings.c.state).where(db.sittings.c.id == sitting["id"])
@@ -192,21 +195,28 @@ def _process(
                 )
         except IntegrityError:  # ... by another worker, at the same moment
             raise _already_submitted() from None
+        stored = {
+            "id": result_id,
+            "sitting_id": sitting["id"],
+            "assessment_id": assessment["id"],
+            "created_ms": now,
+            "report": canonical.to_text(report),
+            "integrity": report["integrity"]["outcome"],
+        }
         connection.execute(
             db.results.insert().values(
-                id=result_id,
+                **stored,
                 submission_id=submission_id,
-                sitting_id=sitting["id"],
-                assessment_id=assessment["id"],
                 overall=report["overall"],
                 overall_theta=theta,
-                report=canonical.to_text(report),
                 verification_code=verification_code,
                 certificate=None,
-                created_ms=now,
             )
         )
         _count_in_distribution(connection, assessment["id"], theta)
+        employer_results.on_scored(
+            ctx, connection, stored, sitting, assessment["employer_id"], share
+        )
         jobs.defer(connection, "certify", result_id)
         connection.execute(
             db.sittings.update().where(db.sittings.c.id == sitting["id"]).values(state="scored")
@@ -344,8 +354,17 @@ def certificate_for(ctx: Context, device_id: str, submission_id: str) -> bytes |
         if existing is None or existing["device_id"] != device_id:
             raise not_found("certificate")
         row = connection.execute(
-            select(db.results.c.certificate).where(db.results.c.submission_id == submission_id)
+            select(db.results.c.certificate, db.results.c.review).where(
+                db.results.c.submission_id == submission_id
+            )
         ).one()
+    if row.review == "voided":
+        raise ApiError(
+            410,
+            "voided",
+            "The organisation that gave this exam voided the result after reviewing the "
+            "sitting, so its certificate is revoked. Ask that organisation why.",
+        )
     return None if row.certificate is None else bytes(row.certificate)
 
 
@@ -360,6 +379,9 @@ def _certified(ctx: Context, where: Any) -> RowMapping | None:
                     db.results.c.verification_code,
                     db.results.c.created_ms,
                     db.results.c.certificate.is_not(None).label("done"),
+                    db.results.c.review,
+                    db.results.c.reviewed_ms,
+                    db.sittings.c.erased_ms,
                     db.sittings.c.candidate_name,
                     db.assessments.c.title,
                 )
@@ -376,7 +398,7 @@ def _certified(ctx: Context, where: Any) -> RowMapping | None:
 def certify(ctx: Context, result_id: str) -> None:
     """Render a stored result's certificate, once (a repeat finds it done and stops)."""
     row = _certified(ctx, db.results.c.id == result_id)
-    if row is None or row["done"]:
+    if row is None or row["done"] or row["erased_ms"] is not None:
         return  # erased since, or already rendered
     report = canonical.loads(row["report"])
     code = row["verification_code"]
@@ -406,9 +428,27 @@ def verify_code(ctx: Context, code: str) -> dict[str, Any]:
     row = _certified(ctx, db.results.c.verification_code == pretty)
     if row is None:
         return {"genuine": False, "verification_code": pretty}
+    if row["erased_ms"] is not None:
+        return {
+            "genuine": True,
+            "revoked": True,
+            "revoked_reason": "The holder's personal data was erased at their request or at "
+            "the end of its retention period, so this certificate no longer stands.",
+            "revoked_ms": row["erased_ms"],
+            "verification_code": pretty,
+        }
     report = canonical.loads(row["report"])
+    revoked = row["review"] == "voided"
     return {
         "genuine": True,
+        "revoked": revoked,
+        "revoked_reason": (
+            "The organisation that gave the exam voided this result after reviewing the "
+            "sitting's integrity record."
+            if revoked
+            else None
+        ),
+        "revoked_ms": row["reviewed_ms"] if revoked else None,
         "verification_code": pretty,
         "candidate": row["candidate_name"],
         "assessment": row["title"],

@@ -99,6 +99,9 @@ class Settings:
     # None: e-mail is written as .eml files to ``mail_dir`` (for a server with no mail relay,
     # and for the demo), never lost.
     smtp: Smtp | None = None
+    # Whether webhooks may be delivered to loopback, private and link-local addresses (off: an
+    # organisation cannot make the server call into the network it runs in).
+    webhook_private_addresses: bool = False
 
     @property
     def mail_dir(self) -> Path:
@@ -146,6 +149,8 @@ class Settings:
             public_url_set=bool(given),
             limits=limits,
             smtp=Smtp.from_json(saved["smtp"]) if saved.get("smtp") else None,
+            webhook_private_addresses=bool(saved.get("webhook_private_addresses"))
+            or os.environ.get("EXAMGATE_WEBHOOK_PRIVATE_ADDRESSES") == "1",
         )
 
     def save(self) -> None:
@@ -162,6 +167,8 @@ class Settings:
             body["limits"] = changed
         if self.smtp is not None:
             body["smtp"] = self.smtp.to_json()
+        if self.webhook_private_addresses:
+            body["webhook_private_addresses"] = True
         path = self.data_dir / CONFIG_FILE
         # The database URL may hold a password: the file is the server user's alone.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

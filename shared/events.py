@@ -141,6 +141,8 @@ SCHEMAS: dict[str, dict[str, Check]] = {
         "capture_protection": _boolean,
         "keyboard_monitor": _boolean,
     },
+    # Before the clock: whether the candidate lets the inviting organisation see the result.
+    "consent": {"organisation": _ID, "share": _boolean},
     "started": {"items": _COUNT, "duration_ms": _SPAN},
     "answer": {"item": _ID, "options": _list(_ID, 16)},
     "advance": {"from": _ID, "to": _ID},

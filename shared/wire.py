@@ -105,6 +105,11 @@ class PackageHeader:
     server_kex_public: str  # base64url X25519: the event chain's first key is agreed with it
     hand_in_by_ms: int  # the last moment the server accepts the sealed sitting
     seal: dict[str, Any] = field(default_factory=dict)
+    # The organisation that invited the candidate, and whether the candidate is asked, before
+    # the clock starts, if the result may be shared with it (employer-administered sittings).
+    organisation: str = ""
+    organisation_id: str = ""
+    ask_consent: bool = False
 
     WHAT = "exam package header"
 
@@ -137,6 +142,9 @@ class PackageHeader:
             server_kex_public=_str(data, "server_kex_public", what),
             hand_in_by_ms=_int(data, "hand_in_by_ms", what),
             seal=dict(data.get("seal") or {}),
+            organisation=str(data.get("organisation") or ""),
+            organisation_id=str(data.get("organisation_id") or ""),
+            ask_consent=data.get("ask_consent") is True,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -159,6 +167,10 @@ class PackageHeader:
             "server_kex_public": self.server_kex_public,
             "hand_in_by_ms": self.hand_in_by_ms,
         }
+        if self.organisation_id:
+            out["organisation"] = self.organisation
+            out["organisation_id"] = self.organisation_id
+            out["ask_consent"] = self.ask_consent
         if self.seal:
             out["seal"] = self.seal
         return out

@@ -26,13 +26,18 @@ from shared.protocol import (
 
 
 def sit(
-    engine: Engine, url: str, invitation: dict[str, Any], strategy: str = "first"
+    engine: Engine,
+    url: str,
+    invitation: dict[str, Any],
+    strategy: str = "first",
+    share: bool | None = None,
 ) -> ExamSession:
-    """Enrol, download, unlock and answer every item; return the ended session."""
+    """Enrol, download, unlock and answer every item; return the ended session. ``share``:
+    the answer to the consent question (None: not answered)."""
     sitting = engine.enrol(url, invitation["invitation"])
     engine.download(sitting["id"])
     code = invitation.get("unlock_code") or engine.release_code(sitting["id"])
-    session = engine.unlock(sitting["id"], code)
+    session = engine.unlock(sitting["id"], code, share=share)
     answer_all(session, strategy, random.Random(1))
     return session
 

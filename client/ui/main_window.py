@@ -322,10 +322,13 @@ class MainWindow(QMainWindow):
     def start_online(self) -> None:
         assert self.sitting is not None
         sitting_id = self.sitting["id"]
+        share = self.ready_page.share()
         self._busy(self.ready_page.error, "Starting…")
         self._set_busy(True)
         run_in_background(
-            lambda: self.engine.unlock(sitting_id, self.engine.release_code(sitting_id)),
+            lambda: self.engine.unlock(
+                sitting_id, self.engine.release_code(sitting_id), share=share
+            ),
             self._unlocked,
             self._fail(self.ready_page.error),
         )
@@ -333,10 +336,11 @@ class MainWindow(QMainWindow):
     def unlock(self, code: str) -> None:
         assert self.sitting is not None
         sitting_id = self.sitting["id"]
+        share = self.ready_page.share()
         self._busy(self.ready_page.error, "Opening the exam…")
         self._set_busy(True)
         run_in_background(
-            lambda: self.engine.unlock(sitting_id, code),
+            lambda: self.engine.unlock(sitting_id, code, share=share),
             self._unlocked,
             self._fail(self.ready_page.error),
         )

@@ -12,10 +12,12 @@ from html import escape
 
 from client.package import when
 from client.ui.qt import (
+    QButtonGroup,
     QFormLayout,
     QHBoxLayout,
     QKeyEvent,
     QLabel,
+    QRadioButton,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -106,6 +108,20 @@ class ReadyPage(QWidget):
         self.rehearsal_verdict = label(name="verdict", wrap=True)
         self.rehearsal_verdict.setAccessibleName("Rehearsal")
         layout.addWidget(self.rehearsal_verdict)
+        # Consent, asked of an invited candidate before the clock starts: neither answer is
+        # chosen for them, and the exam does not start until one is.
+        self.consent_question = label(name="subtitle", wrap=True)
+        layout.addWidget(self.consent_question)
+        self.share_yes = QRadioButton()
+        self.share_no = QRadioButton()
+        self.share_yes.setObjectName("plain")
+        self.share_no.setObjectName("plain")
+        self.consent_choice = QButtonGroup(self)
+        for radio in (self.share_yes, self.share_no):
+            self.consent_choice.addButton(radio)
+            layout.addWidget(radio)
+        self.asks_consent = False
+        self.organisation = ""
         form = QFormLayout()
         self.code_field = field(
             "Unlock code from your proctor",
@@ -126,7 +142,7 @@ class ReadyPage(QWidget):
         self.start_button = button(
             "Start the exam", primary=True, description="The clock starts when the exam opens"
         )
-        self.start_button.clicked.connect(self.start_online.emit)
+        self.start_button.clicked.connect(self._start)
         self.unlock_button = button("Unlock and start", primary=True)
         self.unlock_button.clicked.connect(self._unlock)
         row.addWidget(self.back_button)
@@ -148,6 +164,24 @@ class ReadyPage(QWidget):
         for widget in (self.code_field, self.code_label, self.unlock_button):
             widget.setVisible(header.offline)
         self.start_button.setVisible(not header.offline)
+        self.asks_consent = header.ask_consent
+        self.organisation = header.organisation or "the organisation that invited you"
+        self.consent_question.setText(
+            f"May {self.organisation} see your result? Choose one before you start; either way "
+            f"{self.organisation} learns that you completed the exam."
+        )
+        self.share_yes.setText(f"Yes, share my result with {self.organisation}")
+        self.share_no.setText("No, keep my result to myself")
+        self.share_yes.setAccessibleName(self.share_yes.text())
+        self.share_no.setAccessibleName(self.share_no.text())
+        self.share_yes.setAccessibleDescription(self.consent_question.text())
+        self.share_no.setAccessibleDescription(self.consent_question.text())
+        self.consent_choice.setExclusive(False)  # so that neither can be left chosen
+        self.share_yes.setChecked(False)
+        self.share_no.setChecked(False)
+        self.consent_choice.setExclusive(True)
+        for part in (self.consent_question, self.share_yes, self.share_no):
+            part.setVisible(header.ask_consent)
         self.code_field.clear()
         self.error.setText("")
         self.rehearsal.focus_option(0)
@@ -179,7 +213,31 @@ class ReadyPage(QWidget):
             )
         announce(self, self.rehearsal_verdict.text())
 
+    def share(self) -> bool | None:
+        """The candidate's answer to the consent question (None: not asked, or not answered)."""
+        if not self.asks_consent:
+            return None
+        if self.share_yes.isChecked():
+            return True
+        return False if self.share_no.isChecked() else None
+
+    def _consent_missing(self) -> bool:
+        if self.asks_consent and self.share() is None:
+            self.error.setText(
+                f"Choose whether {self.organisation} may see your result, then start."
+            )
+            announce(self, self.error.text())
+            self.share_yes.setFocus()
+            return True
+        return False
+
+    def _start(self) -> None:
+        if not self._consent_missing():
+            self.start_online.emit()
+
     def _unlock(self) -> None:
+        if self._consent_missing():
+            return
         code = self.code_field.text().strip()
         if not code:
             self.error.setText("Enter the unlock code your proctor gives you.")
@@ -188,7 +246,6 @@ class ReadyPage(QWidget):
         self.unlock.emit(code)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if self.code_field.hasFocus() or not self.rehearsal.handle_key(
-            event, self._rehearse, self._rehearsal_enter
-        ):
+        typing = self.code_field.hasFocus() or self.share_yes.hasFocus() or self.share_no.hasFocus()
+        if typing or not self.rehearsal.handle_key(event, self._rehearse, self._rehearsal_enter):
             super().keyPressEvent(event)
