@@ -284,6 +284,28 @@ async def candidate_export(request: Request) -> JSONResponse:
 
 
 def routes() -> list[Route]:
+    """One route per path, dispatching on the method, so a 405 names every method allowed."""
+    handlers: dict[str, dict[str, Any]] = {}
+    for route in _routes():
+        for method in route.methods or ():
+            if method != "HEAD":
+                handlers.setdefault(route.path, {})[method] = route.endpoint
+    return [_dispatching(path, by_method) for path, by_method in handlers.items()]
+
+
+def _dispatching(path: str, by_method: dict[str, Any]) -> Route:
+    if len(by_method) == 1:
+        [(method, endpoint)] = by_method.items()
+        return Route(path, endpoint, methods=[method])
+
+    async def dispatch(request: Request) -> Response:
+        response: Response = await by_method[request.method](request)
+        return response
+
+    return Route(path, dispatch, methods=sorted(by_method))
+
+
+def _routes() -> list[Route]:
     org = f"{API_PREFIX}/orgs/{{org_id}}"
     return [
         Route(f"{API_PREFIX}/sessions", sign_in, methods=["POST"]),

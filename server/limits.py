@@ -7,6 +7,8 @@ The limits are in ``Settings.limits`` (documented in the README).
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -35,6 +37,12 @@ def _window(ctx: Context, limit: Limit) -> tuple[int, int, int]:
     return now, now - now % span, span
 
 
+def _bucket(kind: str, subject: str) -> str:
+    """A counter's key: the kind and a digest of the subject, so the table holds no address
+    or e-mail (the counters are personal data otherwise, and outlive an erasure)."""
+    return f"{kind}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
+
+
 def refuse_if_over(ctx: Context, kind: str, subject: str) -> None:
     """Refuse now if ``subject`` is already past the limit of ``kind`` (without counting)."""
     limit = ctx.settings.limits.get(kind)
@@ -44,7 +52,7 @@ def refuse_if_over(ctx: Context, kind: str, subject: str) -> None:
     with ctx.reader.connect() as connection:
         count = connection.execute(
             select(db.rate_limits.c.count).where(
-                db.rate_limits.c.bucket == f"{kind}:{subject[:150]}",
+                db.rate_limits.c.bucket == _bucket(kind, subject),
                 db.rate_limits.c.window_ms == window,
             )
         ).scalar()
@@ -63,7 +71,7 @@ def hit(ctx: Context, kind: str, subject: str, *more: tuple[str, str]) -> None:
             if limit is None:
                 continue
             now, window, span = _window(ctx, limit)
-            bucket = f"{each_kind}:{each_subject[:150]}"
+            bucket = _bucket(each_kind, each_subject)
             counted.append((_increment(connection, bucket, window), limit, now, window, span))
         if counted and ctx.rng.random() < _PURGE_CHANCE:
             connection.execute(

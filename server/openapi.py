@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server import openapi_employer as employer
 from shared.protocol import (
     API_PREFIX,
     HEADER_DEVICE,
@@ -467,11 +468,12 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             ),
         },
         "servers": [{"url": (server_url or "") + API_PREFIX}],
-        "paths": PATHS,
+        "paths": {**PATHS, **employer.paths()},
         "components": {
-            "schemas": SCHEMAS,
-            "responses": RESPONSES,
+            "schemas": {**SCHEMAS, **employer.SCHEMAS},
+            "responses": {**RESPONSES, **employer.RESPONSES},
             "securitySchemes": {
+                **employer.SECURITY_SCHEMES,
                 "device": {**header, "name": HEADER_DEVICE, "description": "The device id"},
                 "timestamp": {**header, "name": HEADER_TIMESTAMP},
                 "nonce": {**header, "name": HEADER_NONCE},

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import BigInteger, Connection, cast, func, or_, select
 
 from server import audit, db, jobs
 from server.accounts import Principal
@@ -278,7 +278,7 @@ def due(connection: Connection, now: int) -> list[Any]:
         .where(
             db.organisations.c.retention_days.is_not(None),
             db.sittings.c.erased_ms.is_(None),
-            ended + db.organisations.c.retention_days * DAY_MS < now,
+            ended + cast(db.organisations.c.retention_days, BigInteger) * DAY_MS < now,
             or_(db.results.c.id.is_not(None), db.sittings.c.expires_ms < now),
         )
         .limit(1000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,8 +33,10 @@ class World:
     """Two organisations, a member of each role in the first, an owner of the second, a token
     of each scope, and factories for fresh objects (a route that deletes gets its own)."""
 
-    def __init__(self, live: ThreadServer) -> None:
+    def __init__(self, live: ThreadServer, make_engine: Any = None) -> None:
         self.live = live
+        self.make_engine = make_engine
+        self._result: str | None = None
         ctx = live.ctx
         self.operator = accounts.operator()
         self.org = accounts.create_organisation(ctx, "Matrix Org")
@@ -94,6 +97,36 @@ class World:
         )
         return str(made["id"])
 
+    def webhook(self) -> str:
+        from server import webhooks
+
+        made = webhooks.create(
+            self.live.ctx, self.operator, self.org["id"], {"url": "https://hooks.example/x"}
+        )
+        return str(made["id"])
+
+    def result(self) -> str:
+        """A result of this organisation, shared with it and flagged (so it can be reviewed),
+        with its certificate rendered: one for the whole matrix."""
+        if self._result is None:
+            from tests.helpers import run_queued, sit
+
+            strict = assessments.create(
+                self.live.ctx, self.operator, self.org["id"],
+                {"title": _unique("Strict "), "per_category": {"cnn": 2}, "policy": "strict"},
+            )  # fmt: skip
+            assessments.move(self.live.ctx, self.operator, self.org["id"], strict["id"], "publish")
+            invitation = roster.invite(
+                self.live.ctx, self.operator, self.org["id"],
+                {"assessment_id": strict["id"], "name": "Flagged", "send_email": False},
+            )  # fmt: skip
+            engine = self.make_engine("matrix-candidate")
+            engine.seal(sit(engine, self.live.url, invitation, share=True))
+            [delivered] = engine.sync()
+            run_queued(self.live.ctx)
+            self._result = str(delivered.result["result_id"])
+        return self._result
+
     def challenge(self, sitting_id: str) -> str:
         from sqlalchemy import select
 
@@ -151,6 +184,24 @@ ROUTES: list[tuple[str, str, str, Make]] = [
     ("POST", "/sittings/{id}/proctor-code", "proctor", lambda w: _proctor(w)),
     ("PUT", "/sittings/{id}/extra-time", "proctor",
      lambda w: (f"/sittings/{w.sitting()['sitting_id']}/extra-time", {"json": {"minutes": 10}})),
+    ("GET", "/results", "results:read", _fixed("/results")),
+    ("GET", "/results.csv", "results:read", _fixed("/results.csv")),
+    ("GET", "/results/{id}", "results:read", lambda w: (f"/results/{w.result()}", {})),
+    ("GET", "/results/{id}/certificate", "results:read",
+     lambda w: (f"/results/{w.result()}/certificate", {})),
+    ("POST", "/results/{id}/review", "review",
+     lambda w: (f"/results/{w.result()}/review",
+                {"json": {"decision": "clear", "note": "Checked with the proctor."}})),
+    ("GET", "/webhooks", "webhooks", _fixed("/webhooks")),
+    ("POST", "/webhooks", "webhooks", _fixed("/webhooks", json={"url": "https://hooks.example/y"})),
+    ("DELETE", "/webhooks/{id}", "webhooks", lambda w: (f"/webhooks/{w.webhook()}", {})),
+    ("GET", "/webhooks/{id}/deliveries", "webhooks",
+     lambda w: (f"/webhooks/{w.webhook()}/deliveries", {})),
+    ("PUT", "/retention", "organisation", _fixed("/retention", json={"days": 365})),
+    ("GET", "/candidates/export", "privacy",
+     _fixed("/candidates/export?email=someone%40example.org")),
+    ("POST", "/candidates/erase", "privacy",
+     _fixed("/candidates/erase", json={"email": "someone@example.org"})),
 ]  # fmt: skip
 
 
@@ -176,8 +227,25 @@ def _seen(status: int) -> str:
     return "2xx" if 200 <= status < 300 else str(status)
 
 
+def test_every_organisation_route_is_in_the_matrix(live: ThreadServer) -> None:
+    from starlette.routing import Route
+
+    prefix = "/api/v1/orgs/{org_id}"
+    served = {
+        (method, route.path.removeprefix(prefix))
+        for route in live.server.config.app.routes
+        if isinstance(route, Route) and route.path.startswith(prefix)
+        for method in (route.methods or set()) - {"HEAD"}
+    }
+    covered = {
+        (method, re.sub(r"\{[a-z_]+\}", "{}", template)) for method, template, _, _ in ROUTES
+    }
+    served = {(method, re.sub(r"\{[a-z_]+\}", "{}", path)) for method, path in served}
+    assert served == covered
+
+
 def test_every_principal_against_every_employer_route(live: ThreadServer, make_engine: Any) -> None:
-    world = World(live)
+    world = World(live, make_engine)
     engine = make_engine()
     engine.enrol(live.url, live.invite()["invitation"])
     principals = [*world.headers, "device"]
