@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -157,6 +157,19 @@ class ApiClient:
         route = f"/sittings/{sitting_id}/checkpoint"
         answer = self.json("POST", route, {"seq": seq, "hash": digest, "final": final})
         return int(answer["seq"])
+
+    def shares(self, submission_id: str) -> list[dict[str, Any]]:
+        """Who this device's result is shared with (and was: revoked shares are listed)."""
+        return list(self.json("GET", f"/results/{submission_id}/shares")["items"])
+
+    def share(self, submission_id: str, organisation: str) -> dict[str, Any]:
+        """Share the result with the organisation whose handle is ``organisation``."""
+        route = f"/results/{submission_id}/shares"
+        return dict(self.json("POST", route, {"organisation": organisation}))
+
+    def unshare(self, submission_id: str, organisation: str) -> None:
+        """Stop sharing the result with an organisation (at once)."""
+        self.request("DELETE", f"/results/{submission_id}/shares/{quote(organisation, safe='')}")
 
     def certificate(self, submission_id: str) -> bytes | float:
         """The certificate PDF; or, while the server is still rendering it (202), how many

@@ -387,6 +387,23 @@ class Engine:
                 final=session.state == "ended",
             )
 
+    def shares(self, submission_id: str) -> list[dict[str, Any]]:
+        """The organisations this result is shared with now (by the server's record)."""
+        return [s for s in self.api().shares(submission_id) if s["active"]]
+
+    def share(self, submission_id: str, organisation: str) -> list[dict[str, Any]]:
+        """Share the result with an organisation by its handle; the shares afterwards."""
+        handle = organisation.strip().lower()
+        if not handle:
+            raise ClientError("Type the organisation's handle, as it gave it to you.")
+        self.api().share(submission_id, handle)
+        return self.shares(submission_id)
+
+    def unshare(self, submission_id: str, organisation: str) -> list[dict[str, Any]]:
+        """Stop sharing the result with an organisation; the shares afterwards."""
+        self.api().unshare(submission_id, organisation.strip().lower())
+        return self.shares(submission_id)
+
     def certificate_name(self, submission_id: str) -> str:
         """A file name a person recognises: the assessment and the date, then a short id."""
         entry = self.outbox.entry(submission_id) or {}

@@ -133,7 +133,20 @@ def _parser() -> argparse.ArgumentParser:
     token_revoke = token.add_parser("revoke", help="revoke an API token")
     token_revoke.add_argument("--org", required=True)
     token_revoke.add_argument("--id", required=True)
-    for sub in (org_create, org_list, user_add, token_create, token_revoke):
+    candidate = commands.add_parser(
+        "candidate", help="a candidate's personal data: export it as JSON, or erase it"
+    ).add_subparsers(dest="candidate_command", required=True)
+    candidate_export = candidate.add_parser("export", help="everything held about an address")
+    candidate_erase = candidate.add_parser(
+        "erase", help="erase an address's personal data (responses kept anonymous)"
+    )
+    for sub in (candidate_export, candidate_erase):
+        sub.add_argument("--email", required=True)
+        sub.add_argument("--org", help="only this organisation's sittings (its handle)")
+    for sub in (
+        org_create, org_list, user_add, token_create, token_revoke, candidate_export,
+        candidate_erase,
+    ):  # fmt: skip
         sub.add_argument("--data", type=Path, required=True)
         sub.add_argument("--database")
         sub.add_argument("--json", action="store_true", help="print JSON")
@@ -280,6 +293,19 @@ def _employers(args: argparse.Namespace) -> int:
         elif args.command == "org":
             found = accounts.organisations(ctx)
             text = "\n".join(f"{o['slug']:24} {o['id']}  {o['name']}" for o in found) or "None."
+        elif args.command == "candidate":
+            from server import retention
+
+            organisation_id = None
+            if args.org:
+                with ctx.reader.connect() as connection:
+                    organisation_id = accounts.organisation_by_slug(connection, args.org)["id"]
+            if args.candidate_command == "export":
+                found = retention.export(ctx, organisation_id, args.email)
+                text = json.dumps(found, indent=2)
+            else:
+                found = retention.erase(ctx, organisation_id, args.email)
+                text = f"Erased the personal data of {found['erased']} sitting(s)."
         else:
             with ctx.reader.connect() as connection:
                 organisation_id = accounts.organisation_by_slug(connection, args.org)["id"]
@@ -335,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "import-submissions":
             return _import_submissions(args)
-        if args.command in ("org", "user", "token"):
+        if args.command in ("org", "user", "token", "candidate"):
             return _employers(args)
         if args.command == "invite":
             from server.context import Context

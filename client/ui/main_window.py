@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         self.result_page.back.connect(lambda: self.show_home())
         self.result_page.open_certificate.connect(self.open_certificate)
         self.result_page.save_certificate.connect(self.save_certificate)
+        self.result_page.share_with.connect(self.share_result)
+        self.result_page.stop_sharing.connect(self.unshare_result)
         self.display_page = DisplayPage(self.display)
         self.display_page.back.connect(self._leave_display)
         self.display_page.changed.connect(self.set_display)
@@ -397,6 +399,7 @@ class MainWindow(QMainWindow):
     def show_result(self, result: dict[str, Any], earlier: bool = False) -> None:
         self.result = result
         self.result_page.show_result(result, earlier=earlier)
+        self._load_shares()
         self._page(self.result_page, "Your result")
         self.result_shown.emit(result)
 
@@ -406,6 +409,44 @@ class MainWindow(QMainWindow):
             return
         self.submission_id = submission_id
         self.show_result(result, earlier=True)
+
+    # -- sharing the result ------------------------------------------------------------------
+    def _load_shares(self) -> None:
+        submission_id = self.submission_id
+        if submission_id is None:
+            return
+        self.result_page.shared_with.setText("")
+        run_in_background(
+            lambda: self.engine.shares(submission_id),
+            self.result_page.show_shares,
+            lambda _error: self.result_page.shared_with.setText(
+                "Who sees this result can be checked when this computer is online."
+            ),
+        )
+
+    def share_result(self, handle: str) -> None:
+        submission_id = self.submission_id
+        if submission_id is None:
+            return
+        run_in_background(
+            lambda: self.engine.share(submission_id, handle),
+            lambda shares: self.result_page.show_shares(
+                shares, f"Shared with {handle}: it can see this result now."
+            ),
+            lambda error: self.result_page.sharing_status(describe(error), problem=True),
+        )
+
+    def unshare_result(self, handle: str) -> None:
+        submission_id = self.submission_id
+        if submission_id is None:
+            return
+        run_in_background(
+            lambda: self.engine.unshare(submission_id, handle),
+            lambda shares: self.result_page.show_shares(
+                shares, f"{handle} no longer sees this result; it still knows you completed it."
+            ),
+            lambda error: self.result_page.sharing_status(describe(error), problem=True),
+        )
 
     # Kept for tests, which read the result page by these names.
     @property

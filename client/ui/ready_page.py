@@ -198,15 +198,21 @@ class ReadyPage(QWidget):
                 "In the exam, Enter does nothing until you choose an answer: choose one first."
             )
         elif self._chosen == REHEARSAL_KEY:
-            self.rehearsal_verdict.setText(
-                "Right: Enter moves on once an answer is chosen. You are ready"
-                + (
-                    ": type the unlock code when your proctor gives it."
-                    if self.offline
-                    else ": press Start the exam when you are."
-                )
+            ask = self.asks_consent and self.share() is None
+            then = (
+                "type the unlock code when your proctor gives it."
+                if self.offline
+                else "press Start the exam when you are."
             )
-            (self.code_field if self.offline else self.start_button).setFocus()
+            if ask:
+                then = f"choose whether {self.organisation} may see your result, then {then}"
+            self.rehearsal_verdict.setText(
+                f"Right: Enter moves on once an answer is chosen. You are ready: {then}"
+            )
+            if ask:
+                self.share_yes.setFocus()
+            else:
+                (self.code_field if self.offline else self.start_button).setFocus()
         else:
             self.rehearsal_verdict.setText(
                 "Not quite: in the exam, Enter takes you on once an answer is chosen. Try again."

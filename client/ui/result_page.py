@@ -9,15 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from client.report import headline, report_html, standing
-from client.ui.qt import QHBoxLayout, QVBoxLayout, QWidget, Signal, announce
+from client.ui.qt import QHBoxLayout, QLabel, QVBoxLayout, QWidget, Signal, announce
 from client.ui.style import STANDARD
-from client.ui.widgets import button, label, report
+from client.ui.widgets import button, field, label, report
 
 
 class ResultPage(QWidget):
     back = Signal()
     open_certificate = Signal()
     save_certificate = Signal()
+    share_with = Signal(str)
+    stop_sharing = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -43,6 +45,29 @@ class ResultPage(QWidget):
         self.error = label(name="error", wrap=True)
         self.error.setAccessibleName("Certificate status")
         layout.addWidget(self.error)
+        # Sharing: the result is the candidate's; an organisation sees it only if shared.
+        self.shared_with = label(name="subtitle", wrap=True)
+        self.shared_with.setAccessibleName("Shared with")
+        layout.addWidget(self.shared_with)
+        sharing = QHBoxLayout()
+        self.share_field = field(
+            "Organisation's handle",
+            "acme-hiring",
+            "The handle the organisation gave you, to share this result with it or stop",
+        )
+        self.share_field.returnPressed.connect(self._share)
+        self.share_label = QLabel("Share &with (handle)")
+        self.share_label.setBuddy(self.share_field)
+        self.share_button = button("Share result")
+        self.share_button.clicked.connect(self._share)
+        self.unshare_button = button("Stop sharing")
+        self.unshare_button.clicked.connect(self._unshare)
+        for widget in (self.share_label, self.share_field, self.share_button, self.unshare_button):
+            sharing.addWidget(widget)
+        layout.addLayout(sharing)
+        self.share_status = label(name="subtitle", wrap=True)
+        self.share_status.setAccessibleName("Sharing status")
+        layout.addWidget(self.share_status)
         row = QHBoxLayout()
         self.back_button = button("Back to exams")
         self.back_button.clicked.connect(self.back.emit)
@@ -95,6 +120,45 @@ class ResultPage(QWidget):
             each.setEnabled(True)
         self.open_button.setFocus()
         announce(self, f"Your result: overall level {level}. {note} {self.standing.text()}")
+
+    def _handle(self) -> str | None:
+        handle = self.share_field.text().strip()
+        if not handle:
+            self.sharing_status("Type the organisation's handle first.", problem=True)
+            self.share_field.setFocus()
+            return None
+        return handle
+
+    def _share(self) -> None:
+        handle = self._handle()
+        if handle:
+            self.sharing_status(f"Sharing with {handle}…")
+            self.share_with.emit(handle)
+
+    def _unshare(self) -> None:
+        handle = self._handle()
+        if handle:
+            self.sharing_status(f"Stopping sharing with {handle}…")
+            self.stop_sharing.emit(handle)
+
+    def show_shares(self, shares: list[dict[str, Any]], done: str = "") -> None:
+        """Who the result is shared with now, and what just happened."""
+        names = [f"{s['name']} ({s['organisation']})" for s in shares]
+        self.shared_with.setText(
+            "Shared with: " + ", ".join(names) + "."
+            if names
+            else "Not shared with any organisation: only you see this result."
+        )
+        if done:
+            self.sharing_status(done)
+
+    def sharing_status(self, text: str, problem: bool = False) -> None:
+        self.share_status.setObjectName("error" if problem else "subtitle")
+        self.share_status.style().unpolish(self.share_status)
+        self.share_status.style().polish(self.share_status)
+        self.share_status.setText(text)
+        if text:
+            announce(self, text, assertive=problem)
 
     def certificate_status(self, text: str, problem: bool = False) -> None:
         self.error.setObjectName("error" if problem else "subtitle")

@@ -142,3 +142,28 @@ def test_retention_erases_when_the_period_has_run_out(live: ThreadServer, make_e
     erasure = [e for e in entries if e["action"] == "candidate.erase"]
     assert erasure and erasure[0]["actor"] == "retention"
     assert erasure[0]["details"]["reason"] == "retention"
+
+
+def test_the_operator_exports_and_erases_from_the_shell(
+    sqlite_live: ThreadServer, capsys: Any
+) -> None:
+    import json
+
+    from server import accounts, roster
+    from server.cli import main
+
+    live = sqlite_live
+    org = _org(live, "Shell Org")
+    owner = sign_in(live, _member(live, org, "owner"))
+    assessment = _published(live, org, owner, policy="open")
+    roster.invite(
+        live.ctx, accounts.operator(), org["id"],
+        {"assessment_id": assessment["id"], "name": NAME, "email": EMAIL, "send_email": False},
+    )  # fmt: skip
+    data = str(live.ctx.settings.data_dir)
+    assert main(["candidate", "export", "--data", data, "--email", EMAIL, "--json"]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert [s["candidate_name"] for s in exported["sittings"]] == [NAME]
+    assert main(["candidate", "erase", "--data", data, "--email", EMAIL, "--org", "shell-org"]) == 0
+    assert "1 sitting" in capsys.readouterr().out
+    assert _mentions(live, NAME, EMAIL) == []

@@ -99,12 +99,32 @@ def test_keyboard_only_from_enrolment_to_the_certificate(
     press(qtbot, Qt.Key.Key_1)
     press(qtbot, Qt.Key.Key_Return)
     assert ready.rehearsal_verdict.text().startswith("Right")
-    assert ready.start_button.hasFocus() and window.exam is None  # on purpose, not by default
+    # Before the clock: may the organisation see the result? Neither answer is chosen for
+    # the candidate, and Start does nothing until one is.
+    assert "Demo Employer" in ready.consent_question.text()
+    assert ready.share_yes.hasFocus() and ready.share() is None
+    tab_to(qtbot, ready.start_button)
+    press(qtbot, Qt.Key.Key_Return)
+    assert "Choose whether Demo Employer may see your result" in ready.error.text()
+    assert ready.share_yes.hasFocus() and window.exam is None
+    press(qtbot, Qt.Key.Key_Down)  # the arrow keys move between the two answers
+    assert ready.share_no.hasFocus()
+    press(qtbot, Qt.Key.Key_Space)
+    assert ready.share() is False
+    press(qtbot, Qt.Key.Key_Up)
+    press(qtbot, Qt.Key.Key_Space)
+    assert ready.share() is True
+    tab_to(qtbot, ready.start_button)
+    assert window.exam is None  # on purpose, not by default
     with qtbot.waitSignal(window.exam_opened, timeout=15_000) as opened:
         press(qtbot, Qt.Key.Key_Return)
     exam: ExamWindow = opened.args[0]
     qtbot.waitUntil(exam.isActiveWindow, timeout=5_000)
     assert exam.buttons[0].hasFocus()
+    kinds = [e["type"] for e in exam.session.journal.events]
+    assert kinds.index("consent") == kinds.index("started") - 1  # chosen before the clock
+    [consent] = [e["data"] for e in exam.session.journal.events if e["type"] == "consent"]
+    assert consent["share"] is True and consent["organisation"]
 
     press(qtbot, Qt.Key.Key_Return)  # nothing chosen: Enter does not skip the question
     assert exam.session.index == 0 and "Choose an answer first" in exam.hint.text()
@@ -166,6 +186,7 @@ def test_a_sitting_with_the_mouse_and_a_focus_loss(
         "clipboard",
     ]
     qtbot.mouseClick(window.health_page.continue_button, Qt.MouseButton.LeftButton)
+    window.ready_page.share_no.click()  # the candidate keeps the result to themselves
     with qtbot.waitSignal(window.exam_opened, timeout=15_000) as opened:
         qtbot.mouseClick(window.ready_page.start_button, Qt.MouseButton.LeftButton)
     exam: ExamWindow = opened.args[0]
@@ -222,6 +243,23 @@ def test_a_sitting_with_the_mouse_and_a_focus_loss(
         in window.result_page.standing.text()
     )
     assert not exam.isVisible()
+    # The candidate said no before the clock; here they change their mind, then again.
+    page = window.result_page
+    qtbot.waitUntil(lambda: page.shared_with.text().startswith("Not shared"), timeout=10_000)
+    page.share_field.setText("no-such-org")
+    qtbot.mouseClick(page.share_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: "No organisation has that handle" in page.share_status.text(), timeout=10_000
+    )
+    page.share_field.setText("demo-employer")
+    qtbot.keyClick(page.share_field, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: "Demo Employer (demo-employer)" in page.shared_with.text(), timeout=10_000
+    )
+    assert page.share_status.text().startswith("Shared with demo-employer")
+    qtbot.mouseClick(page.unshare_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.shared_with.text().startswith("Not shared"), timeout=10_000)
+    assert "still knows you completed it" in page.share_status.text()
     # No PDF viewer on this (offscreen) desktop: the certificate is kept and the page says where.
     qtbot.mouseClick(window.result_page.open_button, Qt.MouseButton.LeftButton)
     status = window.result_page.error
@@ -310,6 +348,9 @@ def test_an_offline_sitting_asks_for_the_proctors_code(
     assert ready.code_field.isVisible() and not ready.start_button.isVisible()
     assert "your proctor unlocks it with a code" in ready.rules.toPlainText()
     ready.code_field.setText("WRNG-C0DE-XXXX")
+    qtbot.keyClick(ready.code_field, Qt.Key.Key_Return)
+    assert "Choose whether" in ready.error.text()  # the consent question comes first
+    ready.share_yes.click()
     qtbot.keyClick(ready.code_field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "unlock code is not right" in ready.error.text(), timeout=10_000)
     assert window.exam is None
