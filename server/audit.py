@@ -4,6 +4,9 @@ together. Rows are appended and never changed; owners read and export their orga
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -52,3 +55,28 @@ def entries(
             .limit(max(1, min(limit, 1000)))
         ).mappings()
         return [dict(row, details=canonical.loads(row["details"])) for row in rows]
+
+
+EXPORT_MAX = 100_000
+
+
+def export_csv(ctx: Context, organisation_id: str) -> str:
+    """The organisation's whole log (the newest 100,000 entries), oldest first, as CSV."""
+    with ctx.reader.connect() as connection:
+        rows = list(
+            connection.execute(
+                select(db.audit_log)
+                .where(db.audit_log.c.organisation_id == organisation_id)
+                .order_by(db.audit_log.c.id.desc())
+                .limit(EXPORT_MAX)
+            ).mappings()
+        )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["id", "at", "actor", "action", "object", "address", "details"])
+    for row in reversed(rows):
+        at = datetime.fromtimestamp(row["at_ms"] / 1000, tz=UTC).isoformat()
+        cells = [row["id"], at, row["actor"], row["action"], row["object"], row["address"],
+                 row["details"]]  # fmt: skip
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") else c for c in map(str, cells)])
+    return out.getvalue()

@@ -303,6 +303,8 @@ results = Table(
     Column("reviewed_ms", BigInteger, nullable=True),
     # The integrity outcome (clean, flagged, voided), as in the report: results are filtered on it.
     Column("integrity", String(16), nullable=True),
+    # Employers read results newest first: a page walks this index and stops.
+    Index("ix_results_created_ms", "created_ms"),
 )
 
 # An organisation's endpoints for events, each with its own HMAC secret (sealed with a key

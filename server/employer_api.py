@@ -201,6 +201,18 @@ async def audit_entries(request: Request) -> JSONResponse:
     return JSONResponse({"items": found})
 
 
+async def audit_export(request: Request) -> Response:
+    principal = await _principal(request)
+    org_id = request.path_params["org_id"]
+    principal.require(org_id, "audit")
+    text = await run_in_threadpool(audit.export_csv, _ctx(request), org_id)
+    return Response(
+        text.encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
+
+
 async def emails(request: Request) -> JSONResponse:
     principal = await _principal(request)
     org_id = request.path_params["org_id"]
@@ -344,6 +356,7 @@ def _routes() -> list[Route]:
             methods=["DELETE"],
         ),
         Route(f"{org}/audit", audit_entries, methods=["GET"]),
+        Route(f"{org}/audit.csv", audit_export, methods=["GET"]),
         Route(f"{org}/results", list_results, methods=["GET"]),
         Route(f"{org}/results.csv", export_results, methods=["GET"]),
         Route(

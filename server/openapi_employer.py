@@ -480,6 +480,10 @@ def paths() -> dict[str, Any]:
                        query=[_q("after", {"type": "string", "pattern": "^[0-9]{1,18}$"},
                                  "The last id already read")]),
             "parameters": _p("org_id")},
+        f"{org}/audit.csv": {
+            "get": _op("auditCsv", "The whole audit log as CSV",
+                       {"200": {"description": "CSV", "content": {"text/csv": {"schema": _STR}}}}),
+            "parameters": _p("org_id")},
         f"{org}/emails": {
             "get": _op("emails", "E-mail sent for the organisation",
                        _json("200", _items(_ref("Email")), "")),

@@ -92,7 +92,7 @@ class ReadyPage(QWidget):
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
         self.rules = report("The rules of this exam")
-        self.rules.setMinimumHeight(60)
+        self.rules.setMinimumHeight(40)
         layout.addWidget(self.rules, 2)
         self.rehearsal_title = label(
             "Try the controls on a rehearsal question first. It is not scored and nothing is "
@@ -103,7 +103,7 @@ class ReadyPage(QWidget):
         layout.addWidget(self.rehearsal_title)
         self.rehearsal = QuestionView()
         self.rehearsal.chosen.connect(self._rehearse)
-        self.rehearsal.setMinimumHeight(80)
+        self.rehearsal.setMinimumHeight(50)
         layout.addWidget(self.rehearsal, 3)
         self.rehearsal_verdict = label(name="verdict", wrap=True)
         self.rehearsal_verdict.setAccessibleName("Rehearsal")
@@ -112,14 +112,19 @@ class ReadyPage(QWidget):
         # chosen for them, and the exam does not start until one is.
         self.consent_question = label(name="subtitle", wrap=True)
         layout.addWidget(self.consent_question)
-        self.share_yes = QRadioButton()
-        self.share_no = QRadioButton()
-        self.share_yes.setObjectName("plain")
-        self.share_no.setObjectName("plain")
+        self.share_yes = QRadioButton("Yes, share my result")
+        self.share_no = QRadioButton("No, keep my result to myself")
+        choices = QHBoxLayout()
         self.consent_choice = QButtonGroup(self)
         for radio in (self.share_yes, self.share_no):
+            radio.setObjectName("plain")
+            radio.setAccessibleName(radio.text())
             self.consent_choice.addButton(radio)
-            layout.addWidget(radio)
+            choices.addWidget(radio)
+        choices.addStretch()
+        layout.addLayout(choices)
+        for part in (self.consent_question, self.share_yes, self.share_no):
+            part.setVisible(False)  # shown for an invited candidate (prepare)
         self.asks_consent = False
         self.organisation = ""
         form = QFormLayout()
@@ -167,10 +172,10 @@ class ReadyPage(QWidget):
         self.asks_consent = header.ask_consent
         self.organisation = header.organisation or "the organisation that invited you"
         self.consent_question.setText(
-            f"May {self.organisation} see your result? Choose one before you start; either way "
-            f"{self.organisation} learns that you completed the exam."
+            f"May {self.organisation} see your result? Either way it learns that you completed "
+            "the exam."
         )
-        self.share_yes.setText(f"Yes, share my result with {self.organisation}")
+        self.share_yes.setText(f"Yes, share it with {self.organisation}")
         self.share_no.setText("No, keep my result to myself")
         self.share_yes.setAccessibleName(self.share_yes.text())
         self.share_no.setAccessibleName(self.share_no.text())

@@ -44,11 +44,9 @@ class ResultPage(QWidget):
         layout.addWidget(self.report, 1)
         self.error = label(name="error", wrap=True)
         self.error.setAccessibleName("Certificate status")
-        layout.addWidget(self.error)
         # Sharing: the result is the candidate's; an organisation sees it only if shared.
         self.shared_with = label(name="subtitle", wrap=True)
         self.shared_with.setAccessibleName("Shared with")
-        layout.addWidget(self.shared_with)
         sharing = QHBoxLayout()
         self.share_field = field(
             "Organisation's handle",
@@ -67,7 +65,11 @@ class ResultPage(QWidget):
         layout.addLayout(sharing)
         self.share_status = label(name="subtitle", wrap=True)
         self.share_status.setAccessibleName("Sharing status")
-        layout.addWidget(self.share_status)
+        notes = QHBoxLayout()  # the certificate's status, who sees the result, what happened
+        notes.addWidget(self.error, 1)
+        notes.addWidget(self.shared_with, 1)
+        notes.addWidget(self.share_status, 1)
+        layout.addLayout(notes)
         row = QHBoxLayout()
         self.back_button = button("Back to exams")
         self.back_button.clicked.connect(self.back.emit)

@@ -158,6 +158,7 @@ ROUTES: list[tuple[str, str, str, Make]] = [
     ("POST", "/tokens", "tokens", _fixed("/tokens", json={"name": "n", "scopes": ["invite"]})),
     ("DELETE", "/tokens/{token}", "tokens", lambda w: (f"/tokens/{w.token()}", {})),
     ("GET", "/audit", "audit", _fixed("/audit")),
+    ("GET", "/audit.csv", "audit", _fixed("/audit.csv")),
     ("GET", "/emails", "invite", _fixed("/emails")),
     ("GET", "/assessments", "assessments:read", _fixed("/assessments")),
     ("POST", "/assessments", "assessments:manage",

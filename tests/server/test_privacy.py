@@ -4,6 +4,8 @@ item responses stay for item statistics; retention erases on its own, run by its
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from typing import Any
 
@@ -93,6 +95,13 @@ def test_export_then_erasure_leaves_no_personal_data(
     assert "candidate" not in verify
     again = api(live, "GET", f"{path}/export", owner, params={"email": EMAIL}).json()
     assert again["sittings"] == [] and again["emails"] == []
+    exported_log = api(live, "GET", f"/orgs/{org['id']}/audit.csv", owner)
+    assert exported_log.status_code == 200
+    logged = list(csv.DictReader(io.StringIO(exported_log.content.decode("utf-8-sig"))))
+    assert [row["action"] for row in logged if row["action"].startswith("candidate.")] == [
+        "candidate.export", "candidate.erase", "candidate.export",
+    ]  # fmt: skip
+    assert all(row["at"].endswith("+00:00") and row["actor"] for row in logged)
     entries = api(live, "GET", f"/orgs/{org['id']}/audit", owner).json()["items"]
     assert [e["action"] for e in entries if e["action"].startswith("candidate.")] == [
         "candidate.export", "candidate.erase", "candidate.export",

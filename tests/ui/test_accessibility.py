@@ -204,6 +204,17 @@ def test_the_main_screens_fit_1366x768_at_200_percent(
         hint = page.minimumSizeHint()
         assert hint.width() <= SCALED[0], (type(page).__name__, hint)
         assert hint.height() <= SCALED[1], (type(page).__name__, hint)
+    ready = window.ready_page  # with the consent question an invited candidate is asked
+    window.stack.setCurrentWidget(ready)
+    ready.consent_question.setText(
+        "May Acme Hiring International see your result? Either way it learns that you "
+        "completed the exam."
+    )
+    for part in (ready.consent_question, ready.share_yes, ready.share_no):
+        part.setVisible(True)
+    qtbot.wait(20)
+    hint = ready.minimumSizeHint()
+    assert hint.width() <= SCALED[0] and hint.height() <= SCALED[1], hint
 
 
 def longest_practice_item(engine: Any) -> PracticeItem:

@@ -107,11 +107,11 @@ def test_keyboard_only_from_enrolment_to_the_certificate(
     press(qtbot, Qt.Key.Key_Return)
     assert "Choose whether Demo Employer may see your result" in ready.error.text()
     assert ready.share_yes.hasFocus() and window.exam is None
-    press(qtbot, Qt.Key.Key_Down)  # the arrow keys move between the two answers
+    press(qtbot, Qt.Key.Key_Right)  # the arrow keys move between the two answers
     assert ready.share_no.hasFocus()
     press(qtbot, Qt.Key.Key_Space)
     assert ready.share() is False
-    press(qtbot, Qt.Key.Key_Up)
+    press(qtbot, Qt.Key.Key_Left)
     press(qtbot, Qt.Key.Key_Space)
     assert ready.share() is True
     tab_to(qtbot, ready.start_button)

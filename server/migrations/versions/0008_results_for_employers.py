@@ -51,6 +51,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("results") as batch:
         batch.add_column(sa.Column("integrity", sa.String(length=16), nullable=True))
+    op.create_index("ix_results_created_ms", "results", ["created_ms"])
     with op.batch_alter_table("sittings") as batch:
         batch.add_column(sa.Column("erased_ms", sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column("ats_callback", sa.String(length=2000), nullable=True))
@@ -68,6 +69,7 @@ def downgrade() -> None:
     with op.batch_alter_table("sittings") as batch:
         batch.drop_column("ats_callback")
         batch.drop_column("erased_ms")
+    op.drop_index("ix_results_created_ms", table_name="results")
     with op.batch_alter_table("results") as batch:
         batch.drop_column("integrity")
     op.drop_index("ix_webhook_deliveries_webhook", table_name="webhook_deliveries")
