@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -61,6 +62,25 @@ def has_desktop() -> bool:
     return keyring_available()
 
 
+def demo_employer(server_dir: Path) -> tuple[str, str]:
+    """The demo employer's owner, with a password made once and kept in demo-data (0600)."""
+    email = "owner@demo-employer.example"
+    saved = DATA / "dashboard-password.txt"
+    if saved.exists():
+        return email, saved.read_text(encoding="utf-8").strip()
+    password = secrets.token_urlsafe(12)
+    subprocess.run(
+        [str(BIN / "examgate-server"), "user", "add", "--data", str(server_dir), "--org",
+         "demo-employer", "--email", email, "--role", "owner", "--name", "Demo Owner",
+         "--password-stdin"],
+        input=password + "\n", text=True, check=True, capture_output=True,
+    )  # fmt: skip
+    fd = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(password + "\n")
+    return email, password
+
+
 def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -85,6 +105,8 @@ def main() -> int:
     try:
         wait_healthy(url, server)
         print(f"Server listening on {url} (API document: {url}/openapi.json)")
+        email, password = demo_employer(server_dir)
+        print(f"Employer dashboard: {url}/dashboard/ (sign in as {email}, password {password})")
         invitation = run_json(
             "examgate-server",
             "invite",

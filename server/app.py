@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import (
     ats,
+    dashboard,
     employer_api,
     employer_results,
     invitations,
@@ -498,6 +499,7 @@ def create_app(ctx: Context, run_jobs: bool = False) -> Starlette:
         ),
         *employer_api.routes(),
         *ats.routes(),
+        *dashboard.routes(),
     ]
     handlers: dict[Any, Handler] = {
         ApiError: _api_error,

@@ -1,0 +1,440 @@
+"""The employer's web dashboard: server-rendered pages (Jinja2) over the same functions the
+employer API calls, so every page is authorised exactly as its route is.
+
+Signing in sets the session credential (the same ``egs_`` session as ``POST /sessions``) in a
+cookie that scripts cannot read (HttpOnly), that is sent only to this site's own pages
+(SameSite=Strict, Path=/dashboard), over HTTPS where the server is served so (Secure), and that
+expires with the session. Every form carries a CSRF token that must equal a second cookie's
+(double submit), checked before anything else. No script runs on any page: charts are SVG drawn
+on the server, and the Content-Security-Policy allows nothing but this server's stylesheet.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from server import accounts, employer_results, limits
+from server.accounts import Principal
+from server.context import Context
+from server.errors import ApiError
+from shared.errors import ExamgateError
+from shared.models import CATEGORIES, LEVELS, level_name, rubric
+
+BASE = "/dashboard"
+SESSION_COOKIE = "examgate_session"
+CSRF_COOKIE = "examgate_csrf"
+TEMPLATES = Path(__file__).with_name("templates")
+STYLESHEET = TEMPLATES / "dashboard.css"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _day(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_env.filters["when"] = _day
+_env.filters["level"] = lambda value: level_name(value) if value else ""
+
+
+def _ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _secure(ctx: Context) -> bool:
+    return ctx.settings.public_url.startswith("https://")
+
+
+class SignInNeeded(Exception):
+    """No valid session cookie: the page sends the person to sign in."""
+
+
+async def _principal(request: Request) -> tuple[Principal, str]:
+    credential = request.cookies.get(SESSION_COOKIE, "")
+    if not credential:
+        raise SignInNeeded
+    ctx = _ctx(request)
+    try:
+        principal, session_id = await run_in_threadpool(
+            accounts.authenticate, ctx, f"Bearer {credential}", _address(request)
+        )
+    except ApiError as error:
+        if error.status == 401:
+            raise SignInNeeded from None
+        raise
+    if principal.user_id is None:  # only a person's session signs in here
+        raise SignInNeeded
+    await run_in_threadpool(limits.hit, ctx, "employer", principal.actor)
+    return principal, session_id
+
+
+def _csrf(request: Request) -> str:
+    """This browser's CSRF token (set as a cookie by ``_page`` when it has none)."""
+    token = request.cookies.get(CSRF_COOKIE)
+    if not token or len(token) < 32:
+        token = request.state.__dict__.setdefault("new_csrf", secrets.token_urlsafe(32))
+    return token
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The posted form, once its CSRF token matches the cookie's (else 403)."""
+    form = await _fields(request)
+    sent = form.get("csrf", "")
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
+        raise ApiError(
+            403,
+            "csrf",
+            "This form has expired or did not come from this site. Go back, reload the page "
+            "and send it again.",
+        )
+    return form
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    """An HTML form's fields (application/x-www-form-urlencoded, as every form here posts)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return {}
+    try:
+        text = (await request.body()).decode("utf-8")
+        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=50))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+
+
+def _page(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    ctx = _ctx(request)
+    values.setdefault("principal", None)
+    body = _env.get_template(template).render(
+        base=BASE, csrf=_csrf(request), request=request, **values
+    )
+    response = HTMLResponse(body, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    if "new_csrf" in request.state.__dict__:
+        response.set_cookie(
+            CSRF_COOKIE, request.state.new_csrf, httponly=True, samesite="strict",
+            secure=_secure(ctx), path=BASE,
+        )  # fmt: skip
+    return response
+
+
+def _sign_in_redirect(request: Request) -> RedirectResponse:
+    query = urlencode({"next": request.url.path}) if request.method == "GET" else ""
+    return RedirectResponse(f"{BASE}/sign-in{'?' + query if query else ''}", status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith(f"{BASE}/") and "//" not in value and "\\" not in value:
+        return value
+    return f"{BASE}/"
+
+
+async def _guarded(request: Request, render: Any) -> Response:
+    """Run a page: to sign-in without a session; an API refusal shown as a page."""
+    try:
+        principal, _ = await _principal(request)
+        response: Response = await render(principal)
+        return response
+    except SignInNeeded:
+        return _sign_in_redirect(request)
+    except ApiError as error:
+        return _page(
+            request, "error.html", status=error.status, title="Not possible", message=error.message
+        )
+
+
+def _organisations(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
+    return list(accounts.me(ctx, principal)["organisations"])
+
+
+# -- sign in and out ------------------------------------------------------------------------
+async def sign_in_page(request: Request) -> Response:
+    return _page(
+        request, "sign_in.html", title="Sign in", next=_safe_next(request.query_params.get("next"))
+    )
+
+
+async def sign_in_either(request: Request) -> Response:
+    return await (sign_in if request.method == "POST" else sign_in_page)(request)
+
+
+async def sign_in(request: Request) -> Response:
+    ctx = _ctx(request)
+    try:
+        form = await _form(request)
+    except ApiError as error:
+        return _page(request, "sign_in.html", status=403, title="Sign in", error=error.message)
+    try:
+        session = await run_in_threadpool(
+            accounts.sign_in, ctx, form.get("email"), form.get("password"),
+            form.get("totp") or None, _address(request),
+        )  # fmt: skip
+    except (ApiError, ExamgateError) as error:
+        message = error.message if isinstance(error, ApiError) else str(error)
+        status = error.status if isinstance(error, ApiError) else 429
+        return _page(
+            request, "sign_in.html", status=status, title="Sign in", error=message,
+            email=form.get("email", ""), next=_safe_next(form.get("next")),
+            totp_needed=isinstance(error, ApiError) and error.code == "totp_needed",
+        )  # fmt: skip
+    response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
+    max_age = max(0, (session["expires_ms"] - ctx.now_ms()) // 1000)
+    response.set_cookie(
+        SESSION_COOKIE, session["token"], max_age=max_age, httponly=True, samesite="strict",
+        secure=_secure(ctx), path=BASE,
+    )  # fmt: skip
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    response = RedirectResponse(f"{BASE}/sign-in?signed_out=1", status_code=303)
+    try:
+        await _form(request)
+        principal, session_id = await _principal(request)
+        await run_in_threadpool(accounts.sign_out, _ctx(request), principal, session_id)
+    except SignInNeeded:
+        pass
+    except ApiError as error:
+        return _page(request, "error.html", status=403, title="Not signed out",
+                     message=error.message)  # fmt: skip
+    response.delete_cookie(SESSION_COOKIE, path=BASE)
+    return response
+
+
+# -- pages ----------------------------------------------------------------------------------
+async def home(request: Request) -> Response:
+    async def render(principal: Principal) -> Response:
+        orgs = await run_in_threadpool(_organisations, _ctx(request), principal)
+        if len(orgs) == 1:
+            return RedirectResponse(f"{BASE}/orgs/{orgs[0]['id']}/results", status_code=303)
+        return _page(request, "home.html", title="Your organisations", principal=principal,
+                     organisations=orgs)  # fmt: skip
+
+    return await _guarded(request, render)
+
+
+FILTERS = ("assessment_id", "level", "integrity", "review", "shared", "from", "to")
+
+
+async def results_page(request: Request) -> Response:
+    org_id = request.path_params["org_id"]
+
+    async def render(principal: Principal) -> Response:
+        ctx = _ctx(request)
+        query = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
+        query["offset"] = request.query_params.get("offset", "")
+        page = await run_in_threadpool(employer_results.listing, ctx, principal, org_id, query)
+        orgs = await run_in_threadpool(_organisations, ctx, principal)
+        organisation = next((o for o in orgs if o["id"] == org_id), {"name": "", "id": org_id})
+        more = None
+        if page["next_offset"] is not None:
+            more = "?" + urlencode({**query, "offset": page["next_offset"]})
+        csv_query = urlencode({k: v for k, v in query.items() if k != "offset" and v})
+        return _page(
+            request, "results.html", title=f"Results: {organisation['name']}",
+            principal=principal, organisation=organisation, rows=page["items"], query=query,
+            levels=LEVELS, more=more, csv_query=csv_query,
+        )  # fmt: skip
+
+    return await _guarded(request, render)
+
+
+async def results_csv(request: Request) -> Response:
+    org_id = request.path_params["org_id"]
+
+    async def render(principal: Principal) -> Response:
+        query = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
+        text = await run_in_threadpool(
+            employer_results.export_csv, _ctx(request), principal, org_id, query
+        )
+        return Response(
+            text.encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="results.csv"'},
+        )
+
+    return await _guarded(request, render)
+
+
+def timeline_svg(detail: dict[str, Any], width: int = 720) -> dict[str, Any]:
+    """The integrity timeline as a chart: the sitting's time along the axis, a lane per kind
+    of event (focus away as bars from loss to return; locks, programs, shortcuts, clipboard,
+    displays and clock gaps as marks), with a text list beside it for screen readers."""
+    events = detail.get("timeline") or []
+    end = max([e["elapsed_ms"] for e in events] + [1])
+    left, right = 150, width - 20
+    scale = (right - left) / end
+
+    def x(ms: int) -> float:
+        return float(round(left + ms * scale, 1))
+
+    lanes = [
+        ("away", "Away from the exam", "#a12626"),
+        ("locked", "Locked", "#7a3e00"),
+        ("program_found", "Programs seen", "#5b3a8c"),
+        ("key_blocked", "Shortcuts blocked", "#1f6f8b"),
+        ("clipboard_used", "Clipboard", "#1f6f8b"),
+        ("display_added", "Displays added", "#5b3a8c"),
+        ("clock", "Clock gaps", "#7a3e00"),
+    ]
+    lane_y = {name: 30 + 26 * i for i, (name, _, _) in enumerate(lanes)}
+    shapes: list[dict[str, Any]] = []
+    away_from: int | None = None
+    locked_from: int | None = None
+    for event in events:
+        kind, at = event["type"], event["elapsed_ms"]
+        if kind == "focus_lost":
+            away_from = at
+        elif kind == "focus_returned" and away_from is not None:
+            shapes.append(
+                {
+                    "lane": "away",
+                    "x": x(away_from),
+                    "w": max(3.0, x(at) - x(away_from)),
+                    "label": f"Away for {(at - away_from) // 1000} s from {away_from // 1000} s",
+                }
+            )
+            away_from = None
+        elif kind == "locked":
+            locked_from = at
+        elif kind in ("unlocked", "released") and locked_from is not None:
+            shapes.append(
+                {
+                    "lane": "locked",
+                    "x": x(locked_from),
+                    "w": max(3.0, x(at) - x(locked_from)),
+                    "label": f"Locked at {locked_from // 1000} s",
+                }
+            )
+            locked_from = None
+        elif kind in ("program_found", "key_blocked", "clipboard_used", "display_added"):
+            shapes.append(
+                {"lane": kind, "x": x(at), "w": 3.0, "label": f"{kind} at {at // 1000} s"}
+            )
+        elif kind in ("clock_gap", "clock_slowed"):
+            shapes.append(
+                {"lane": "clock", "x": x(at), "w": 3.0, "label": f"Clock gap at {at // 1000} s"}
+            )
+    for start, lane in ((away_from, "away"), (locked_from, "locked")):
+        if start is not None:  # never returned before the end
+            shapes.append(
+                {
+                    "lane": lane,
+                    "x": x(start),
+                    "w": max(3.0, right - x(start)),
+                    "label": f"{lane} from {start // 1000} s to the end",
+                }
+            )
+    colours = {name: colour for name, _, colour in lanes}
+    for shape in shapes:
+        shape["y"] = lane_y[shape["lane"]] - 8
+        shape["colour"] = colours[shape["lane"]]
+    minutes = [m for m in range(0, end // 60_000 + 1)]
+    return {
+        "width": width,
+        "height": 30 + 26 * len(lanes) + 20,
+        "lanes": [{"name": label, "y": lane_y[name]} for name, label, _ in lanes],
+        "shapes": shapes,
+        "ticks": [{"x": x(m * 60_000), "label": f"{m} min"} for m in minutes],
+        "left": left,
+        "right": right,
+        "axis_y": 30 + 26 * len(lanes) - 6,
+    }
+
+
+async def result_page(request: Request) -> Response:
+    org_id, result_id = request.path_params["org_id"], request.path_params["result_id"]
+
+    async def render(principal: Principal) -> Response:
+        ctx = _ctx(request)
+        detail = await run_in_threadpool(employer_results.detail, ctx, principal, org_id, result_id)
+        names = {name: key for key, name in CATEGORIES.items()}
+        categories = [
+            {"name": c["name"], "level": c["level"],
+             "meaning": rubric(names.get(c["name"], ""), c["level"]),
+             "confidence": c.get("confidence")}
+            for c in detail.get("category_details", [])
+        ]  # fmt: skip
+        return _page(
+            request, "result.html", title=f"Result: {detail['candidate_name']}",
+            principal=principal, org_id=org_id, r=detail, categories=categories,
+            chart=timeline_svg(detail) if detail["shared"] else None,
+            can_review=principal.can(org_id, "review"),
+        )  # fmt: skip
+
+    return await _guarded(request, render)
+
+
+async def review(request: Request) -> Response:
+    org_id, result_id = request.path_params["org_id"], request.path_params["result_id"]
+
+    async def render(principal: Principal) -> Response:
+        form = await _form(request)
+        decision = form.get("decision")
+        if decision == "void" and form.get("confirm") != "yes":
+            raise ApiError(
+                400, "confirm", "Tick the box that confirms the void: it cannot be undone."
+            )
+        await run_in_threadpool(
+            employer_results.review, _ctx(request), principal, org_id, result_id,
+            {"decision": decision, "note": form.get("note", "")},
+        )  # fmt: skip
+        return RedirectResponse(f"{BASE}/orgs/{org_id}/results/{result_id}", status_code=303)
+
+    return await _guarded(request, render)
+
+
+async def certificate(request: Request) -> Response:
+    org_id, result_id = request.path_params["org_id"], request.path_params["result_id"]
+
+    async def render(principal: Principal) -> Response:
+        pdf = await run_in_threadpool(
+            employer_results.certificate, _ctx(request), principal, org_id, result_id
+        )
+        disposition = {"Content-Disposition": 'inline; filename="certificate.pdf"'}
+        return Response(pdf, media_type="application/pdf", headers=disposition)
+
+    return await _guarded(request, render)
+
+
+async def stylesheet(_request: Request) -> Response:
+    return Response(STYLESHEET.read_bytes(), media_type="text/css")
+
+
+def routes() -> list[Route]:
+    org = f"{BASE}/orgs/{{org_id}}"
+    return [
+        Route(f"{BASE}/", home, methods=["GET"]),
+        Route(f"{BASE}/sign-in", sign_in_either, methods=["GET", "POST"]),
+        Route(f"{BASE}/sign-out", sign_out, methods=["POST"]),
+        Route(f"{org}/results", results_page, methods=["GET"]),
+        Route(f"{org}/results.csv", results_csv, methods=["GET"]),
+        Route(f"{org}/results/{{result_id}}", result_page, methods=["GET"]),
+        Route(f"{org}/results/{{result_id}}/review", review, methods=["POST"]),
+        Route(f"{org}/results/{{result_id}}/certificate", certificate, methods=["GET"]),
+        Route("/assets/dashboard.css", stylesheet, methods=["GET"]),
+    ]

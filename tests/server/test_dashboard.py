@@ -1,0 +1,216 @@
+"""The employer's dashboard in a real browser (Debian's Chromium, driven by Playwright): a
+recruiter signs in, finds a candidate's shared result in the table, reads the report with its
+integrity timeline drawn as a chart, voids the flagged result (its certificate is then revoked)
+and signs out; every page is scanned with axe-core (no serious or critical violation). Then the
+refusals: a form without its CSRF token, a recruiter of another organisation, a proctor."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from server import accounts, assessments, roster
+from tests.conftest import ThreadServer, need
+from tests.helpers import run_queued, sit
+from tests.server.test_verify_page import CHROMIUM
+
+PASSWORD = "correct horse battery staple"
+AXE = Path(__file__).parents[1] / "vendor" / "axe-core" / "axe.min.js"
+SHOTS = os.environ.get("EXAMGATE_SCREENSHOTS")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    need(CHROMIUM is not None, "EXAMGATE_REQUIRE_BROWSER", "Chromium is not installed")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()
+
+
+def _tab(browser: Any, width: int = 1280) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    tab = context.new_page()
+    tab.problems = []  # console errors (a CSP refusal); an error page's own status is no error
+
+    def seen(message: Any) -> None:
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            tab.problems.append(message.text)
+
+    tab.on("console", seen)
+    return tab
+
+
+def axe_violations(browser: Any, url: str, cookies: list[dict[str, Any]]) -> list[str]:
+    """Serious and critical WCAG 2.1 A/AA violations of the page at ``url`` (axe is injected
+    in a context that ignores the page's CSP, which allows no script)."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context.add_cookies(cookies)
+    tab = context.new_page()
+    tab.goto(url)
+    tab.add_script_tag(path=str(AXE))
+    found = tab.evaluate(
+        """async () => (await axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations
+             .filter(v => v.impact === 'serious' || v.impact === 'critical')
+             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"""
+    )
+    context.close()
+    return list(found)
+
+
+def _shot(tab: Any, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(Path(SHOTS) / f"dashboard-{name}.png"), full_page=True)
+
+
+def _world(live: ThreadServer, make_engine: Any) -> dict[str, Any]:
+    ctx, operator = live.ctx, accounts.operator()
+    org = accounts.create_organisation(ctx, "Acme Hiring")
+    for role in ("recruiter", "proctor"):
+        accounts.add_member(ctx, operator, org["id"], f"{role}@acme.example", role, role, PASSWORD)
+    made = assessments.create(
+        ctx, operator, org["id"],
+        {"title": "Machine learning engineer", "per_category": {"foundations": 4, "cnn": 3},
+         "policy": "strict"},
+    )  # fmt: skip
+    assessments.move(ctx, operator, org["id"], made["id"], "publish")
+    invitation = roster.invite(
+        ctx, operator, org["id"],
+        {"assessment_id": made["id"], "name": "Grace Hopper", "send_email": False},
+    )  # fmt: skip
+    engine = make_engine()
+    engine.seal(sit(engine, live.url, invitation, share=True))
+    [delivered] = engine.sync()
+    run_queued(ctx)
+    return {"org": org, "result": delivered.result}
+
+
+def _sign_in(tab: Any, live: ThreadServer, email: str) -> None:
+    tab.goto(f"{live.url}/dashboard/")
+    assert "/dashboard/sign-in" in tab.url  # no session: to the sign-in page
+    tab.get_by_label("E-mail address").fill(email)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+
+
+def test_a_recruiter_reads_a_report_voids_it_and_signs_out(
+    browser: Any, sqlite_live: ThreadServer, make_engine: Any
+) -> None:
+    live = sqlite_live
+    world = _world(live, make_engine)
+    tab = _tab(browser)
+    tab.goto(f"{live.url}/dashboard/sign-in")
+    tab.get_by_label("E-mail address").fill("recruiter@acme.example")
+    tab.get_by_label("Password").fill("not the password at all")
+    tab.get_by_role("button", name="Sign in").click()
+    assert (
+        "not right" in tab.inner_text("[role=alert]")
+        or "wrong" in tab.inner_text("[role=alert]").lower()
+    )
+    _sign_in(tab, live, "recruiter@acme.example")
+    assert tab.url.endswith(f"/dashboard/orgs/{world['org']['id']}/results")
+    cookie = next(c for c in tab.context.cookies() if c["name"] == "examgate_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/dashboard" and cookie["expires"] > 0
+    row = tab.get_by_role("row", name=re.compile("Grace Hopper"))
+    assert "Flagged" in row.inner_text() and "Unreviewed" in row.inner_text()
+    _shot(tab, "results")
+    cookies = tab.context.cookies()
+    results_url = tab.url
+
+    row.get_by_role("link", name="Grace Hopper").click()
+    assert tab.get_by_role("heading", name=re.compile("Overall level")).is_visible()
+    chart = tab.locator("svg.chart")
+    assert chart.get_attribute("role") == "img" and chart.locator("text.lane").count() == 7
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 400 and box["height"] > 100  # it is drawn
+    assert tab.locator("ol.events li").count() >= 2  # the same events, as text
+    assert "Lockdown missing" in tab.inner_text("main")  # why it was flagged
+    _shot(tab, "result")
+    report_url = tab.url
+    for url in (f"{live.url}/dashboard/sign-in", results_url, report_url):
+        assert axe_violations(browser, url, cookies) == [], url
+
+    tab.get_by_label("Void it").check()
+    tab.get_by_label("Your note or reason").fill("A second person was seen helping.")
+    tab.get_by_role("button", name="Record the review").click()
+    assert "confirms the void" in tab.inner_text("[role=alert]")  # not on one click
+    tab.go_back()
+    tab.get_by_label("Void it").check()
+    tab.get_by_label("Your note or reason").fill("A second person was seen helping.")
+    tab.get_by_label("I understand a void cannot be undone").check()
+    tab.get_by_role("button", name="Record the review").click()
+    assert "its certificate is revoked" in tab.inner_text("main")
+    code = world["result"]["verification_code"]
+    verify = requests.get(f"{live.url}/api/v1/verify/{code}", timeout=10).json()
+    assert verify["revoked"] is True
+
+    tab.get_by_role("button", name="Sign out").click()
+    assert "You are signed out" in tab.inner_text("main")
+    tab.goto(results_url)
+    assert "/dashboard/sign-in" in tab.url  # the session ended with the sign-out
+    assert tab.problems == []
+
+
+def test_csrf_another_organisation_and_a_proctor_are_refused(
+    browser: Any, sqlite_live: ThreadServer, make_engine: Any
+) -> None:
+    live = sqlite_live
+    world = _world(live, make_engine)
+    org_id, result_id = world["org"]["id"], world["result"]["result_id"]
+    other = accounts.create_organisation(live.ctx, "Elsewhere")
+    accounts.add_member(
+        live.ctx, accounts.operator(), other["id"], "r@elsewhere.example", "recruiter", "R",
+        PASSWORD,
+    )  # fmt: skip
+    session = requests.Session()
+    signed = session.post(
+        f"{live.url}/api/v1/sessions",
+        json={"email": "recruiter@acme.example", "password": PASSWORD},
+        timeout=10,
+    ).json()["token"]
+    session.cookies.set("examgate_session", signed, path="/dashboard")
+    forged = session.post(
+        f"{live.url}/dashboard/orgs/{org_id}/results/{result_id}/review",
+        data={"decision": "void", "note": "forged from another site", "confirm": "yes"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert forged.status_code == 403 and "did not come from this site" in forged.text
+    session.cookies.set("examgate_csrf", "x" * 43, path="/dashboard")
+    mismatched = session.post(
+        f"{live.url}/dashboard/orgs/{org_id}/results/{result_id}/review",
+        data={"decision": "void", "note": "forged", "confirm": "yes", "csrf": "y" * 43},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert mismatched.status_code == 403
+    detail = session.get(f"{live.url}/dashboard/orgs/{org_id}/results/{result_id}", timeout=10)
+    assert "Void it" in detail.text  # nothing was voided
+
+    stranger = _tab(browser)
+    _sign_in(stranger, live, "r@elsewhere.example")
+    stranger.goto(f"{live.url}/dashboard/orgs/{org_id}/results/{result_id}")
+    assert "Grace" not in stranger.inner_text("main")
+    assert "No such organisation" in stranger.inner_text("main") or "not found" in (
+        stranger.inner_text("main").lower()
+    )
+    stranger.goto(f"{live.url}/dashboard/orgs/{org_id}/results")
+    assert "Grace" not in stranger.inner_text("main")
+
+    proctor = _tab(browser)
+    _sign_in(proctor, live, "proctor@acme.example")
+    proctor.goto(f"{live.url}/dashboard/orgs/{org_id}/results")
+    assert "Grace" not in proctor.inner_text("main")
+    assert "does not allow this" in proctor.inner_text("main")
