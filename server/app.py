@@ -66,7 +66,8 @@ CERTIFICATE_RETRY_S = 1
 CERTIFICATE_LONG_POLL_S = 2.0
 
 HTML_POLICY = (
-    "default-src 'none'; img-src 'self' data:; style-src 'self'; base-uri 'none'; "
+    "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 

@@ -16,7 +16,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -24,9 +24,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from server import accounts, employer_results, limits
+from server import accounts, assessments, employer_results, limits, roster
 from server.accounts import Principal
 from server.context import Context
+from server.employer_api import csv_response
 from server.errors import ApiError
 from shared.errors import ExamgateError
 from shared.models import CATEGORIES, LEVELS, level_name, rubric
@@ -36,6 +37,8 @@ SESSION_COOKIE = "examgate_session"
 CSRF_COOKIE = "examgate_csrf"
 TEMPLATES = Path(__file__).with_name("templates")
 STYLESHEET = TEMPLATES / "dashboard.css"
+SCRIPT = TEMPLATES / "room.js"
+MAX_UPLOAD = 1_000_000  # a roster of 5,000 lines is well under this
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -115,15 +118,24 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 async def _fields(request: Request) -> dict[str, str]:
-    """An HTML form's fields (application/x-www-form-urlencoded, as every form here posts)."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        return {}
+    """A posted form's fields; an uploaded file's text under its field's name (UTF-8, at most
+    one file of ``MAX_UPLOAD`` bytes)."""
     try:
-        text = (await request.body()).decode("utf-8")
-        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=50))
-    except (UnicodeDecodeError, ValueError):
+        form = await request.form(max_files=1, max_fields=60, max_part_size=MAX_UPLOAD)
+    except Exception:  # a malformed or oversized form: as if empty (then refused by CSRF)
         return {}
+    fields: dict[str, str] = {}
+    try:
+        for key, value in form.multi_items():
+            if isinstance(value, str):
+                fields[key] = value
+            else:
+                raw = await value.read(MAX_UPLOAD + 1)
+                if raw and len(raw) <= MAX_UPLOAD:
+                    fields[key] = raw.decode("utf-8", errors="replace")
+    finally:
+        await form.close()
+    return fields
 
 
 def _page(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -133,7 +145,6 @@ def _page(request: Request, template: str, status: int = 200, **values: Any) -> 
         base=BASE, csrf=_csrf(request), request=request, **values
     )
     response = HTMLResponse(body, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
     if "new_csrf" in request.state.__dict__:
         response.set_cookie(
             CSRF_COOKIE, request.state.new_csrf, httponly=True, samesite="strict",
@@ -230,7 +241,9 @@ async def home(request: Request) -> Response:
     async def render(principal: Principal) -> Response:
         orgs = await run_in_threadpool(_organisations, _ctx(request), principal)
         if len(orgs) == 1:
-            return RedirectResponse(f"{BASE}/orgs/{orgs[0]['id']}/results", status_code=303)
+            org_id = orgs[0]["id"]
+            first = "results" if principal.can(org_id, "results:read") else "assessments"
+            return RedirectResponse(f"{BASE}/orgs/{org_id}/{first}", status_code=303)
         return _page(request, "home.html", title="Your organisations", principal=principal,
                      organisations=orgs)  # fmt: skip
 
@@ -248,16 +261,15 @@ async def results_page(request: Request) -> Response:
         query = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
         query["offset"] = request.query_params.get("offset", "")
         page = await run_in_threadpool(employer_results.listing, ctx, principal, org_id, query)
-        orgs = await run_in_threadpool(_organisations, ctx, principal)
-        organisation = next((o for o in orgs if o["id"] == org_id), {"name": "", "id": org_id})
+        nav = await run_in_threadpool(_nav, ctx, principal, org_id)
         more = None
         if page["next_offset"] is not None:
             more = "?" + urlencode({**query, "offset": page["next_offset"]})
         csv_query = urlencode({k: v for k, v in query.items() if k != "offset" and v})
         return _page(
-            request, "results.html", title=f"Results: {organisation['name']}",
-            principal=principal, organisation=organisation, rows=page["items"], query=query,
-            levels=LEVELS, more=more, csv_query=csv_query,
+            request, "results.html", title=f"Results: {nav['organisation']['name']}",
+            principal=principal, rows=page["items"], query=query, levels=LEVELS, more=more,
+            csv_query=csv_query, **nav,
         )  # fmt: skip
 
     return await _guarded(request, render)
@@ -271,11 +283,7 @@ async def results_csv(request: Request) -> Response:
         text = await run_in_threadpool(
             employer_results.export_csv, _ctx(request), principal, org_id, query
         )
-        return Response(
-            text.encode("utf-8-sig"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="results.csv"'},
-        )
+        return csv_response(text, "results.csv")
 
     return await _guarded(request, render)
 
@@ -372,6 +380,7 @@ async def result_page(request: Request) -> Response:
     async def render(principal: Principal) -> Response:
         ctx = _ctx(request)
         detail = await run_in_threadpool(employer_results.detail, ctx, principal, org_id, result_id)
+        nav = await run_in_threadpool(_nav, ctx, principal, org_id)
         names = {name: key for key, name in CATEGORIES.items()}
         categories = [
             {"name": c["name"], "level": c["level"],
@@ -383,7 +392,7 @@ async def result_page(request: Request) -> Response:
             request, "result.html", title=f"Result: {detail['candidate_name']}",
             principal=principal, org_id=org_id, r=detail, categories=categories,
             chart=timeline_svg(detail) if detail["shared"] else None,
-            can_review=principal.can(org_id, "review"),
+            can_review=principal.can(org_id, "review"), **nav,
         )  # fmt: skip
 
     return await _guarded(request, render)
@@ -421,6 +430,232 @@ async def certificate(request: Request) -> Response:
     return await _guarded(request, render)
 
 
+# -- assessments ----------------------------------------------------------------------------
+def _organisation(ctx: Context, principal: Principal, org_id: str) -> dict[str, Any]:
+    orgs = _organisations(ctx, principal)
+    found = next((o for o in orgs if o["id"] == org_id), None)
+    if found is None and not principal.everywhere:
+        principal.require(org_id, "assessments:read")  # 404 for another organisation
+    return found or {"id": org_id, "name": "", "role": ""}
+
+
+def _nav(ctx: Context, principal: Principal, org_id: str) -> dict[str, Any]:
+    """What every organisation page shows: the organisation and the pages this role may use."""
+    return {
+        "organisation": _organisation(ctx, principal, org_id),
+        "may": {
+            name: principal.can(org_id, permission)
+            for name, permission in (
+                ("results", "results:read"), ("assessments", "assessments:read"),
+                ("manage", "assessments:manage"), ("invite", "invite"),
+                ("proctor", "proctor"), ("invitations", "invitations:read"),
+            )
+        },
+    }  # fmt: skip
+
+
+async def assessments_page(request: Request) -> Response:
+    org_id = request.path_params["org_id"]
+
+    async def render(principal: Principal, error: str | None = None, form: Any = None) -> Response:
+        ctx = _ctx(request)
+        listed = await run_in_threadpool(assessments.listing, ctx, principal, org_id)
+        nav = await run_in_threadpool(_nav, ctx, principal, org_id)
+        return _page(
+            request, "assessments.html", status=400 if error else 200, title="Assessments",
+            principal=principal, assessments=listed, presets=assessments.presets(),
+            categories=CATEGORIES, error=error, form=form or {}, **nav,
+        )  # fmt: skip
+
+    if request.method == "GET":
+        return await _guarded(request, render)
+
+    async def create(principal: Principal) -> Response:
+        form = await _form(request)
+        per_category = {}
+        for key in CATEGORIES:
+            value = form.get(f"per_{key}", "").strip() or "0"
+            if not value.isdigit():
+                return await render(principal, "Items per category are whole numbers.", form)
+            if int(value):
+                per_category[key] = int(value)
+        minutes = form.get("minutes", "8").strip()
+        body = {
+            "title": form.get("title", "").strip(),
+            "per_category": per_category,
+            "duration_s": int(minutes) * 60 if minutes.isdigit() else -1,
+            "policy": form.get("policy", "moderate"),
+            "supervised": form.get("supervised") == "yes",
+            "self_registration": form.get("self_registration") == "yes",
+            "item_feedback": form.get("item_feedback") == "yes",
+        }
+        try:
+            await run_in_threadpool(assessments.create, _ctx(request), principal, org_id, body)
+        except ApiError as error:
+            if error.status in (400, 409):
+                return await render(principal, error.message, form)
+            raise
+        return RedirectResponse(f"{BASE}/orgs/{org_id}/assessments?created=1", status_code=303)
+
+    return await _guarded(request, create)
+
+
+async def assessment_move(request: Request) -> Response:
+    org_id, assessment_id = request.path_params["org_id"], request.path_params["assessment_id"]
+    action = request.url.path.rsplit("/", 1)[-1]  # publish or retire
+
+    async def render(principal: Principal) -> Response:
+        await _form(request)
+        await run_in_threadpool(
+            assessments.move, _ctx(request), principal, org_id, assessment_id, action
+        )
+        return RedirectResponse(f"{BASE}/orgs/{org_id}/assessments", status_code=303)
+
+    return await _guarded(request, render)
+
+
+# -- invitations ----------------------------------------------------------------------------
+async def invite_page(request: Request) -> Response:
+    org_id, assessment_id = request.path_params["org_id"], request.path_params["assessment_id"]
+
+    async def render(principal: Principal) -> Response:
+        ctx = _ctx(request)
+        principal.require(org_id, "invite")
+        found = await run_in_threadpool(assessments.get, ctx, principal, org_id, assessment_id)
+        nav = await run_in_threadpool(_nav, ctx, principal, org_id)
+        values: dict[str, Any] = {"assessment": found, "sent": None, "preview": None}
+        if request.method == "POST":
+            form = await _form(request)
+            values.update(await _invite_action(ctx, principal, org_id, assessment_id, form))
+        return _page(
+            request, "invite.html", status=values.pop("status", 200),
+            title=f"Invite: {found['title']}", principal=principal, **nav, **values,
+        )  # fmt: skip
+
+    return await _guarded(request, render)
+
+
+async def _invite_action(
+    ctx: Context, principal: Principal, org_id: str, assessment_id: str, form: dict[str, str]
+) -> dict[str, Any]:
+    """One invitation; or a roster checked (``step=check``) or sent (``step=send``)."""
+    if form.get("kind") == "one":
+        body = {
+            "assessment_id": assessment_id,
+            "name": form.get("name", ""),
+            "email": form.get("email", "") or None,
+            "extra_time": form.get("extra_time", "0") or "0",
+        }
+        try:
+            made = await run_in_threadpool(roster.invite, ctx, principal, org_id, body)
+        except ApiError as error:
+            if error.status not in (400, 409):
+                raise
+            return {"one_error": error.message, "one": form, "status": 400}
+        return {"sent": [made]}
+    text = form.get("roster_file") or form.get("roster", "")
+    sending = form.get("step") == "send"
+    try:
+        done = await run_in_threadpool(
+            roster.import_roster, ctx, principal, org_id, assessment_id, text.encode("utf-8"),
+            not sending, True,
+        )  # fmt: skip
+    except ApiError as error:
+        if error.status not in (400, 409, 422):
+            raise
+        return {
+            "preview": {
+                "errors": error.details.get("errors", []),
+                "valid": error.details.get("valid", []),
+                "message": error.message,
+                "text": text,
+            },
+            "status": 200 if error.status == 422 else 400,
+        }
+    if sending:
+        return {"sent": done["invitations"]}
+    return {"preview": {"errors": [], "valid": done["rows"], "text": text, "message": None}}
+
+
+# -- the room -------------------------------------------------------------------------------
+async def room_page(request: Request) -> Response:
+    org_id, assessment_id = request.path_params["org_id"], request.path_params["assessment_id"]
+
+    async def render(principal: Principal) -> Response:
+        ctx = _ctx(request)
+        found = await run_in_threadpool(assessments.get, ctx, principal, org_id, assessment_id)
+        rows = await run_in_threadpool(roster.invitations, ctx, principal, org_id, assessment_id)
+        nav = await run_in_threadpool(_nav, ctx, principal, org_id)
+        shown: dict[str, Any] = {}
+        if request.method == "POST":
+            form = await _form(request)
+            shown = await _proctor_action(ctx, principal, org_id, form)
+        return _page(
+            request, "room.html", title=f"Room: {found['title']}", principal=principal,
+            assessment=found, rows=rows, counts=_counts(rows), shown=shown, **nav,
+        )  # fmt: skip
+
+    return await _guarded(request, render)
+
+
+def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counts = dict.fromkeys(("invited", "enrolled", "downloaded", "started", "submitted"), 0)
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return counts
+
+
+async def _proctor_action(
+    ctx: Context, principal: Principal, org_id: str, form: dict[str, str]
+) -> dict[str, Any]:
+    sitting_id, action = form.get("sitting_id", ""), form.get("action")
+    try:
+        if action == "unlock_code":
+            found = await run_in_threadpool(roster.unlock_code, ctx, principal, org_id, sitting_id)
+            return {"sitting_id": sitting_id, "unlock_code": found["unlock_code"]}
+        if action == "proctor_code":
+            found = await run_in_threadpool(
+                roster.proctor_response, ctx, principal, org_id, sitting_id,
+                form.get("challenge", ""),
+            )  # fmt: skip
+            return {"sitting_id": sitting_id, "response": found["response"],
+                    "challenge": form.get("challenge", "")}  # fmt: skip
+        if action == "extra_time":
+            minutes = form.get("minutes", "")
+            await run_in_threadpool(
+                roster.set_extra_time, ctx, principal, org_id, sitting_id,
+                int(minutes) if minutes.isdigit() else minutes,
+            )  # fmt: skip
+            return {"sitting_id": sitting_id, "done": f"Extra time set to {minutes} minutes."}
+    except ApiError as error:
+        if error.status in (400, 409):
+            return {"sitting_id": sitting_id, "error": error.message}
+        raise
+    raise ApiError(400, "malformed", "Choose what to do for the sitting.")
+
+
+async def room_json(request: Request) -> Response:
+    """The room's statuses, for the page's own script to refresh them every few seconds."""
+    org_id, assessment_id = request.path_params["org_id"], request.path_params["assessment_id"]
+
+    async def render(principal: Principal) -> Response:
+        rows = await run_in_threadpool(
+            roster.invitations, _ctx(request), principal, org_id, assessment_id
+        )
+        from starlette.responses import JSONResponse
+
+        return JSONResponse(
+            {"rows": [{"sitting_id": r["sitting_id"], "status": r["status"]} for r in rows],
+             "counts": _counts(rows)}
+        )  # fmt: skip
+
+    return await _guarded(request, render)
+
+
+async def script(_request: Request) -> Response:
+    return Response(SCRIPT.read_bytes(), media_type="text/javascript")
+
+
 async def stylesheet(_request: Request) -> Response:
     return Response(STYLESHEET.read_bytes(), media_type="text/css")
 
@@ -436,5 +671,12 @@ def routes() -> list[Route]:
         Route(f"{org}/results/{{result_id}}", result_page, methods=["GET"]),
         Route(f"{org}/results/{{result_id}}/review", review, methods=["POST"]),
         Route(f"{org}/results/{{result_id}}/certificate", certificate, methods=["GET"]),
+        Route(f"{org}/assessments", assessments_page, methods=["GET", "POST"]),
+        Route(f"{org}/assessments/{{assessment_id}}/publish", assessment_move, methods=["POST"]),
+        Route(f"{org}/assessments/{{assessment_id}}/retire", assessment_move, methods=["POST"]),
+        Route(f"{org}/assessments/{{assessment_id}}/invite", invite_page, methods=["GET", "POST"]),
+        Route(f"{org}/assessments/{{assessment_id}}/room", room_page, methods=["GET", "POST"]),
+        Route(f"{org}/assessments/{{assessment_id}}/room.json", room_json, methods=["GET"]),
         Route("/assets/dashboard.css", stylesheet, methods=["GET"]),
+        Route("/assets/room.js", script, methods=["GET"]),
     ]

@@ -206,11 +206,7 @@ async def audit_export(request: Request) -> Response:
     org_id = request.path_params["org_id"]
     principal.require(org_id, "audit")
     text = await run_in_threadpool(audit.export_csv, _ctx(request), org_id)
-    return Response(
-        text.encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
-    )
+    return csv_response(text, "audit-log.csv")
 
 
 async def emails(request: Request) -> JSONResponse:
@@ -264,10 +260,15 @@ async def export_results(request: Request) -> Response:
         employer_results.export_csv, _ctx(request), principal, request.path_params["org_id"],
         dict(request.query_params),
     )  # fmt: skip
+    return csv_response(text, "results.csv")
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """A CSV download, with a byte-order mark so that spreadsheets read it as UTF-8."""
     return Response(
-        text.encode("utf-8-sig"),  # with a byte-order mark, so spreadsheets read it as UTF-8
+        text.encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="results.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

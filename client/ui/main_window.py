@@ -8,6 +8,7 @@ the background) and shows every failure as a sentence on the page it came from.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -425,26 +426,24 @@ class MainWindow(QMainWindow):
         )
 
     def share_result(self, handle: str) -> None:
-        submission_id = self.submission_id
-        if submission_id is None:
-            return
-        run_in_background(
-            lambda: self.engine.share(submission_id, handle),
-            lambda shares: self.result_page.show_shares(
-                shares, f"Shared with {handle}: it can see this result now."
-            ),
-            lambda error: self.result_page.sharing_status(describe(error), problem=True),
+        self._change_sharing(
+            lambda sid: self.engine.share(sid, handle),
+            f"Shared with {handle}: it can see this result now.",
         )
 
     def unshare_result(self, handle: str) -> None:
+        self._change_sharing(
+            lambda sid: self.engine.unshare(sid, handle),
+            f"{handle} no longer sees this result; it still knows you completed it.",
+        )
+
+    def _change_sharing(self, change: Callable[[str], list[dict[str, Any]]], done: str) -> None:
         submission_id = self.submission_id
         if submission_id is None:
             return
         run_in_background(
-            lambda: self.engine.unshare(submission_id, handle),
-            lambda shares: self.result_page.show_shares(
-                shares, f"{handle} no longer sees this result; it still knows you completed it."
-            ),
+            lambda: change(submission_id),
+            lambda shares: self.result_page.show_shares(shares, done),
             lambda error: self.result_page.sharing_status(describe(error), problem=True),
         )
 

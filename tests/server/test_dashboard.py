@@ -214,3 +214,75 @@ def test_csrf_another_organisation_and_a_proctor_are_refused(
     proctor.goto(f"{live.url}/dashboard/orgs/{org_id}/results")
     assert "Grace" not in proctor.inner_text("main")
     assert "does not allow this" in proctor.inner_text("main")
+
+
+def test_an_owner_creates_invites_by_csv_runs_the_room_and_unlocks_a_client(
+    browser: Any, sqlite_live: ThreadServer, make_engine: Any
+) -> None:
+    """Create an assessment, publish it, invite from a CSV with one bad line (nothing sent
+    until it is fixed and confirmed), watch a candidate's status change live in the room, and
+    read a proctor code from the page that unlocks that candidate's locked client."""
+    live = sqlite_live
+    org = accounts.create_organisation(live.ctx, "Acme Hiring")
+    accounts.add_member(
+        live.ctx, accounts.operator(), org["id"], "owner@acme.example", "owner", "O", PASSWORD
+    )
+    tab = _tab(browser)
+    _sign_in(tab, live, "owner@acme.example")
+    tab.get_by_role("link", name="Assessments").click()
+    tab.get_by_label("Title").fill("Data scientist screen")
+    tab.get_by_label("Deep learning foundations").fill("3")
+    tab.get_by_label("Minutes").fill("10")
+    tab.get_by_label(re.compile("^Open:")).check()
+    tab.get_by_label(re.compile("^Supervised")).check()
+    tab.get_by_role("button", name="Save as a draft").click()
+    assert "saved as a draft" in tab.inner_text("[role=status]")
+    pages = [tab.url]
+    tab.get_by_role("button", name="Publish Data scientist screen").click()
+    tab.get_by_role("link", name="Invite").click()
+    pages.append(tab.url)
+
+    roster_text = "name,email,extra time\nAda Lovelace,ada@example.org,0\nBad Row,not-an-email,5\n"
+    tab.get_by_label("Or paste its lines").fill(roster_text)
+    tab.get_by_role("button", name="Check the roster").click()
+    assert "1 line to fix" in tab.inner_text("main")
+    bad = tab.get_by_role("row", name=re.compile("not-an-email"))
+    assert "Refused" in bad.inner_text() and "Line 3" in bad.inner_text()
+    assert tab.get_by_role("button", name=re.compile("^Send")).count() == 0
+    assert roster.invitations(live.ctx, accounts.operator(), org["id"]) == []  # nothing sent
+    fixed = roster_text.replace("not-an-email", "bad.row@example.org")
+    tab.get_by_label("Or paste its lines").fill(fixed)
+    tab.get_by_role("button", name="Check the roster").click()
+    assert "Ready to send 2 invitations" in tab.inner_text("main")
+    tab.get_by_role("button", name="Send 2 invitations").click()
+    sent = tab.inner_text("[role=status]")
+    assert "2 invitations made" in sent
+    code = re.search(r"Ada Lovelace \(ada@example.org\): invitation code (\S+)", sent)
+    assert code is not None
+
+    tab.goto(tab.url.replace("/invite", "/room"))
+    pages.append(tab.url)
+    ada = tab.get_by_role("row", name=re.compile("Ada Lovelace"))
+    assert ada.locator(".status").inner_text() == "Invited"
+    engine = make_engine()
+    sitting = engine.enrol(live.url, code.group(1))
+    engine.download(sitting["id"])
+    tab.wait_for_function(  # the page's own script refreshes the statuses
+        "() => document.querySelector('#room').innerText.includes('Downloaded')", timeout=15_000
+    )
+    ada.get_by_role("button", name="Show the unlock code for Ada Lovelace").click()
+    unlock_code = tab.locator("#shown .code.big").inner_text()
+    session = engine.unlock(sitting["id"], unlock_code, share=True)
+    session.start()
+    challenge = session.lock("focus_lost")
+    assert challenge is not None and session.locked
+    ada = tab.get_by_role("row", name=re.compile("Ada Lovelace"))
+    ada.get_by_label("Challenge on Ada Lovelace's screen").fill(challenge)
+    ada.get_by_role("button", name="Get the response").click()
+    response = tab.locator("#proctor-response").inner_text()
+    assert session.try_unlock(response).outcome == "accepted" and not session.locked
+    _shot(tab, "room")
+    cookies = tab.context.cookies()
+    for url in pages:
+        assert axe_violations(browser, url, cookies) == [], url
+    assert tab.problems == []
