@@ -24,8 +24,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from server import accounts, assessments, employer_results, limits, roster
+from server import (
+    accounts,
+    assessments,
+    audit,
+    employer_results,
+    limits,
+    retention,
+    roster,
+    webhooks,
+)
 from server.accounts import Principal
+from server.auth import remember_nonce
 from server.context import Context
 from server.employer_api import csv_response
 from server.errors import ApiError
@@ -55,6 +65,9 @@ def _day(ms: int | None) -> str:
 
 
 _env.filters["when"] = _day
+# A form that makes something carries a one-time value: sent twice (a reload after a post),
+# the second is refused instead of making it again.
+_env.globals["once"] = lambda: secrets.token_urlsafe(18)
 _env.filters["level"] = lambda value: level_name(value) if value else ""
 
 
@@ -114,6 +127,15 @@ async def _form(request: Request) -> dict[str, str]:
             "This form has expired or did not come from this site. Go back, reload the page "
             "and send it again.",
         )
+    if "once" in form:
+        try:
+            await run_in_threadpool(
+                remember_nonce, _ctx(request), f"form:{cookie[:24]}", form["once"]
+            )
+        except ApiError:
+            raise ApiError(
+                409, "already_sent", "This form was sent already, so nothing was made again."
+            ) from None
     return form
 
 
@@ -449,6 +471,7 @@ def _nav(ctx: Context, principal: Principal, org_id: str) -> dict[str, Any]:
                 ("results", "results:read"), ("assessments", "assessments:read"),
                 ("manage", "assessments:manage"), ("invite", "invite"),
                 ("proctor", "proctor"), ("invitations", "invitations:read"),
+                ("organisation", "organisation"), ("members", "members"),
             )
         },
     }  # fmt: skip
@@ -525,8 +548,14 @@ async def invite_page(request: Request) -> Response:
         nav = await run_in_threadpool(_nav, ctx, principal, org_id)
         values: dict[str, Any] = {"assessment": found, "sent": None, "preview": None}
         if request.method == "POST":
-            form = await _form(request)
-            values.update(await _invite_action(ctx, principal, org_id, assessment_id, form))
+            try:
+                form = await _form(request)
+            except ApiError as error:
+                if error.code != "already_sent":
+                    raise
+                values.update(one_error=error.message, status=409)
+            else:
+                values.update(await _invite_action(ctx, principal, org_id, assessment_id, form))
         return _page(
             request, "invite.html", status=values.pop("status", 200),
             title=f"Invite: {found['title']}", principal=principal, **nav, **values,
@@ -652,6 +681,134 @@ async def room_json(request: Request) -> Response:
     return await _guarded(request, render)
 
 
+# -- the organisation -----------------------------------------------------------------------
+async def organisation_page(request: Request) -> Response:
+    """Members and roles, API tokens, webhooks with their deliveries, retention, the audit log:
+    each section shown to whoever may use it; one action per form."""
+    org_id = request.path_params["org_id"]
+
+    async def render(principal: Principal) -> Response:
+        ctx = _ctx(request)
+        done: dict[str, Any] = {}
+        if request.method == "POST":
+            try:
+                form = await _form(request)
+            except ApiError as error:
+                if error.code != "already_sent":
+                    raise
+                done = {"error": error.message}
+            else:
+                done = await _organisation_action(ctx, principal, org_id, form)
+        nav = await run_in_threadpool(_nav, ctx, principal, org_id)
+        values: dict[str, Any] = {"roles": accounts.ROLES, "scopes": sorted(accounts.SCOPES),
+                                  "events": webhooks.EVENTS}  # fmt: skip
+        if principal.can(org_id, "members"):
+            values["members"] = await run_in_threadpool(accounts.members, ctx, principal, org_id)
+        if principal.can(org_id, "tokens"):
+            values["tokens"] = await run_in_threadpool(accounts.tokens, ctx, principal, org_id)
+        if principal.can(org_id, "webhooks"):
+            hooks = await run_in_threadpool(webhooks.listing, ctx, principal, org_id)
+            for hook in hooks:
+                hook["deliveries"] = (
+                    await run_in_threadpool(webhooks.deliveries, ctx, principal, org_id, hook["id"])
+                )[:10]
+            values["webhooks"] = hooks
+        if principal.can(org_id, "audit"):
+            after = request.query_params.get("after", "0")
+            values["audit"] = await run_in_threadpool(
+                audit.entries, ctx, org_id, int(after) if after.isdigit() else 0
+            )
+        if principal.can(org_id, "organisation"):
+            values["retention_days"] = await run_in_threadpool(_retention_days, ctx, org_id)
+        if not {"members", "tokens", "webhooks", "audit", "retention_days"} & set(values):
+            principal.require(org_id, "organisation")  # 403: nothing here for this role
+        return _page(
+            request, "organisation.html", status=400 if done.get("error") else 200,
+            title="Organisation", principal=principal, done=done, **nav, **values,
+        )  # fmt: skip
+
+    return await _guarded(request, render)
+
+
+def _retention_days(ctx: Context, org_id: str) -> int | None:
+    from sqlalchemy import select
+
+    from server import db
+
+    with ctx.reader.connect() as connection:
+        value = connection.execute(
+            select(db.organisations.c.retention_days).where(db.organisations.c.id == org_id)
+        ).scalar()
+    return None if value is None else int(value)
+
+
+async def _organisation_action(
+    ctx: Context, principal: Principal, org_id: str, form: dict[str, str]
+) -> dict[str, Any]:
+    action = form.get("action")
+    try:
+        if action == "add_member":
+            made = await run_in_threadpool(
+                accounts.add_member, ctx, principal, org_id, form.get("email", ""),
+                form.get("role", ""), form.get("name") or None,
+            )  # fmt: skip
+            message = f"{made['email']} is now {made['role']}."
+            if made["created"]:
+                message += " A code to choose a password was e-mailed."
+            return {"message": message}
+        if action == "remove_member":
+            await run_in_threadpool(
+                accounts.remove_member, ctx, principal, org_id, form.get("user_id", "")
+            )
+            return {"message": "The member was removed."}
+        if action == "create_token":
+            scopes = [s for s in accounts.SCOPES if form.get(f"scope_{s}") == "yes"]
+            made = await run_in_threadpool(
+                accounts.create_token, ctx, principal, org_id, form.get("name", ""), scopes
+            )
+            return {"secret": made["token"], "message": f"Token {made['name']!r} made."}
+        if action == "revoke_token":
+            await run_in_threadpool(
+                accounts.revoke_token, ctx, principal, org_id, form.get("token_id", "")
+            )
+            return {"message": "The token was revoked: it stops working now."}
+        if action == "create_webhook":
+            events = [e for e in webhooks.EVENTS if form.get(f"event_{e}") == "yes"]
+            made = await run_in_threadpool(
+                webhooks.create, ctx, principal, org_id,
+                {"url": form.get("url", ""), "events": events or None},
+            )  # fmt: skip
+            return {"secret": made["secret"], "message": f"Webhook for {made['url']} made."}
+        if action == "disable_webhook":
+            await run_in_threadpool(
+                webhooks.disable, ctx, principal, org_id, form.get("webhook_id", "")
+            )
+            return {"message": "The webhook was stopped; its log is kept."}
+        if action == "retention":
+            text = form.get("days", "").strip()
+            days: Any = None if text == "" else int(text) if text.isdigit() else text
+            await run_in_threadpool(retention.set_retention, ctx, principal, org_id, {"days": days})
+            if days is None:
+                return {"message": "Personal data is now kept until erased on request."}
+            return {"message": f"Personal data is now erased {days} days after a sitting."}
+    except ApiError as error:
+        if error.status in (400, 409):
+            return {"error": error.message}
+        raise
+    return {"error": "Choose what to do."}
+
+
+async def audit_csv(request: Request) -> Response:
+    org_id = request.path_params["org_id"]
+
+    async def render(principal: Principal) -> Response:
+        principal.require(org_id, "audit")
+        text = await run_in_threadpool(audit.export_csv, _ctx(request), org_id)
+        return csv_response(text, "audit-log.csv")
+
+    return await _guarded(request, render)
+
+
 async def script(_request: Request) -> Response:
     return Response(SCRIPT.read_bytes(), media_type="text/javascript")
 
@@ -677,6 +834,8 @@ def routes() -> list[Route]:
         Route(f"{org}/assessments/{{assessment_id}}/invite", invite_page, methods=["GET", "POST"]),
         Route(f"{org}/assessments/{{assessment_id}}/room", room_page, methods=["GET", "POST"]),
         Route(f"{org}/assessments/{{assessment_id}}/room.json", room_json, methods=["GET"]),
+        Route(f"{org}/organisation", organisation_page, methods=["GET", "POST"]),
+        Route(f"{org}/audit.csv", audit_csv, methods=["GET"]),
         Route("/assets/dashboard.css", stylesheet, methods=["GET"]),
         Route("/assets/room.js", script, methods=["GET"]),
     ]

@@ -286,3 +286,53 @@ def test_an_owner_creates_invites_by_csv_runs_the_room_and_unlocks_a_client(
     for url in pages:
         assert axe_violations(browser, url, cookies) == [], url
     assert tab.problems == []
+
+
+def test_an_owner_runs_the_organisation_page(browser: Any, sqlite_live: ThreadServer) -> None:
+    live = sqlite_live
+    org = accounts.create_organisation(live.ctx, "Acme Hiring")
+    accounts.add_member(
+        live.ctx, accounts.operator(), org["id"], "owner@acme.example", "owner", "O", PASSWORD
+    )
+    accounts.add_member(
+        live.ctx, accounts.operator(), org["id"], "viewer@acme.example", "viewer", "V", PASSWORD
+    )
+    tab = _tab(browser)
+    _sign_in(tab, live, "owner@acme.example")
+    tab.get_by_role("link", name="Organisation").click()
+    page_url = tab.url
+    tab.get_by_label("E-mail", exact=True).fill("new.recruiter@acme.example")
+    tab.get_by_label("Role").select_option("recruiter")
+    tab.get_by_role("button", name="Add", exact=True).click()
+    assert "new.recruiter@acme.example is now recruiter" in tab.inner_text("[role=status]")
+    tab.get_by_label("Name (what uses it)").fill("Greenhouse")
+    tab.get_by_label("invite").check()
+    tab.get_by_label("results:read").check()
+    tab.get_by_role("button", name="Make the token").click()
+    secret = tab.locator("#secret").inner_text()
+    assert secret.startswith("egt_")
+    tab.reload()  # the browser sends the form again: nothing is made twice
+    assert "sent already" in tab.inner_text("[role=alert]")
+    assert secret not in tab.content()  # shown once
+    assert tab.inner_text("main").count("Greenhouse (invite, results:read)") == 1
+    tab.get_by_label("Address (https://...)").fill("https://hooks.example/examgate")
+    tab.get_by_role("button", name="Make the webhook").click()
+    assert tab.locator("#secret").inner_text().startswith("whsec_")
+    tab.get_by_label(re.compile("^Days personal data is kept")).fill("365")
+    tab.get_by_role("button", name="Save").click()
+    assert "erased 365 days after" in tab.inner_text("[role=status]")
+    log = tab.inner_text("main")
+    assert "token.create" in log and "webhook.create" in log and "organisation.retention" in log
+    with tab.expect_download() as download:
+        tab.get_by_role("link", name="Download the whole log as CSV").click()
+    assert "token.create" in Path(download.value.path()).read_text(encoding="utf-8-sig")
+    _shot(tab, "organisation")
+    assert axe_violations(browser, page_url, tab.context.cookies()) == []
+
+    viewer = _tab(browser)
+    _sign_in(viewer, live, "viewer@acme.example")
+    assert viewer.get_by_role("link", name="Organisation").count() == 0
+    viewer.goto(page_url)
+    assert "does not allow this" in viewer.inner_text("main") and "Greenhouse" not in (
+        viewer.inner_text("main")
+    )
