@@ -29,6 +29,7 @@ from server import (
     assessments,
     audit,
     employer_results,
+    insights,
     limits,
     retention,
     roster,
@@ -798,6 +799,22 @@ async def _organisation_action(
     return {"error": "Choose what to do."}
 
 
+async def insights_page(request: Request) -> Response:
+    org_id, assessment_id = request.path_params["org_id"], request.path_params["assessment_id"]
+
+    async def render(principal: Principal) -> Response:
+        ctx = _ctx(request)
+        found = await run_in_threadpool(insights.insights, ctx, principal, org_id, assessment_id)
+        nav = await run_in_threadpool(_nav, ctx, principal, org_id)
+        return _page(
+            request, "insights.html", title=f"Item insights: {found['assessment']['title']}",
+            principal=principal, found=found, exposure=insights.exposure_chart(found),
+            quality=insights.quality_chart(found), **nav,
+        )  # fmt: skip
+
+    return await _guarded(request, render)
+
+
 async def audit_csv(request: Request) -> Response:
     org_id = request.path_params["org_id"]
 
@@ -836,6 +853,7 @@ def routes() -> list[Route]:
         Route(f"{org}/assessments/{{assessment_id}}/room.json", room_json, methods=["GET"]),
         Route(f"{org}/organisation", organisation_page, methods=["GET", "POST"]),
         Route(f"{org}/audit.csv", audit_csv, methods=["GET"]),
+        Route(f"{org}/assessments/{{assessment_id}}/insights", insights_page, methods=["GET"]),
         Route("/assets/dashboard.css", stylesheet, methods=["GET"]),
         Route("/assets/room.js", script, methods=["GET"]),
     ]

@@ -336,3 +336,44 @@ def test_an_owner_runs_the_organisation_page(browser: Any, sqlite_live: ThreadSe
     assert "does not allow this" in viewer.inner_text("main") and "Greenhouse" not in (
         viewer.inner_text("main")
     )
+
+
+def test_item_insights_show_exposure_and_statistics(
+    browser: Any, sqlite_live: ThreadServer, make_engine: Any
+) -> None:
+    from server import insights
+
+    live = sqlite_live
+    world = _world(live, make_engine)  # one scored sitting; three more below
+    org_id = world["org"]["id"]
+    [assessment] = assessments.listing(live.ctx, accounts.operator(), org_id)
+    for n, strategy in enumerate(("random", "first", "random")):
+        invitation = roster.invite(
+            live.ctx, accounts.operator(), org_id,
+            {"assessment_id": assessment["id"], "name": f"Candidate {n}", "send_email": False},
+        )  # fmt: skip
+        engine = make_engine(f"c{n}")
+        engine.seal(sit(engine, live.url, invitation, strategy=strategy, share=True))
+        engine.sync()
+    found = insights.insights(live.ctx, accounts.operator(), org_id, assessment["id"])
+    assert found["forms_issued"] == 4 and found["sittings_scored"] == 4
+    assert sum(i["forms"] for i in found["items"]) >= 4 * 7  # 7 scored items a form, and pretest
+    assert all(0 <= i["exposure"] <= 1 for i in found["items"])
+    assert all(i["n"] <= i["forms"] for i in found["items"])
+    assert all(not any("stem" in key for key in i) for i in found["items"])  # no item text
+
+    tab = _tab(browser)
+    _sign_in(tab, live, "recruiter@acme.example")
+    tab.goto(f"{live.url}/dashboard/orgs/{org_id}/assessments")
+    tab.get_by_role("link", name="Item insights").click()
+    bars = tab.locator("svg[aria-labelledby=exposure-caption] rect")
+    assert bars.count() == len(found["items"])
+    points = tab.locator("svg[aria-labelledby=quality-caption] circle, "
+                         "svg[aria-labelledby=quality-caption] rect[width='10']")  # fmt: skip
+    answered = [
+        i for i in found["items"] if i["p_value"] is not None and i["point_biserial"] is not None
+    ]
+    assert points.count() == len(answered)
+    assert tab.get_by_role("row").count() == len(found["items"]) + 1
+    _shot(tab, "insights")
+    assert axe_violations(browser, tab.url, tab.context.cookies()) == []
