@@ -31,6 +31,7 @@ from server import (
     employer_results,
     insights,
     limits,
+    mail,
     retention,
     roster,
     webhooks,
@@ -259,6 +260,34 @@ async def sign_out(request: Request) -> Response:
     return response
 
 
+async def password_page(request: Request) -> Response:
+    """Forgotten password: ask for a code by e-mail, then choose a password with it."""
+    values: dict[str, Any] = {"title": "Choose a password"}
+    status = 200
+    if request.method == "POST":
+        form: dict[str, str] = {}
+        try:
+            form = await _form(request)
+            if form.get("step") == "code":
+                await run_in_threadpool(
+                    mail.request_password_code, _ctx(request), form.get("email", ""),
+                    _address(request),
+                )  # fmt: skip
+                values["sent"] = True
+            else:
+                await run_in_threadpool(
+                    mail.choose_password, _ctx(request), form.get("code", "").strip(),
+                    form.get("password", ""), _address(request),
+                )  # fmt: skip
+                return RedirectResponse(f"{BASE}/sign-in?password=1", status_code=303)
+        except ApiError as error:
+            values["error"], status = error.message, error.status
+            values["sent"] = form.get("step") == "choose"
+        except ExamgateError as error:  # too many requests
+            values["error"], status = str(error), 429
+    return _page(request, "password.html", status=status, **values)
+
+
 # -- pages ----------------------------------------------------------------------------------
 async def home(request: Request) -> Response:
     async def render(principal: Principal) -> Response:
@@ -273,6 +302,13 @@ async def home(request: Request) -> Response:
     return await _guarded(request, render)
 
 
+# Column headings for the categories in the results table (the report names them in full).
+SHORT_NAMES = {
+    "Deep learning foundations": "Foundations",
+    "Techniques to improve neural networks": "Improving",
+    "Convolutional neural networks": "CNNs",
+    "Sequence models": "Sequences",
+}
 FILTERS = ("assessment_id", "level", "integrity", "review", "shared", "from", "to")
 
 
@@ -292,7 +328,8 @@ async def results_page(request: Request) -> Response:
         return _page(
             request, "results.html", title=f"Results: {nav['organisation']['name']}",
             principal=principal, rows=page["items"], query=query, levels=LEVELS, more=more,
-            csv_query=csv_query, **nav,
+            csv_query=csv_query, category_names=list(CATEGORIES.values()),
+            short_names=SHORT_NAMES, **nav,
         )  # fmt: skip
 
     return await _guarded(request, render)
@@ -840,6 +877,7 @@ def routes() -> list[Route]:
         Route(f"{BASE}/", home, methods=["GET"]),
         Route(f"{BASE}/sign-in", sign_in_either, methods=["GET", "POST"]),
         Route(f"{BASE}/sign-out", sign_out, methods=["POST"]),
+        Route(f"{BASE}/password", password_page, methods=["GET", "POST"]),
         Route(f"{org}/results", results_page, methods=["GET"]),
         Route(f"{org}/results.csv", results_csv, methods=["GET"]),
         Route(f"{org}/results/{{result_id}}", result_page, methods=["GET"]),

@@ -187,9 +187,10 @@ def queue_password_code(
         f"{opening}\n\n"
         f"Your code to choose a password, valid for {valid} and usable once:\n\n"
         f"    {code}\n\n"
-        f"To choose your password, send the code and the new password (12 characters or\n"
-        f"more) to examgate: POST {url}/api/v1/password/choose with the JSON body\n"
-        f'{{"code": "{code}", "password": "..."}}. The owner of your organisation can help.\n'
+        f"To choose your password (12 characters or more), open\n\n    {url}/dashboard/password\n\n"
+        f"and type the code there. A program can send it instead: POST\n"
+        f'{url}/api/v1/password/choose with {{"code": "...", "password": "..."}}.\n'
+        f"The owner of your organisation can help.\n"
     )
     queue(ctx, connection, "password", address, subject, body)
 

@@ -7,6 +7,7 @@ refusals: a form without its CSRF token, a recruiter of another organisation, a 
 from __future__ import annotations
 
 import os
+import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import Any
 import pytest
 import requests
 
+from client.simulate import answer_all
 from server import accounts, assessments, roster
-from tests.conftest import ThreadServer, need
+from tests.conftest import Mailbox, ThreadServer, need
 from tests.helpers import run_queued, sit
 from tests.server.test_verify_page import CHROMIUM
 
@@ -141,6 +143,15 @@ def test_a_recruiter_reads_a_report_voids_it_and_signs_out(
     report_url = tab.url
     for url in (f"{live.url}/dashboard/sign-in", results_url, report_url):
         assert axe_violations(browser, url, cookies) == [], url
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    phone.add_cookies(cookies)
+    small = phone.new_page()
+    for url, name in ((results_url, "results-phone"), (report_url, "result-phone")):
+        small.goto(url)
+        width = small.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (url, width)  # no sideways scrolling of the page on a phone
+        _shot(small, name)
+    phone.close()
 
     tab.get_by_label("Void it").check()
     tab.get_by_label("Your note or reason").fill("A second person was seen helping.")
@@ -282,6 +293,17 @@ def test_an_owner_creates_invites_by_csv_runs_the_room_and_unlocks_a_client(
     response = tab.locator("#proctor-response").inner_text()
     assert session.try_unlock(response).outcome == "accepted" and not session.locked
     _shot(tab, "room")
+    answer_all(session, "first", random.Random(2))  # the candidate finishes and submits
+    engine.seal(session)
+    engine.sync()
+    tab.wait_for_function(
+        "() => document.querySelector('#room').innerText.includes('Submitted')", timeout=15_000
+    )
+    assert "1 submitted" in tab.inner_text("#room-summary")
+    tab.get_by_role("link", name="Results").click()
+    row = tab.get_by_role("row", name=re.compile("Ada Lovelace"))
+    assert "Clean" in row.inner_text() or "Flagged" in row.inner_text()  # shared: content shown
+    pages.append(tab.url)
     cookies = tab.context.cookies()
     for url in pages:
         assert axe_violations(browser, url, cookies) == [], url
@@ -377,3 +399,54 @@ def test_item_insights_show_exposure_and_statistics(
     assert tab.get_by_role("row").count() == len(found["items"]) + 1
     _shot(tab, "insights")
     assert axe_violations(browser, tab.url, tab.context.cookies()) == []
+
+
+@pytest.fixture
+def mailed_sqlite(tmp_path: Path, mailbox: Mailbox) -> Iterator[ThreadServer]:
+    from server.context import Context
+    from server.provision import initialise
+    from server.settings import Settings, Smtp
+
+    settings = Settings(
+        data_dir=tmp_path / "server",
+        database_url=f"sqlite:///{tmp_path / 'server' / 'examgate.db'}",
+        smtp=Smtp(host="127.0.0.1", port=mailbox.port, security="none"),
+    )
+    initialise(settings)
+    with ThreadServer(Context.open(settings)) as running:
+        yield running
+
+
+def test_a_forgotten_password_is_chosen_again_with_a_code_by_email(
+    browser: Any, mailed_sqlite: ThreadServer, mailbox: Mailbox
+) -> None:
+    live = mailed_sqlite
+    org = accounts.create_organisation(live.ctx, "Acme Hiring")
+    accounts.add_member(
+        live.ctx, accounts.operator(), org["id"], "forgetful@acme.example", "recruiter", "F",
+        PASSWORD,
+    )  # fmt: skip
+    tab = _tab(browser)
+    tab.goto(f"{live.url}/dashboard/sign-in")
+    tab.get_by_role("link", name=re.compile("Forgotten your password")).click()
+    page_url = tab.url
+    tab.get_by_label("E-mail address").fill("forgetful@acme.example")
+    tab.get_by_role("button", name="Send me a code").click()
+    assert "a code is on its way" in tab.inner_text("[role=status]")
+    [message] = mailbox.wait_for("forgetful@acme.example")
+    code = re.search(r"usable once:\s+(\S+)", message.get_content())
+    page_link = f"{live.ctx.settings.public_url}/dashboard/password"
+    assert code is not None and page_link in message.get_content()
+    tab.get_by_label("The code from the e-mail").fill("WRONG-CODE")
+    tab.get_by_label(re.compile("^New password")).fill("a brand new password")
+    tab.get_by_role("button", name="Set the password").click()
+    assert tab.locator("[role=alert]").count() == 1  # a wrong code, said so
+    tab.get_by_label("The code from the e-mail").fill(code.group(1))
+    tab.get_by_label(re.compile("^New password")).fill("a brand new password")
+    tab.get_by_role("button", name="Set the password").click()
+    assert "Your new password is set" in tab.inner_text("[role=status]")
+    tab.get_by_label("E-mail address").fill("forgetful@acme.example")
+    tab.get_by_label("Password").fill("a brand new password")
+    tab.get_by_role("button", name="Sign in").click()
+    assert "/results" in tab.url
+    assert axe_violations(browser, page_url, []) == []
