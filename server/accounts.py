@@ -419,6 +419,25 @@ def sign_in(
     if not _password_matches(user["password_hash"], password):
         limits.hit(ctx, "sign_in_failed", email)
         raise refused
+    return _second_factor_and_session(ctx, user, totp, address, password)
+
+
+def sign_in_second_step(ctx: Context, email: str, totp: object, address: str) -> dict[str, Any]:
+    """A session for a user whose password the caller checked moments ago (the dashboard's
+    second page, after ``totp_required``): the TOTP code is checked as in ``sign_in``."""
+    limits.hit(ctx, "sign_in", address)
+    limits.refuse_if_over(ctx, "sign_in_failed", email)
+    with ctx.reader.connect() as connection:
+        user = _user_by_email(connection, email)
+    if user is None or user["disabled_ms"] is not None:
+        raise ApiError(401, "wrong_credentials", "Sign in again from the start.")
+    return _second_factor_and_session(ctx, user, totp, address, None)
+
+
+def _second_factor_and_session(
+    ctx: Context, user: Any, totp: object, address: str, password: str | None
+) -> dict[str, Any]:
+    email = user["email"]
     step = None
     if user["totp_secret"]:
         if not isinstance(totp, str) or not totp.strip():
@@ -452,7 +471,7 @@ def sign_in(
                     "wrong_totp",
                     "That code is wrong or already used: wait for the next one and enter it.",
                 )
-        if _hasher.check_needs_rehash(user["password_hash"]):
+        if password is not None and _hasher.check_needs_rehash(user["password_hash"]):
             connection.execute(
                 db.users.update()
                 .where(db.users.c.id == user["id"])

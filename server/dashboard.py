@@ -229,13 +229,76 @@ async def sign_in(request: Request) -> Response:
             form.get("totp") or None, _address(request),
         )  # fmt: skip
     except (ApiError, ExamgateError) as error:
+        if isinstance(error, ApiError) and error.code == "totp_required":
+            email = str(form.get("email", "")).strip().lower()
+            return _page(  # the password was right: the code, on a page of its own
+                request, "sign_in_code.html", title="Sign in: your code", email=email,
+                pending=_pending(ctx, email), next=_safe_next(form.get("next")),
+            )  # fmt: skip
         message = error.message if isinstance(error, ApiError) else str(error)
         status = error.status if isinstance(error, ApiError) else 429
         return _page(
             request, "sign_in.html", status=status, title="Sign in", error=message,
             email=form.get("email", ""), next=_safe_next(form.get("next")),
-            totp_needed=isinstance(error, ApiError) and error.code == "totp_needed",
         )  # fmt: skip
+    return _signed_in(ctx, session, form)
+
+
+PENDING_S = 300  # how long the code page stays valid after the password was right
+
+
+def _pending_key(ctx: Context) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from shared import crypto
+
+    raw = crypto.private_bytes(ctx.signing_key)
+    return HKDF(hashes.SHA256(), 32, None, b"examgate dashboard second step").derive(raw)
+
+
+def _pending(ctx: Context, email: str) -> str:
+    """A value for the code page that says: this address's password was right, until then."""
+    until = ctx.now_ms() + PENDING_S * 1000
+    mac = hmac.new(_pending_key(ctx), f"{email}\n{until}".encode(), "sha256").hexdigest()
+    return f"{until}.{mac}"
+
+
+def _pending_ok(ctx: Context, email: str, value: str) -> bool:
+    until, _, mac = value.partition(".")
+    if not until.isdigit() or int(until) < ctx.now_ms():
+        return False
+    expected = hmac.new(_pending_key(ctx), f"{email}\n{until}".encode(), "sha256").hexdigest()
+    return hmac.compare_digest(expected, mac)
+
+
+async def sign_in_code(request: Request) -> Response:
+    """The second step: the authenticator code, after the password was right."""
+    ctx = _ctx(request)
+    try:
+        form = await _form(request)
+    except ApiError as error:
+        return _page(request, "sign_in.html", status=403, title="Sign in", error=error.message)
+    email = form.get("email", "")
+    if not _pending_ok(ctx, email, form.get("pending", "")):
+        return _page(
+            request, "sign_in.html", status=401, title="Sign in", email=email,
+            error="That took too long: sign in again with your password.",
+        )  # fmt: skip
+    try:
+        session = await run_in_threadpool(
+            accounts.sign_in_second_step, ctx, email, form.get("totp"), _address(request)
+        )
+    except (ApiError, ExamgateError) as error:
+        message = error.message if isinstance(error, ApiError) else str(error)
+        return _page(
+            request, "sign_in_code.html", status=401, title="Sign in: your code", email=email,
+            pending=form.get("pending", ""), next=_safe_next(form.get("next")), error=message,
+        )  # fmt: skip
+    return _signed_in(ctx, session, form)
+
+
+def _signed_in(ctx: Context, session: dict[str, Any], form: dict[str, str]) -> Response:
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     max_age = max(0, (session["expires_ms"] - ctx.now_ms()) // 1000)
     response.set_cookie(
@@ -666,7 +729,9 @@ async def room_page(request: Request) -> Response:
 
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
-    counts = dict.fromkeys(("invited", "enrolled", "downloaded", "started", "submitted"), 0)
+    counts = dict.fromkeys(
+        ("invited", "enrolled", "downloaded", "started", "syncing", "submitted"), 0
+    )
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     return counts
@@ -876,6 +941,7 @@ def routes() -> list[Route]:
     return [
         Route(f"{BASE}/", home, methods=["GET"]),
         Route(f"{BASE}/sign-in", sign_in_either, methods=["GET", "POST"]),
+        Route(f"{BASE}/sign-in/code", sign_in_code, methods=["POST"]),
         Route(f"{BASE}/sign-out", sign_out, methods=["POST"]),
         Route(f"{BASE}/password", password_page, methods=["GET", "POST"]),
         Route(f"{org}/results", results_page, methods=["GET"]),

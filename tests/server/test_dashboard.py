@@ -59,15 +59,9 @@ def axe_violations(browser: Any, url: str, cookies: list[dict[str, Any]]) -> lis
     context.add_cookies(cookies)
     tab = context.new_page()
     tab.goto(url)
-    tab.add_script_tag(path=str(AXE))
-    found = tab.evaluate(
-        """async () => (await axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations
-             .filter(v => v.impact === 'serious' || v.impact === 'critical')
-             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"""
-    )
+    found = axe_here(tab)
     context.close()
-    return list(found)
+    return found
 
 
 def _shot(tab: Any, name: str) -> None:
@@ -293,7 +287,12 @@ def test_an_owner_creates_invites_by_csv_runs_the_room_and_unlocks_a_client(
     response = tab.locator("#proctor-response").inner_text()
     assert session.try_unlock(response).outcome == "accepted" and not session.locked
     _shot(tab, "room")
-    answer_all(session, "first", random.Random(2))  # the candidate finishes and submits
+    answer_all(session, "first", random.Random(2))  # the candidate finishes...
+    events = session.journal.events
+    engine.api().checkpoint(sitting["id"], len(events) - 1, str(events[-1]["hash"]), final=True)
+    tab.wait_for_function(  # ...the end reached the server, the answers not yet
+        "() => document.querySelector('#room').innerText.includes('Syncing')", timeout=15_000
+    )
     engine.seal(session)
     engine.sync()
     tab.wait_for_function(
@@ -450,3 +449,61 @@ def test_a_forgotten_password_is_chosen_again_with_a_code_by_email(
     tab.get_by_role("button", name="Sign in").click()
     assert "/results" in tab.url
     assert axe_violations(browser, page_url, []) == []
+
+
+def test_a_second_factor_is_asked_on_its_own_page_then_the_organisations(
+    browser: Any, sqlite_live: ThreadServer
+) -> None:
+    import pyotp
+    from sqlalchemy import update
+
+    from server import db
+
+    live = sqlite_live
+    first = accounts.create_organisation(live.ctx, "Acme Hiring")
+    second = accounts.create_organisation(live.ctx, "Beta Centre")
+    for org, role in ((first, "recruiter"), (second, "proctor")):
+        accounts.add_member(
+            live.ctx, accounts.operator(), org["id"], "two@acme.example", role, "T", PASSWORD
+        )
+    secret = pyotp.random_base32()
+    with live.ctx.engine.begin() as connection:
+        connection.execute(
+            update(db.users)
+            .where(db.users.c.email == "two@acme.example")
+            .values(totp_secret=secret)
+        )
+    context = browser.new_context(bypass_csp=True)  # so that axe can scan the pages as shown
+    tab = context.new_page()
+    _sign_in(tab, live, "two@acme.example")
+    assert tab.get_by_role("heading", name="Sign in: your code").is_visible()
+    assert PASSWORD not in tab.content()  # the password is not carried to the second page
+    assert axe_here(tab) == []
+    tab.get_by_label("Code from your authenticator app").fill("000000")
+    tab.get_by_role("button", name="Sign in").click()
+    assert "wrong or already used" in tab.inner_text("[role=alert]")
+    assert axe_here(tab) == []
+    tab.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    tab.get_by_role("button", name="Sign in").click()
+    assert tab.get_by_role("heading", name="Your organisations").is_visible()
+    assert "Acme Hiring" in tab.inner_text("main") and "Beta Centre" in tab.inner_text("main")
+    assert axe_here(tab) == []
+    tab.get_by_role("link", name="Beta Centre").click()
+    assert tab.url.endswith(f"/orgs/{second['id']}/assessments")  # a proctor's first page
+    tab.goto(f"{live.url}/dashboard/orgs/{second['id']}/results")
+    assert "does not allow this" in tab.inner_text("main")  # a proctor reads no results
+    assert axe_here(tab) == []
+    context.close()
+
+
+def axe_here(tab: Any) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations of the page as it stands (the
+    tab's context must ignore the CSP)."""
+    tab.add_script_tag(path=str(AXE))
+    found = tab.evaluate(
+        """async () => (await axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations
+             .filter(v => v.impact === 'serious' || v.impact === 'critical')
+             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"""
+    )
+    return list(found)
