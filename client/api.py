@@ -151,11 +151,22 @@ class ApiClient:
     def practice(self) -> list[dict[str, Any]]:
         return list(self.json("GET", "/practice")["items"])
 
-    def checkpoint(self, sitting_id: str, seq: int, digest: str, final: bool = False) -> int:
-        """Tell the server how far this sitting's log has come (``final``: this is its end);
-        return the furthest point the server has seen."""
+    def checkpoint(
+        self,
+        sitting_id: str,
+        seq: int,
+        digest: str,
+        final: bool = False,
+        locked: bool | None = None,
+    ) -> int:
+        """Tell the server how far this sitting's log has come (``final``: this is its end;
+        ``locked``: whether the sitting is locked now, for the proctor's room); return the
+        furthest point the server has seen."""
         route = f"/sittings/{sitting_id}/checkpoint"
-        answer = self.json("POST", route, {"seq": seq, "hash": digest, "final": final})
+        body: dict[str, Any] = {"seq": seq, "hash": digest, "final": final}
+        if locked is not None:
+            body["locked"] = locked
+        answer = self.json("POST", route, body)
         return int(answer["seq"])
 
     def shares(self, submission_id: str) -> list[dict[str, Any]]:

@@ -714,12 +714,12 @@ async def room_page(request: Request) -> Response:
     async def render(principal: Principal) -> Response:
         ctx = _ctx(request)
         found = await run_in_threadpool(assessments.get, ctx, principal, org_id, assessment_id)
-        rows = await run_in_threadpool(roster.invitations, ctx, principal, org_id, assessment_id)
-        nav = await run_in_threadpool(_nav, ctx, principal, org_id)
         shown: dict[str, Any] = {}
-        if request.method == "POST":
+        if request.method == "POST":  # first the action, then the room as it now stands
             form = await _form(request)
             shown = await _proctor_action(ctx, principal, org_id, form)
+        rows = await run_in_threadpool(roster.invitations, ctx, principal, org_id, assessment_id)
+        nav = await run_in_threadpool(_nav, ctx, principal, org_id)
         return _page(
             request, "room.html", title=f"Room: {found['title']}", principal=principal,
             assessment=found, rows=rows, counts=_counts(rows), shown=shown, **nav,
@@ -730,7 +730,7 @@ async def room_page(request: Request) -> Response:
 
 def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     counts = dict.fromkeys(
-        ("invited", "enrolled", "downloaded", "started", "syncing", "submitted"), 0
+        ("invited", "enrolled", "downloaded", "started", "locked", "syncing", "submitted"), 0
     )
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
@@ -752,6 +752,18 @@ async def _proctor_action(
             )  # fmt: skip
             return {"sitting_id": sitting_id, "response": found["response"],
                     "challenge": form.get("challenge", "")}  # fmt: skip
+        if action == "resend":
+            await run_in_threadpool(roster.resend, ctx, principal, org_id, sitting_id)
+            return {
+                "sitting_id": sitting_id,
+                "done": "Sent again by e-mail with a new code; the old one no longer works.",
+            }
+        if action == "revoke":
+            if form.get("confirm") != "yes":
+                return {"sitting_id": sitting_id,
+                        "error": "Tick Confirm to revoke: it cannot be undone."}  # fmt: skip
+            await run_in_threadpool(roster.revoke, ctx, principal, org_id, sitting_id)
+            return {"sitting_id": sitting_id, "done": "The invitation is revoked."}
         if action == "extra_time":
             minutes = form.get("minutes", "")
             await run_in_threadpool(

@@ -269,6 +269,9 @@ sittings = Table(
     Column("erased_ms", BigInteger, nullable=True),
     # Where an applicant-tracking system asked to be told of the result (send_test's url).
     Column("ats_callback", String(2000), nullable=True),
+    # Since when the client says the sitting is locked (None: not locked), as it reports with
+    # its checkpoints: shown to the proctor, never used to judge (the log is the evidence).
+    Column("locked_ms", BigInteger, nullable=True),
 )
 
 submissions = Table(

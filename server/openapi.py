@@ -142,6 +142,10 @@ SCHEMAS: dict[str, Any] = {
             "seq": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
             "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
             "final": {"type": "boolean", "description": "this event is the log's end"},
+            "locked": {
+                "type": "boolean",
+                "description": "the sitting is locked now (shown to the proctor's room)",
+            },
         },
         required=["seq", "hash"],
     ),

@@ -341,8 +341,9 @@ def checkpoint(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dic
     body = canonical.loads(raw) if raw else None
     if (
         not isinstance(body, dict)
-        or set(body) - {"final"} != {"seq", "hash"}
+        or set(body) - {"final", "locked"} != {"seq", "hash"}
         or not isinstance(body.get("final", False), bool)
+        or not isinstance(body.get("locked", False), bool)
         or type(body["seq"]) is not int
         or not 0 <= body["seq"] <= 1_000_000
         or not isinstance(body["hash"], str)
@@ -354,6 +355,12 @@ def checkpoint(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dic
         if sitting["state"] not in ("prepared", "started"):
             raise ApiError(409, "wrong_state", "This sitting is not in progress.")
         seen = sitting["checkpoint_seq"]
+        if "locked" in body and body["locked"] != (sitting["locked_ms"] is not None):
+            connection.execute(  # what the proctor's room shows; the log stays the evidence
+                db.sittings.update()
+                .where(db.sittings.c.id == sitting_id)
+                .values(locked_ms=ctx.now_ms() if body["locked"] else None)
+            )
         if seen is not None and (
             body["seq"] < seen
             or (body["seq"] == seen and body["hash"] != sitting["checkpoint_hash"])

@@ -330,6 +330,8 @@ def _status(row: RowMapping) -> str:
         return "revoked"
     if row["state"] != "scored" and row["sealed_seen_ms"] is not None:
         return "syncing"  # finished on the device (its log's end reached the server), not in
+    if row["state"] in ("prepared", "started") and row["locked_ms"] is not None:
+        return "locked"  # as the client last said
     return str(
         {
             "invited": "invited",
@@ -352,7 +354,7 @@ def invitations(
             db.sittings.c.candidate_email, db.sittings.c.offline, db.sittings.c.state,
             db.sittings.c.revoked_ms, db.sittings.c.created_ms, db.sittings.c.opens_ms,
             db.sittings.c.closes_ms, db.sittings.c.extra_time_s, db.sittings.c.started_ms,
-            db.sittings.c.kind, db.sittings.c.sealed_seen_ms,
+            db.sittings.c.kind, db.sittings.c.sealed_seen_ms, db.sittings.c.locked_ms,
         )
         .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
         .where(db.assessments.c.employer_id == organisation_id, db.sittings.c.kind == "employer")

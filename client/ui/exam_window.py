@@ -486,6 +486,7 @@ class ExamWindow(QWidget):
             self.warning.style().polish(self.warning)
 
     def _show_lock(self, challenge: str) -> None:
+        self._report()  # the proctor's room sees the lock at once, where the server is reachable
         self.lock_page.show_challenge(challenge, self.session.lock_reason())
         self._render_clock()  # in view from the first moment: it keeps running
         if self.session.release == "candidate":
@@ -497,6 +498,7 @@ class ExamWindow(QWidget):
             self.lock_page.response.setFocus()
 
     def _hide_lock(self) -> None:
+        self._report()
         self.pages.setCurrentWidget(self.exam_page)
         self._clear_warning()
         self.refresh_view()

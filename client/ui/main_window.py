@@ -367,9 +367,9 @@ class MainWindow(QMainWindow):
             return
         api = self.engine.api()
         seq, digest = len(events) - 1, str(events[-1]["hash"])
-        final = session.state == "ended"
+        final, locked = session.state == "ended", session.locked
         run_in_background(
-            lambda: api.checkpoint(session.sitting_id, seq, digest, final=final),
+            lambda: api.checkpoint(session.sitting_id, seq, digest, final=final, locked=locked),
             lambda _s: None,
             lambda _e: None,
         )

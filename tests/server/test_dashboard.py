@@ -242,6 +242,7 @@ def test_an_owner_creates_invites_by_csv_runs_the_room_and_unlocks_a_client(
     tab.get_by_label(re.compile("^Supervised")).check()
     tab.get_by_role("button", name="Save as a draft").click()
     assert "saved as a draft" in tab.inner_text("[role=status]")
+    _shot(tab, "assessments")
     pages = [tab.url]
     tab.get_by_role("button", name="Publish Data scientist screen").click()
     tab.get_by_role("link", name="Invite").click()
@@ -251,6 +252,7 @@ def test_an_owner_creates_invites_by_csv_runs_the_room_and_unlocks_a_client(
     tab.get_by_label("Or paste its lines").fill(roster_text)
     tab.get_by_role("button", name="Check the roster").click()
     assert "1 line to fix" in tab.inner_text("main")
+    _shot(tab, "invite-preview")
     bad = tab.get_by_role("row", name=re.compile("not-an-email"))
     assert "Refused" in bad.inner_text() and "Line 3" in bad.inner_text()
     assert tab.get_by_role("button", name=re.compile("^Send")).count() == 0
@@ -281,12 +283,31 @@ def test_an_owner_creates_invites_by_csv_runs_the_room_and_unlocks_a_client(
     session.start()
     challenge = session.lock("focus_lost")
     assert challenge is not None and session.locked
+    events = session.journal.events  # the client tells the server, as its exam window does
+    engine.api().checkpoint(sitting["id"], len(events) - 1, str(events[-1]["hash"]), locked=True)
+    tab.wait_for_function(
+        "() => document.querySelector('#room').innerText.includes('Locked')", timeout=15_000
+    )
+    assert "1 locked" in tab.inner_text("#room-summary")
     ada = tab.get_by_role("row", name=re.compile("Ada Lovelace"))
     ada.get_by_label("Challenge on Ada Lovelace's screen").fill(challenge)
     ada.get_by_role("button", name="Get the response").click()
     response = tab.locator("#proctor-response").inner_text()
     assert session.try_unlock(response).outcome == "accepted" and not session.locked
     _shot(tab, "room")
+    bad_row = tab.get_by_role("row", name=re.compile("Bad Row"))
+    bad_row.get_by_role("button", name="Send the invitation to Bad Row again").click()
+    assert "Sent again by e-mail with a new code" in tab.inner_text("#shown")
+    bad_row = tab.get_by_role("row", name=re.compile("Bad Row"))
+    bad_row.get_by_role("button", name="Revoke the invitation of Bad Row").click()
+    assert "Tick Confirm" in tab.inner_text("#shown")  # not on one click
+    bad_row = tab.get_by_role("row", name=re.compile("Bad Row"))
+    bad_row.get_by_label("Confirm").check()
+    bad_row.get_by_role("button", name="Revoke the invitation of Bad Row").click()
+    assert "The invitation is revoked" in tab.inner_text("#shown")
+    assert tab.get_by_role("row", name=re.compile("Bad Row")).locator(".status").inner_text() == (
+        "Revoked"
+    )
     answer_all(session, "first", random.Random(2))  # the candidate finishes...
     events = session.journal.events
     engine.api().checkpoint(sitting["id"], len(events) - 1, str(events[-1]["hash"]), final=True)
