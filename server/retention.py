@@ -130,12 +130,19 @@ def employer_export(
 def _erase(ctx: Context, connection: Connection, sittings: list[Any], now: int) -> list[str]:
     """Erase the personal data of ``sittings`` in the caller's transaction; the ids erased."""
     erased: list[str] = []
-    emails: set[str] = set()
+    emails: set[tuple[str, str]] = set()  # (address, organisation): e-mails it sent there
+    owners = dict(
+        connection.execute(
+            select(db.assessments.c.id, db.assessments.c.employer_id).where(
+                db.assessments.c.id.in_({s["assessment_id"] for s in sittings})
+            )
+        ).all()
+    )
     for sitting in sittings:
         if sitting["erased_ms"] is not None:
             continue
         if sitting["candidate_email"]:
-            emails.add(sitting["candidate_email"].lower())
+            emails.add((sitting["candidate_email"].lower(), owners[sitting["assessment_id"]]))
         connection.execute(
             db.sittings.update()
             .where(db.sittings.c.id == sitting["id"])
@@ -188,21 +195,28 @@ def _erase(ctx: Context, connection: Connection, sittings: list[Any], now: int) 
                 .values(name=ERASED)
             )
         erased.append(sitting["id"])
-    for email in emails:
-        _forget_address(ctx, connection, email)
+    for email, organisation_id in emails:
+        _forget_address(ctx, connection, email, organisation_id)
     return erased
 
 
-def _forget_address(ctx: Context, connection: Connection, email: str) -> None:
-    """E-mails sent to the address (and their files, where no relay is set) and its codes."""
-    for message in connection.execute(
-        select(db.emails.c.id).where(func.lower(db.emails.c.recipient) == email)
-    ).all():
+def _forget_address(
+    ctx: Context, connection: Connection, email: str, organisation_id: str | None
+) -> None:
+    """The e-mails an organisation (None: any) sent to the address, with their files where
+    no relay is set, and the address's verification codes for its assessments. Another
+    organisation's records of the same person are its own and stay."""
+    sent = func.lower(db.emails.c.recipient) == email
+    codes = func.lower(db.email_verifications.c.email) == email
+    if organisation_id is not None:
+        sent = sent & (db.emails.c.organisation_id == organisation_id)
+        codes = codes & db.email_verifications.c.assessment_id.in_(
+            select(db.assessments.c.id).where(db.assessments.c.employer_id == organisation_id)
+        )
+    for message in connection.execute(select(db.emails.c.id).where(sent)).all():
         (ctx.settings.mail_dir / f"{message.id}.eml").unlink(missing_ok=True)
-    connection.execute(db.emails.delete().where(func.lower(db.emails.c.recipient) == email))
-    connection.execute(
-        db.email_verifications.delete().where(func.lower(db.email_verifications.c.email) == email)
-    )
+    connection.execute(db.emails.delete().where(sent))
+    connection.execute(db.email_verifications.delete().where(codes))
 
 
 def erase(
@@ -219,7 +233,7 @@ def erase(
         sittings = _sittings_of(connection, organisation_id, email)
         erased = _erase(ctx, connection, sittings, now)
         if not sittings:
-            _forget_address(ctx, connection, email)
+            _forget_address(ctx, connection, email, organisation_id)
         for organisation in {
             row.employer_id
             for row in connection.execute(

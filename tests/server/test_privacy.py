@@ -176,3 +176,35 @@ def test_the_operator_exports_and_erases_from_the_shell(
     assert main(["candidate", "erase", "--data", data, "--email", EMAIL, "--org", "shell-org"]) == 0
     assert "1 sitting" in capsys.readouterr().out
     assert _mentions(live, NAME, EMAIL) == []
+
+
+def test_an_organisations_erasure_leaves_another_organisations_records(
+    live: ThreadServer,
+) -> None:
+    from sqlalchemy import func
+
+    from server import accounts, roster
+
+    first, second = _org(live, "First Org"), _org(live, "Second Org")
+    for org in (first, second):
+        owner = sign_in(live, _member(live, org, "owner", f"owner@{org['slug']}.example"))
+        assessment = _published(live, org, owner, policy="open", title=f"Test of {org['slug']}")
+        roster.invite(
+            live.ctx, accounts.operator(), org["id"],
+            {"assessment_id": assessment["id"], "name": NAME, "email": EMAIL},
+        )  # fmt: skip
+    erased = retention.erase(live.ctx, first["id"], EMAIL, "test", "local")
+    assert erased["erased"] == 1
+    with live.ctx.reader.connect() as connection:
+        kept = connection.execute(
+            select(db.sittings.c.candidate_name, db.assessments.c.employer_id).join(
+                db.assessments, db.assessments.c.id == db.sittings.c.assessment_id
+            )
+        ).all()
+        mail = connection.execute(
+            select(db.emails.c.organisation_id).where(func.lower(db.emails.c.recipient) == EMAIL)
+        ).all()
+    assert sorted(kept, key=lambda r: r[1] == second["id"]) == [
+        ("(erased)", first["id"]), (NAME, second["id"]),
+    ]  # fmt: skip
+    assert [row.organisation_id for row in mail] == [second["id"]]  # the other's e-mail stays
