@@ -43,6 +43,15 @@ class Context:
     def kex_public(self) -> bytes:
         return crypto.public_bytes(self.kex_key)
 
+    def derived_key(self, purpose: bytes) -> bytes:
+        """A 32-byte key for one purpose, derived (HKDF-SHA256) from the server's signing key
+        file: what the database alone cannot reproduce."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        raw = crypto.private_bytes(self.signing_key)
+        return HKDF(hashes.SHA256(), 32, None, purpose).derive(raw)
+
     @classmethod
     def open(cls, settings: Settings) -> Context:
         return cls(

@@ -247,29 +247,22 @@ async def sign_in(request: Request) -> Response:
 PENDING_S = 300  # how long the code page stays valid after the password was right
 
 
-def _pending_key(ctx: Context) -> bytes:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-    from shared import crypto
-
-    raw = crypto.private_bytes(ctx.signing_key)
-    return HKDF(hashes.SHA256(), 32, None, b"examgate dashboard second step").derive(raw)
+def _pending_mac(ctx: Context, email: str, until: str) -> str:
+    key = ctx.derived_key(b"examgate dashboard second step")
+    return hmac.new(key, f"{email}\n{until}".encode(), "sha256").hexdigest()
 
 
 def _pending(ctx: Context, email: str) -> str:
     """A value for the code page that says: this address's password was right, until then."""
-    until = ctx.now_ms() + PENDING_S * 1000
-    mac = hmac.new(_pending_key(ctx), f"{email}\n{until}".encode(), "sha256").hexdigest()
-    return f"{until}.{mac}"
+    until = str(ctx.now_ms() + PENDING_S * 1000)
+    return f"{until}.{_pending_mac(ctx, email, until)}"
 
 
 def _pending_ok(ctx: Context, email: str, value: str) -> bool:
     until, _, mac = value.partition(".")
     if not until.isdigit() or int(until) < ctx.now_ms():
         return False
-    expected = hmac.new(_pending_key(ctx), f"{email}\n{until}".encode(), "sha256").hexdigest()
-    return hmac.compare_digest(expected, mac)
+    return hmac.compare_digest(_pending_mac(ctx, email, until), mac)
 
 
 async def sign_in_code(request: Request) -> Response:
@@ -434,6 +427,12 @@ def timeline_svg(detail: dict[str, Any], width: int = 720) -> dict[str, Any]:
     ]
     lane_y = {name: 30 + 26 * i for i, (name, _, _) in enumerate(lanes)}
     shapes: list[dict[str, Any]] = []
+
+    def mark(lane: str, start: int, until: int | None, label: str) -> None:
+        """A bar from ``start`` to ``until`` (None: a thin mark at ``start``)."""
+        width = 3.0 if until is None else max(3.0, x(until) - x(start))
+        shapes.append({"lane": lane, "x": x(start), "w": width, "label": label})
+
     away_from: int | None = None
     locked_from: int | None = None
     for event in events:
@@ -441,45 +440,21 @@ def timeline_svg(detail: dict[str, Any], width: int = 720) -> dict[str, Any]:
         if kind == "focus_lost":
             away_from = at
         elif kind == "focus_returned" and away_from is not None:
-            shapes.append(
-                {
-                    "lane": "away",
-                    "x": x(away_from),
-                    "w": max(3.0, x(at) - x(away_from)),
-                    "label": f"Away for {(at - away_from) // 1000} s from {away_from // 1000} s",
-                }
-            )
+            mark("away", away_from, at, f"Away for {(at - away_from) // 1000} s from "
+                 f"{away_from // 1000} s")  # fmt: skip
             away_from = None
         elif kind == "locked":
             locked_from = at
         elif kind in ("unlocked", "released") and locked_from is not None:
-            shapes.append(
-                {
-                    "lane": "locked",
-                    "x": x(locked_from),
-                    "w": max(3.0, x(at) - x(locked_from)),
-                    "label": f"Locked at {locked_from // 1000} s",
-                }
-            )
+            mark("locked", locked_from, at, f"Locked at {locked_from // 1000} s")
             locked_from = None
         elif kind in ("program_found", "key_blocked", "clipboard_used", "display_added"):
-            shapes.append(
-                {"lane": kind, "x": x(at), "w": 3.0, "label": f"{kind} at {at // 1000} s"}
-            )
+            mark(kind, at, None, f"{kind} at {at // 1000} s")
         elif kind in ("clock_gap", "clock_slowed"):
-            shapes.append(
-                {"lane": "clock", "x": x(at), "w": 3.0, "label": f"Clock gap at {at // 1000} s"}
-            )
+            mark("clock", at, None, f"Clock gap at {at // 1000} s")
     for start, lane in ((away_from, "away"), (locked_from, "locked")):
         if start is not None:  # never returned before the end
-            shapes.append(
-                {
-                    "lane": lane,
-                    "x": x(start),
-                    "w": max(3.0, right - x(start)),
-                    "label": f"{lane} from {start // 1000} s to the end",
-                }
-            )
+            mark(lane, start, end, f"{lane} from {start // 1000} s to the end")
     colours = {name: colour for name, _, colour in lanes}
     for shape in shapes:
         shape["y"] = lane_y[shape["lane"]] - 8
@@ -834,7 +809,8 @@ async def organisation_page(request: Request) -> Response:
                 audit.entries, ctx, org_id, int(after) if after.isdigit() else 0
             )
         if principal.can(org_id, "organisation"):
-            values["retention_days"] = await run_in_threadpool(_retention_days, ctx, org_id)
+            found = await run_in_threadpool(accounts.organisation, ctx, principal, org_id)
+            values["retention_days"] = found["retention_days"]
         if not {"members", "tokens", "webhooks", "audit", "retention_days"} & set(values):
             principal.require(org_id, "organisation")  # 403: nothing here for this role
         return _page(
@@ -843,18 +819,6 @@ async def organisation_page(request: Request) -> Response:
         )  # fmt: skip
 
     return await _guarded(request, render)
-
-
-def _retention_days(ctx: Context, org_id: str) -> int | None:
-    from sqlalchemy import select
-
-    from server import db
-
-    with ctx.reader.connect() as connection:
-        value = connection.execute(
-            select(db.organisations.c.retention_days).where(db.organisations.c.id == org_id)
-        ).scalar()
-    return None if value is None else int(value)
 
 
 async def _organisation_action(

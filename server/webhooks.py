@@ -25,9 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, select
 
 from server import audit, db, jobs
@@ -35,7 +33,7 @@ from server.accounts import Principal
 from server.context import Context
 from server.errors import ApiError, not_found
 from server.invitations import new_id
-from shared import canonical, crypto
+from shared import canonical
 
 EVENTS = ("result.scored", "result.flagged", "sitting.started", "consent.changed")
 REPLAY_WINDOW_S = 300  # what a receiver should accept between the timestamp and its clock
@@ -46,8 +44,7 @@ SIGNATURE_HEADER = "Examgate-Signature"
 
 # -- the secrets, sealed at rest ------------------------------------------------------------
 def _sealing_key(ctx: Context) -> bytes:
-    raw = crypto.private_bytes(ctx.signing_key)
-    return HKDF(hashes.SHA256(), 32, None, b"examgate webhook secrets").derive(raw)
+    return ctx.derived_key(b"examgate webhook secrets")
 
 
 def _seal(ctx: Context, webhook_id: str, secret: str) -> str:
