@@ -7,7 +7,6 @@ verification code with a QR code of the verification URL, so anyone can check it
 from __future__ import annotations
 
 import io
-import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,11 +16,10 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from shared.models import level_name
+from certificates import text
+from shared.models import CATEGORIES, level_name, rubric
 
 INK = colors.HexColor("#1d2b3a")
 ACCENT = colors.HexColor("#1f6f8b")
@@ -47,42 +45,45 @@ class CertificateData:
     assessment: str
     date: date
     overall: str
-    categories: dict[str, str]
+    categories: dict[str, str]  # category name (as in CATEGORIES) -> level
     verification_code: str
     verification_url: str
+    issuer: str = "examgate"  # the employer for its own sittings, otherwise the operator
+    submission_sha256: str = ""  # the signed submission this result scored
 
 
-_FONTS_LOCK = threading.Lock()
+def _rubric(category: str, level: str) -> str:
+    keys = {name: key for key, name in CATEGORIES.items()}
+    return rubric(keys.get(category, category), level)
 
 
-def _fonts() -> tuple[str, str]:
-    """Bitstream Vera ships with reportlab: the same glyphs (accents included) everywhere.
-
-    Registered once, under a lock: two threads rendering the first certificates together must
-    not see one face registered and the other not yet."""
-    with _FONTS_LOCK:
-        registered = set(pdfmetrics.getRegisteredFontNames())
-        for name in ("Vera", "VeraBd"):
-            if name not in registered:
-                pdfmetrics.registerFont(TTFont(name, f"{name}.ttf"))
-    return "Vera", "VeraBd"
-
-
-def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> float:
-    while size > 8 and canvas.stringWidth(text, font, size) > width:
-        size -= 1
-    return size
+def _ordered(categories: dict[str, str]) -> list[tuple[str, str]]:
+    order = list(CATEGORIES.values())
+    return sorted(
+        categories.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)
+    )
 
 
 def render_certificate(data: CertificateData) -> bytes:
-    """The certificate as PDF bytes."""
-    regular, bold = _fonts()
+    """The certificate as PDF bytes (unsigned: ``certificates.signing`` signs them)."""
     buffer = io.BytesIO()
     width, height = landscape(A4)
-    canvas = Canvas(buffer, pagesize=(width, height), invariant=True)
+    canvas = Canvas(buffer, pagesize=(width, height), invariant=True, lang="en")
     canvas.setTitle(f"{data.assessment}: certificate for {data.candidate}")
-    canvas.setAuthor("examgate")
+    canvas.setAuthor(data.issuer)
     canvas.setSubject(f"Verification code {data.verification_code}")
+    canvas.setKeywords(
+        [
+            f"examgate-verification:{data.verification_code}",
+            f"examgate-url:{data.verification_url.rsplit('/verify/', 1)[0]}",
+        ]
+        + (
+            [f"examgate-submission-sha256:{data.submission_sha256}"]
+            if data.submission_sha256
+            else []
+        )
+    )
+    canvas.setCreator("examgate")
 
     canvas.setStrokeColor(ACCENT)
     canvas.setLineWidth(3)
@@ -91,55 +92,62 @@ def render_certificate(data: CertificateData) -> bytes:
     canvas.rect(15 * mm, 15 * mm, width - 30 * mm, height - 30 * mm)
 
     centre = width / 2
+    room = width - 70 * mm
     canvas.setFillColor(ACCENT)
-    canvas.setFont(bold, 13)
-    canvas.drawCentredString(centre, height - 34 * mm, "EXAMGATE  ·  CERTIFICATE OF SKILLS")
-    canvas.setFillColor(MUTED)
-    canvas.setFont(regular, 12)
-    canvas.drawCentredString(centre, height - 50 * mm, "This certifies that")
-    canvas.setFillColor(INK)
-    size = _fit(canvas, data.candidate, bold, 30, width - 60 * mm)
-    canvas.setFont(bold, size)
-    canvas.drawCentredString(centre, height - 64 * mm, data.candidate)
-    canvas.setFillColor(MUTED)
-    canvas.setFont(regular, 12)
-    canvas.drawCentredString(
-        centre, height - 75 * mm, f"sat the {data.assessment} on {data.date.strftime('%d %B %Y')}"
+    text.draw(
+        canvas, centre, height - 30 * mm, "CERTIFICATE OF SKILLS", 13, bold=True, align="centre"
     )
+    canvas.setFillColor(MUTED)
+    issued = f"Issued by {data.issuer}"
+    text.draw(canvas, centre, height - 38 * mm, issued, text.fit(issued, 11, room), align="centre")
+    text.draw(canvas, centre, height - 50 * mm, "This certifies that", 12, align="centre")
     canvas.setFillColor(INK)
-    canvas.setFont(regular, 14)
-    canvas.drawCentredString(centre, height - 90 * mm, "Overall level")
+    size = text.fit(data.candidate, 30, room, bold=True)
+    if text.width(data.candidate, size, bold=True) > room:  # very long: two lines at 8+ pt
+        lines = text.wrap(data.candidate, 16, room, bold=True)[:2]
+        for n, line in enumerate(lines):
+            text.draw(canvas, centre, height - 60 * mm - n * 7 * mm, line, 16, True, "centre")
+    else:
+        text.draw(canvas, centre, height - 63 * mm, data.candidate, size, bold=True, align="centre")
+    canvas.setFillColor(MUTED)
+    sat = f"sat the {data.assessment} on {data.date.strftime('%d %B %Y').lstrip('0')}"
+    text.draw(canvas, centre, height - 74 * mm, sat, text.fit(sat, 12, room), align="centre")
+    canvas.setFillColor(INK)
+    text.draw(canvas, centre, height - 86 * mm, "Overall level", 12, align="centre")
     canvas.setFillColor(LEVEL_COLOURS.get(data.overall, INK))
-    canvas.setFont(bold, 26)
-    canvas.drawCentredString(centre, height - 102 * mm, level_name(data.overall))
+    text.draw(canvas, centre, height - 97 * mm, level_name(data.overall), 24, True, "centre")
 
-    left, right = 45 * mm, width - 110 * mm
-    row = height - 118 * mm
+    left, right = 32 * mm, width - 85 * mm
+    row = height - 110 * mm
     canvas.setStrokeColor(colors.HexColor("#c9d3dc"))
     canvas.setLineWidth(0.5)
-    for category, level in data.categories.items():
+    for category, level in _ordered(data.categories):
         canvas.setFillColor(INK)
-        canvas.setFont(regular, 12)
-        canvas.drawString(left, row, category)
+        text.draw(canvas, left, row, category, 11, bold=True)
         canvas.setFillColor(LEVEL_COLOURS.get(level, INK))
-        canvas.setFont(bold, 12)
-        canvas.drawRightString(right, row, level_name(level))
-        canvas.line(left, row - 3 * mm, right, row - 3 * mm)
-        row -= 10 * mm
+        text.draw(canvas, right, row, level_name(level), 11, bold=True, align="right")
+        canvas.setFillColor(MUTED)
+        for n, line in enumerate(text.wrap(_rubric(category, level), 8.5, right - left)[:2]):
+            text.draw(canvas, left, row - 4.2 * mm - n * 3.6 * mm, line, 8.5)
+        canvas.line(left, row - 11.5 * mm, right, row - 11.5 * mm)
+        row -= 15 * mm
 
-    qr_size = 38 * mm
+    qr_size = 36 * mm
     # Sized directly (asking the widget for its bounds would build the code a second time).
     widget = QrCodeWidget(data.verification_url, barLevel="M", barWidth=qr_size, barHeight=qr_size)
     drawing = Drawing(qr_size, qr_size)
     drawing.add(widget)
-    qr_x, qr_y = width - 30 * mm - qr_size, 38 * mm
+    qr_x, qr_y = width - 22 * mm - qr_size, 42 * mm
     renderPDF.draw(drawing, canvas, qr_x, qr_y)
     canvas.setFillColor(MUTED)
-    canvas.setFont(regular, 9)
-    canvas.drawCentredString(qr_x + qr_size / 2, qr_y - 4 * mm, "Scan to verify")
-    canvas.setFont(regular, 10)
-    canvas.drawString(left, 34 * mm, f"Verification code: {data.verification_code}")
-    canvas.drawString(left, 28 * mm, f"Check it at {data.verification_url}")
+    text.draw(canvas, qr_x + qr_size / 2, qr_y - 4 * mm, "Scan to verify", 9, align="centre")
+    canvas.setFillColor(INK)
+    text.draw(canvas, left, 30 * mm, f"Verification code: {data.verification_code}", 10, True)
+    canvas.setFillColor(MUTED)
+    check = f"Check it at {data.verification_url}"
+    text.draw(canvas, left, 25 * mm, check, text.fit(check, 9, right - left), align="left")
+    if data.submission_sha256:
+        text.draw(canvas, left, 20.5 * mm, f"Submission SHA-256: {data.submission_sha256}", 8)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import (
     ats,
+    credentials,
     dashboard,
     employer_api,
     employer_results,
@@ -414,6 +415,79 @@ async def verify_page(request: Request) -> HTMLResponse:
     return HTMLResponse(pages.verify_page(found), status_code=200 if found["genuine"] else 404)
 
 
+async def credential_page(request: Request) -> Response:
+    """The Open Badges credential of the certificate with this code (its holder shares it)."""
+    found = await _verified(request)
+    document = None
+    if found["genuine"]:
+        document = await run_in_threadpool(
+            credentials.credential_by_code, _ctx(request), found["verification_code"]
+        )
+    if document is None:
+        raise ApiError(
+            404,
+            "not_found",
+            "No credential has this code yet: check the code, or ask again in a moment if "
+            "the result was only just stored.",
+        )
+    name = f"examgate-credential-{found['verification_code']}.json"
+    return JSONResponse(
+        document,
+        media_type="application/vc+ld+json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def did_document(request: Request) -> JSONResponse:
+    return JSONResponse(
+        credentials.did_document(_ctx(request)), media_type="application/did+ld+json"
+    )
+
+
+async def status_list(request: Request) -> JSONResponse:
+    try:
+        number = int(request.path_params["number"])
+    except ValueError:
+        number = -1
+    found = (
+        await run_in_threadpool(credentials.status_list, _ctx(request), number)
+        if 0 < number < 1_000_000
+        else None
+    )
+    if found is None:
+        raise ApiError(404, "not_found", "There is no status list with this number.")
+    return JSONResponse(
+        found, media_type="application/vc+ld+json", headers={"Cache-Control": "max-age=60"}
+    )
+
+
+async def authority(request: Request) -> Response:
+    """The certificate a verifier trusts to check certificates' signatures (public)."""
+    pem = _ctx(request).settings.signing_files.authority.read_bytes()
+    return Response(
+        pem,
+        media_type="application/x-pem-file",
+        headers={"Content-Disposition": 'attachment; filename="examgate-authority.pem"'},
+    )
+
+
+async def result_credential(request: Request) -> Response:
+    device_id, _ = await _device(request)
+    submission_id = request.path_params["submission_id"]
+    ctx = _ctx(request)
+    document = await run_in_threadpool(results.credential_for, ctx, device_id, submission_id)
+    if document is None:
+        return JSONResponse(
+            {
+                "status": "pending",
+                "message": "The credential is being prepared; ask again in a moment.",
+            },
+            status_code=202,
+            headers={"Retry-After": str(CERTIFICATE_RETRY_S)},
+        )
+    return JSONResponse(document, media_type="application/vc+ld+json")
+
+
 async def stylesheet(_request: Request) -> Response:
     return Response(pages.CSS, media_type="text/css")
 
@@ -483,9 +557,17 @@ def create_app(ctx: Context, run_jobs: bool = False) -> Starlette:
         Route(f"{API_PREFIX}/hand-ins", hand_in, methods=["POST"]),
         Route(f"{API_PREFIX}/results/{{submission_id}}", result, methods=["GET"]),
         Route(f"{API_PREFIX}/results/{{submission_id}}/certificate", certificate, methods=["GET"]),
+        Route(
+            f"{API_PREFIX}/results/{{submission_id}}/credential", result_credential, methods=["GET"]
+        ),
         Route(f"{API_PREFIX}/verify/{{code}}", verify, methods=["GET"]),
         Route(f"{API_PREFIX}/practice", practice, methods=["GET"]),
         Route("/verify/{code}", verify_page, methods=["GET"]),
+        Route("/verify/{code}/credential", credential_page, methods=["GET"]),
+        Route("/.well-known/did.json", did_document, methods=["GET"]),
+        Route("/did.json", did_document, methods=["GET"]),
+        Route("/credentials/status/{number}", status_list, methods=["GET"]),
+        Route("/trust/authority.pem", authority, methods=["GET"]),
         Route("/assets/examgate.css", stylesheet, methods=["GET"]),
         Route("/openapi.json", openapi_document, methods=["GET"]),
         Route(

@@ -1,6 +1,6 @@
 """``examgate-server``: run and administer an examgate server.
 
-examgate-server init   --data DIR [--database URL] [--public-url URL]
+examgate-server init   --data DIR [--database URL] [--public-url URL] [--signing-p12 FILE]
 examgate-server serve  --data DIR [--host H] [--port P] [--workers N] [--no-jobs]
 examgate-server worker --data DIR [--concurrency N]      (PostgreSQL: jobs on any host)
 examgate-server jobs   --data DIR [--retry-failed] [--json]
@@ -8,6 +8,7 @@ examgate-server invite --data DIR [--offline] [--candidate NAME] [--email ADDRES
                        [--opens WHEN] [--closes WHEN] [--extra-time MINUTES] [--json]
 examgate-server proctor-code --data DIR --sitting ID --challenge CODE
 examgate-server import-submissions --data DIR FILE...
+examgate-server verify FILE.pdf|FILE.json [--authority PEM] [--did-document JSON] [--offline]
 examgate-server org create --data DIR --name NAME [--slug HANDLE]
 examgate-server org list --data DIR
 examgate-server user add --data DIR --org HANDLE --email ADDRESS --role ROLE [--name NAME]
@@ -29,6 +30,7 @@ import socket
 import sys
 from pathlib import Path
 
+from certificates.authority import AuthorityError
 from server import logs, serving
 from server.bank.cli import add_parser as add_bank_parser
 from server.bank.cli import run as run_bank
@@ -45,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--data", type=Path, required=True, help="the server's data folder")
     init.add_argument("--database", help="database URL (default: SQLite in the data folder)")
     init.add_argument("--public-url", help="address candidates and verifiers reach, for QR codes")
+    init.add_argument(
+        "--signing-p12",
+        type=Path,
+        metavar="FILE",
+        help="sign certificates with this PKCS#12 key and certificate (default: a new authority); "
+        "its password is read from EXAMGATE_P12_PASSWORD",
+    )
 
     serve = commands.add_parser("serve", help="run the HTTP API under uvicorn")
     serve.add_argument("--data", type=Path, required=True)
@@ -150,6 +159,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--data", type=Path, required=True)
         sub.add_argument("--database")
         sub.add_argument("--json", action="store_true", help="print JSON")
+
+    verify = commands.add_parser(
+        "verify", help="check a certificate PDF or an Open Badges credential (JSON)"
+    )
+    verify.add_argument("file", type=Path, help="the certificate (.pdf) or credential (.json)")
+    verify.add_argument(
+        "--authority", type=Path, help="the issuing server's authority certificate (PEM)"
+    )
+    verify.add_argument(
+        "--did-document", type=Path, help="the issuer's DID document (JSON), for offline checks"
+    )
+    verify.add_argument("--data", type=Path, help="check against this server's own keys")
+    verify.add_argument("--offline", action="store_true", help="do not ask about revocation")
+    verify.add_argument("--json", action="store_true", help="print JSON")
 
     invite = commands.add_parser("invite", help="create an invitation for one sitting")
     invite.add_argument("--data", type=Path, required=True)
@@ -332,6 +355,43 @@ def _employers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    """0: genuine and not revoked; 1: not genuine or revoked; 2: nothing to check with."""
+    from certificates import verifier
+
+    data = args.file.read_bytes()
+    settings = Settings.load(args.data) if args.data else None
+    if data.startswith(b"%PDF"):
+        authority = args.authority or (settings.signing_files.authority if settings else None)
+        if authority is None:
+            print(
+                "examgate-server: give the issuing server's authority certificate with "
+                "--authority FILE (download it once from its /trust/authority.pem).",
+                file=sys.stderr,
+            )
+            return 2
+        report = verifier.check_pdf(data, authority, online=not args.offline)
+    else:
+        try:
+            document = json.loads(data)
+        except ValueError:
+            print("examgate-server: the file is neither a PDF nor JSON.", file=sys.stderr)
+            return 2
+        did_document = None
+        if args.did_document:
+            did_document = json.loads(args.did_document.read_text(encoding="utf-8"))
+        elif settings is not None:
+            from server.context import Context
+            from server.credentials import did_document as own_document
+
+            ctx = Context.open(settings)
+            did_document = own_document(ctx)
+            ctx.dispose()
+        report = verifier.check_credential(document, did_document, online=not args.offline)
+    print(json.dumps(report.to_json(), indent=2) if args.json else report.text())
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -340,7 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             from server.provision import initialise
 
-            summary = initialise(Settings.load(args.data, args.database, args.public_url))
+            p12 = args.signing_p12.read_bytes() if args.signing_p12 else None
+            password = os.environ.get("EXAMGATE_P12_PASSWORD")
+            summary = initialise(
+                Settings.load(args.data, args.database, args.public_url),
+                p12,
+                password.encode() if password else None,
+            )
             print(json.dumps(summary, indent=2))
             return 0
         if args.command == "serve":
@@ -359,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
             print(proctor_code(ctx, args.sitting, args.challenge))
             ctx.dispose()
             return 0
+        if args.command == "verify":
+            return _verify(args)
         if args.command == "import-submissions":
             return _import_submissions(args)
         if args.command in ("org", "user", "token", "candidate"):
@@ -386,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.offline:
                     print(f"Unlock code (give it to the proctor): {invitation['unlock_code']}")
             return 0
-    except (KeyFileError, ApiError) as error:
+    except (KeyFileError, ApiError, AuthorityError, OSError) as error:
         print(f"examgate-server: {error}", file=sys.stderr)
         return 1
     return 2

@@ -306,6 +306,13 @@ results = Table(
     Column("reviewed_ms", BigInteger, nullable=True),
     # The integrity outcome (clean, flagged, voided), as in the report: results are filtered on it.
     Column("integrity", String(16), nullable=True),
+    # The signed certificate's SHA-256, and its Open Badges credential (signed JSON), both made
+    # by the certify job; the credential's entry in a revocation status list (random within it).
+    Column("certificate_sha256", String(64), nullable=True),
+    Column("credential", Text, nullable=True),
+    Column("status_list", Integer, nullable=True),
+    Column("status_index", Integer, nullable=True),
+    UniqueConstraint("status_list", "status_index", name="uq_results_status"),
     # Employers read results newest first: a page walks this index and stops.
     Index("ix_results_created_ms", "created_ms"),
 )

@@ -38,6 +38,12 @@ ul.levels .level { font-weight: 700; }
 a { color: #0b57d0; }
 a:focus, a:hover { outline: 3px solid #0b57d0; outline-offset: 2px; }
 footer { color: #4f5f6e; font-size: .9rem; margin-top: 1.5rem; }
+h2 { font-size: 1.15rem; margin: 1.5rem 0 .25rem; }
+.hash { overflow-wrap: anywhere; font-size: .9rem; margin: .25rem 0 .75rem; }
+ul.files { padding-left: 1.25rem; }
+ul.files li { margin: .35rem 0; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
+                   clip: rect(0 0 0 0); white-space: nowrap; }
 """
 
 
@@ -102,9 +108,39 @@ def verify_page(found: dict[str, Any]) -> str:
         f"<p class=overall>Overall level<strong>{html.escape(level_name(found['overall']))}"
         "</strong></p>"
         f"<ul class=levels>{levels}</ul>"
-        f"<p>Verification code <span class=code>{code}</span></p></div>"
+        f"<p>Verification code <span class=code>{code}</span></p>"
+        f"{_files(found)}</div>"
     )
     return _page(f"Genuine certificate: {found['candidate']}", body)
+
+
+def _files(found: dict[str, Any]) -> str:
+    """What a verifier or the holder can take away: the file's hash, the credential, the
+    authority's certificate, and LinkedIn's add-to-profile link."""
+    if not found.get("ready"):
+        return (
+            "<p class=meaning>The signed certificate and its credential are being prepared; "
+            "reload this page in a moment.</p>"
+        )
+    digest = html.escape(str(found.get("certificate_sha256") or ""))
+    links = [
+        f'<li><a href="{html.escape(found["credential_url"])}" download>Download the Open '
+        "Badges credential (JSON)</a></li>",
+        f'<li><a href="{html.escape(found["authority_url"])}" download>Download the issuing '
+        "server's authority certificate</a>, to check the PDF's signature yourself</li>",
+    ]
+    if found.get("linkedin_url"):
+        links.append(
+            f'<li><a href="{html.escape(found["linkedin_url"])}" rel="noopener noreferrer" '
+            'target="_blank">Add to LinkedIn profile<span class=visually-hidden> (opens in a '
+            "new tab)</span></a></li>"
+        )
+    return (
+        "<h2>Check the file you were given</h2>"
+        "<p class=meaning>The genuine PDF's SHA-256 is</p>"
+        f"<p class='code hash'>{digest}</p>"
+        f"<ul class=files>{''.join(links)}</ul>"
+    )
 
 
 def bad_code_page(code: str) -> str:

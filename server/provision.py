@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from certificates import authority
 from server import db
 from server.bank.loader import bundled_files, load_files, practice_files
 from server.bank.store import import_items
@@ -38,11 +39,21 @@ DEMO_ASSESSMENT = {
 }
 
 
-def initialise(settings: Settings) -> dict[str, Any]:
-    """Create what a server needs in ``settings.data_dir``; running it again changes nothing new."""
+def initialise(
+    settings: Settings, pkcs12: bytes | None = None, pkcs12_password: bytes | None = None
+) -> dict[str, Any]:
+    """Create what a server needs in ``settings.data_dir``; running it again changes nothing new.
+
+    The certificates' signing certificate comes from the operator's PKCS#12 file when one is
+    given (replacing any before it), otherwise from a small authority made here, once."""
     settings.save()
     key = create_key_file(settings.key_file)
     create_kex_key_file(settings.kex_key_file)
+    files = settings.signing_files
+    if pkcs12 is not None:
+        authority.import_pkcs12(files, pkcs12, pkcs12_password)
+    else:
+        authority.create(files, settings.issuer_name)
     engine = db.make_engine(settings.database_url)
     try:
         db.migrate(engine)
@@ -86,4 +97,6 @@ def initialise(settings: Settings) -> dict[str, Any]:
         "items_inserted": inserted,
         "items_updated": updated,
         "assessment": DEMO_ASSESSMENT["slug"],
+        "document_signer": authority.load_chain(files.chain)[0].subject.rfc4514_string(),
+        "authority": str(files.authority),
     }

@@ -18,8 +18,7 @@ from sqlalchemy import Connection, RowMapping, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from certificates.render import CertificateData, render_certificate
-from server import db, employer_results, jobs, metrics, verification
+from server import credentials, db, employer_results, jobs, metrics, verification
 from server.assembly import Blueprint
 from server.bank.store import cached_items
 from server.context import Context
@@ -368,6 +367,18 @@ def certificate_for(ctx: Context, device_id: str, submission_id: str) -> bytes |
     return None if row.certificate is None else bytes(row.certificate)
 
 
+def credential_for(ctx: Context, device_id: str, submission_id: str) -> dict[str, Any] | None:
+    """The Open Badges credential of this device's result, or None while not issued yet."""
+    with ctx.reader.connect() as connection:
+        existing = _stored(connection, submission_id)
+        if existing is None or existing["device_id"] != device_id:
+            raise not_found("credential")
+        value = connection.execute(
+            select(db.results.c.credential).where(db.results.c.submission_id == submission_id)
+        ).scalar()
+    return None if value is None else dict(canonical.loads(value))
+
+
 def _certified(ctx: Context, where: Any) -> RowMapping | None:
     """What a certificate states about one result (who, what, when, levels, its code)."""
     with ctx.reader.connect() as connection:
@@ -381,12 +392,18 @@ def _certified(ctx: Context, where: Any) -> RowMapping | None:
                     db.results.c.certificate.is_not(None).label("done"),
                     db.results.c.review,
                     db.results.c.reviewed_ms,
+                    db.results.c.certificate_sha256,
+                    db.results.c.status_list,
+                    db.results.c.status_index,
                     db.sittings.c.erased_ms,
                     db.sittings.c.candidate_name,
+                    db.sittings.c.kind,
                     db.assessments.c.title,
+                    db.employers.c.name.label("organisation"),
                 )
                 .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
                 .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
+                .join(db.employers, db.employers.c.id == db.assessments.c.employer_id)
                 .where(where)
             )
             .mappings()
@@ -396,29 +413,8 @@ def _certified(ctx: Context, where: Any) -> RowMapping | None:
 
 @jobs.task("certify")
 def certify(ctx: Context, result_id: str) -> None:
-    """Render a stored result's certificate, once (a repeat finds it done and stops)."""
-    row = _certified(ctx, db.results.c.id == result_id)
-    if row is None or row["done"] or row["erased_ms"] is not None:
-        return  # erased since, or already rendered
-    report = canonical.loads(row["report"])
-    code = row["verification_code"]
-    pdf = render_certificate(
-        CertificateData(
-            candidate=row["candidate_name"],
-            assessment=row["title"],
-            date=datetime.fromtimestamp(row["created_ms"] / 1000, tz=UTC).date(),
-            overall=report["overall"],
-            categories=report["categories"],
-            verification_code=code,
-            verification_url=f"{ctx.settings.public_url}/verify/{code}",
-        )
-    )
-    with ctx.engine.begin() as connection:
-        connection.execute(
-            db.results.update()
-            .where(db.results.c.id == result_id, db.results.c.certificate.is_(None))
-            .values(certificate=pdf, certified_ms=ctx.now_ms())
-        )
+    """Render, sign and issue a stored result's certificate and credential, once."""
+    credentials.certify(ctx, result_id)
 
 
 def verify_code(ctx: Context, code: str) -> dict[str, Any]:
@@ -439,7 +435,9 @@ def verify_code(ctx: Context, code: str) -> dict[str, Any]:
         }
     report = canonical.loads(row["report"])
     revoked = row["review"] == "voided"
-    return {
+    public = ctx.settings.public_url
+    issuer = credentials.issuer_name(ctx, row)
+    found: dict[str, Any] = {
         "genuine": True,
         "revoked": revoked,
         "revoked_reason": (
@@ -452,7 +450,23 @@ def verify_code(ctx: Context, code: str) -> dict[str, Any]:
         "verification_code": pretty,
         "candidate": row["candidate_name"],
         "assessment": row["title"],
+        "issuer": issuer,
         "date": datetime.fromtimestamp(row["created_ms"] / 1000, tz=UTC).date().isoformat(),
         "overall": row["overall"],
         "categories": report["categories"],
+        # Ready once the certify job has run: the signed PDF's hash (compare the file you were
+        # given), the credential, and where its revocation status is published.
+        "ready": bool(row["done"]),
+        "certificate_sha256": row["certificate_sha256"],
+        "credential_url": f"{public}/verify/{pretty}/credential" if row["done"] else None,
+        "status_list": (
+            f"{public}/credentials/status/{row['status_list']}" if row["done"] else None
+        ),
+        "status_index": row["status_index"],
+        "authority_url": f"{public}/trust/authority.pem",
     }
+    if not revoked:
+        found["linkedin_url"] = credentials.linkedin_url(
+            row["title"], issuer, row["created_ms"], pretty, f"{public}/verify/{pretty}"
+        )
+    return found

@@ -183,7 +183,12 @@ def _erase(ctx: Context, connection: Connection, sittings: list[Any], now: int) 
             connection.execute(
                 db.results.update()
                 .where(db.results.c.id == result["id"])
-                .values(report=canonical.to_text(kept), certificate=None, review_note=None)
+                .values(
+                    report=canonical.to_text(kept),
+                    certificate=None,
+                    credential=None,
+                    review_note=None,
+                )
             )
             connection.execute(
                 db.result_shares.delete().where(db.result_shares.c.result_id == result["id"])

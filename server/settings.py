@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from certificates.authority import SigningFiles
 from shared.models import MIN_COHORT
 from shared.protocol import MAX_BODY_BYTES
 
@@ -102,6 +103,15 @@ class Settings:
     # Whether webhooks may be delivered to loopback, private and link-local addresses (off: an
     # organisation cannot make the server call into the network it runs in).
     webhook_private_addresses: bool = False
+    # Who issues certificates for sittings no organisation administers (the operator).
+    issuer_name: str = "examgate"
+    # An RFC 3161 timestamp authority: certificates' signatures then carry its timestamp (B-T).
+    timestamp_url: str | None = None
+
+    @property
+    def signing_files(self) -> SigningFiles:
+        """The document-signing key, its certificate chain and the authority's certificate."""
+        return SigningFiles.under(self.data_dir / "keys")
 
     @property
     def mail_dir(self) -> Path:
@@ -151,6 +161,8 @@ class Settings:
             smtp=Smtp.from_json(saved["smtp"]) if saved.get("smtp") else None,
             webhook_private_addresses=bool(saved.get("webhook_private_addresses"))
             or os.environ.get("EXAMGATE_WEBHOOK_PRIVATE_ADDRESSES") == "1",
+            issuer_name=str(saved.get("issuer_name") or cls.issuer_name),
+            timestamp_url=os.environ.get("EXAMGATE_TIMESTAMP_URL") or saved.get("timestamp_url"),
         )
 
     def save(self) -> None:
@@ -169,6 +181,10 @@ class Settings:
             body["smtp"] = self.smtp.to_json()
         if self.webhook_private_addresses:
             body["webhook_private_addresses"] = True
+        if self.issuer_name != Settings.issuer_name:
+            body["issuer_name"] = self.issuer_name
+        if self.timestamp_url:
+            body["timestamp_url"] = self.timestamp_url
         path = self.data_dir / CONFIG_FILE
         # The database URL may hold a password: the file is the server user's alone.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

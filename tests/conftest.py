@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -167,6 +168,8 @@ class ThreadServer:
         self.run_jobs = run_jobs
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        if not ctx.settings.public_url_set:  # links, QR codes and the did:web reach this server
+            ctx.settings = dataclasses.replace(ctx.settings, public_url=self.url)
         config = uvicorn.Config(
             create_app(ctx), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
         )

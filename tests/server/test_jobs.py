@@ -15,7 +15,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from server import db, jobs, metrics, results
+from server import credentials, db, jobs, metrics, results
 from server.bank.store import bump_version, cached_items
 from server.context import Context
 from tests.conftest import ThreadServer, venv_bin
@@ -85,7 +85,7 @@ def test_a_failing_job_is_retried_then_kept_as_failed_with_its_reason(
     def broken(_data: Any) -> bytes:
         raise OSError("the font folder is unreadable")
 
-    monkeypatch.setattr(results, "render_certificate", broken)
+    monkeypatch.setattr(credentials, "render_certificate", broken)
     if ctx.engine.dialect.name == "postgresql":
         # Procrastinate schedules the retries; each attempt's outcome is recorded by run_job.
         assert jobs.run_job(ctx, "certify", result_id, 1) is not None
