@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.delivery
 	$(BIN)/python -m bench.measurement
+	$(BIN)/python -m bench.certificates
 	$(BIN)/python -m bench.burst --matrix small
 
 # The desktop client as one folder with one program: build/desktop/dist/examgate-client/.

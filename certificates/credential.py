@@ -32,7 +32,6 @@ from urllib.parse import quote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pyld import jsonld
 
 CONTEXTS = Path(__file__).with_name("contexts")
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -100,6 +99,8 @@ def _context(url: str) -> dict[str, Any]:
 
 
 def _loader(url: str, options: Any = None) -> dict[str, Any]:
+    from pyld import jsonld
+
     if url not in _index():
         raise jsonld.JsonLdError(
             f"The context {url} is not one this verifier knows.",
@@ -123,6 +124,8 @@ def _refuse_dropped(name: str | None) -> None:
 
 def canonical(document: dict[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of ``document``."""
+    from pyld import jsonld  # imported on first use: a server process that signs nothing skips it
+
     processor = jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped)
     try:
         text: str = processor.normalize(

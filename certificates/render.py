@@ -10,9 +10,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+import segno
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
@@ -62,6 +60,28 @@ def _ordered(categories: dict[str, str]) -> list[tuple[str, str]]:
     return sorted(
         categories.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)
     )
+
+
+def _qr(canvas: Canvas, url: str, x: float, y: float, size: float) -> None:
+    """The verification URL as a QR code (level M, segno), each row's dark runs one rectangle
+    of one path: a few hundred drawing operations, not one object per module."""
+    matrix = segno.make(url, error="m", micro=False).matrix
+    quiet = 2  # modules of white around it (the page is white beyond)
+    cell = size / (len(matrix) + 2 * quiet)
+    path = canvas.beginPath()
+    for r, row in enumerate(matrix):
+        top = y + size - (r + quiet + 1) * cell
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                path.rect(x + (start + quiet) * cell, top, (c - start) * cell, cell)
+            else:
+                c += 1
+    canvas.setFillColor(colors.black)
+    canvas.drawPath(path, stroke=0, fill=1)
 
 
 def render_certificate(data: CertificateData) -> bytes:
@@ -133,12 +153,8 @@ def render_certificate(data: CertificateData) -> bytes:
         row -= 15 * mm
 
     qr_size = 36 * mm
-    # Sized directly (asking the widget for its bounds would build the code a second time).
-    widget = QrCodeWidget(data.verification_url, barLevel="M", barWidth=qr_size, barHeight=qr_size)
-    drawing = Drawing(qr_size, qr_size)
-    drawing.add(widget)
     qr_x, qr_y = width - 22 * mm - qr_size, 42 * mm
-    renderPDF.draw(drawing, canvas, qr_x, qr_y)
+    _qr(canvas, data.verification_url, qr_x, qr_y, qr_size)
     canvas.setFillColor(MUTED)
     text.draw(canvas, qr_x + qr_size / 2, qr_y - 4 * mm, "Scan to verify", 9, align="centre")
     canvas.setFillColor(INK)

@@ -27,6 +27,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
@@ -104,17 +105,19 @@ class Run:
     rtl: bool
 
 
-def runs(text: str, bold: bool = False) -> list[Run]:
+@lru_cache(maxsize=4096)
+def runs(text: str, bold: bool = False) -> tuple[Run, ...]:
     """``text`` cut into runs of one face and one direction, in logical order. Characters of no
     strong direction (spaces, marks, digits) stay with the run they are in."""
     faces = chain(bold)
+    points_of = dict(faces)
     found: list[Run] = []
     for char in text:
         point = ord(char)
         strong = _strong(char) or unicodedata.category(char).startswith("L")
         if found and not strong:
             last = found[-1]
-            if point in dict(faces).get(last.face, set()) or char.isspace():
+            if point in points_of.get(last.face, set()) or char.isspace():
                 found[-1] = Run(last.face, last.text + char, last.rtl)
                 continue
         face = next((name for name, points in faces if point in points), faces[-1][0])
@@ -123,10 +126,17 @@ def runs(text: str, bold: bool = False) -> list[Run]:
             found[-1] = Run(face, found[-1].text + char, rtl)
         else:
             found.append(Run(face, char, rtl))
-    return found
+    return tuple(found)
 
 
+# Faces whose scripts need shaping (joining, reordering, conjuncts); the rest draw as they are.
+SHAPED = ("NotoSansArabic", "NotoSansDevanagari")
+
+
+@lru_cache(maxsize=4096)
 def _shaped(run: Run, size: float) -> ShapedStr | str:
+    if not run.face.startswith(SHAPED):
+        return run.text
     words = run.text.split(" ")
     ordered = list(reversed(words)) if run.rtl else words
     space = shapeStr(" ", run.face, size, force=True)
@@ -137,6 +147,13 @@ def _shaped(run: Run, size: float) -> ShapedStr | str:
     return line if line is not None else ""
 
 
+def _advance(run: Run, size: float) -> float:
+    shaped = _shaped(run, size)
+    if isinstance(shaped, ShapedStr):
+        return float(sum(d.x_advance for d in shaped.__shapeData__) * size / 1000)
+    return float(pdfmetrics.stringWidth(shaped, run.face, size))
+
+
 def _visual(text: str, bold: bool) -> Iterator[Run]:
     found = runs(text, bold)
     base_rtl = next((_rtl(c) for c in text if _strong(c)), False)
@@ -145,14 +162,7 @@ def _visual(text: str, bold: bool) -> Iterator[Run]:
 
 def width(text: str, size: float, bold: bool = False) -> float:
     """The drawn width of ``text`` at ``size`` points."""
-    total = 0.0
-    for run in runs(text, bold):
-        shaped = _shaped(run, size)
-        if isinstance(shaped, ShapedStr):
-            total += sum(d.x_advance for d in shaped.__shapeData__) * size / 1000
-        else:
-            total += pdfmetrics.stringWidth(shaped, run.face, size)
-    return total
+    return sum(_advance(run, size) for run in runs(text, bold))
 
 
 def fit(text: str, size: float, room: float, bold: bool = False, smallest: float = 8) -> float:
@@ -185,10 +195,7 @@ def draw(
         canvas.drawString(start, y, shaped)
         if actual:
             canvas.addLiteral("EMC")
-        if isinstance(shaped, ShapedStr):
-            start += sum(d.x_advance for d in shaped.__shapeData__) * size / 1000
-        else:
-            start += pdfmetrics.stringWidth(shaped, run.face, size)
+        start += _advance(run, size)
 
 
 def wrap(text: str, size: float, room: float, bold: bool = False) -> list[str]:

@@ -182,6 +182,16 @@ class ApiClient:
         """Stop sharing the result with an organisation (at once)."""
         self.request("DELETE", f"/results/{submission_id}/shares/{quote(organisation, safe='')}")
 
+    def credential(self, submission_id: str) -> dict[str, Any] | float:
+        """The Open Badges credential (JSON); or, while it is still being issued, the seconds
+        the server asks the client to wait."""
+        response = self.request("GET", f"/results/{submission_id}/credential")
+        if response.status_code == 202:
+            retry = response.headers.get("Retry-After", "")
+            return float(retry) if retry.isdigit() else 1.0
+        found: dict[str, Any] = response.json()
+        return found
+
     def certificate(self, submission_id: str) -> bytes | float:
         """The certificate PDF; or, while the server is still rendering it (202), how many
         seconds it asks the client to wait before asking again."""

@@ -432,6 +432,35 @@ class Engine:
                 raise CertificateNotReady()
             time.sleep(pause)
 
+    def save_credential(
+        self, submission_id: str, target: Path, wait_s: float = CERTIFICATE_WAIT_S
+    ) -> Path:
+        """Download the Open Badges credential to ``target`` (written whole, or not at all)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            with self._lock:
+                self._open_or_stop()
+                api = self.api()
+            answer = api.credential(submission_id)
+            if isinstance(answer, dict):
+                break
+            pause = min(10.0, max(1.0, answer))
+            if time.monotonic() + pause > deadline:
+                raise CertificateNotReady()
+            time.sleep(pause)
+        partial = target.with_name(target.name + ".part")
+        partial.write_text(json.dumps(answer, indent=2, ensure_ascii=False), encoding="utf-8")
+        partial.replace(target)
+        return target
+
+    def credential_name(self, submission_id: str) -> str:
+        return (
+            self.certificate_name(submission_id).replace(
+                "examgate certificate", "examgate open badge"
+            )[: -len(".pdf")]
+            + ".json"
+        )
+
     def save_certificate(
         self, submission_id: str, folder: Path | None = None, wait_s: float = CERTIFICATE_WAIT_S
     ) -> Path:

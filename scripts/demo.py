@@ -164,6 +164,20 @@ def main() -> int:
             print(f"  {flag['reason']}: {flag['summary']}")
         print(f"Verify at {url}/verify/{result['verification_code']}")
         print(f"Certificate: {summary['certificate']}")
+        checked = subprocess.run(
+            [
+                str(BIN / "examgate-server"),
+                "verify",
+                str(summary["certificate"]),
+                "--authority",
+                str(server_dir / "keys" / "authority.pem"),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        first = (checked.stdout.strip().splitlines() or [checked.stderr.strip()])[0]
+        print(f"Its signature, checked with examgate-server verify: {first}")
+        print(f"Its Open Badges credential: {url}/verify/{result['verification_code']}/credential")
         print(
             "The demo server stops now, so the link above works only while a server runs on "
             f"demo-data. To keep it running: {BIN / 'examgate-server'} serve --data "

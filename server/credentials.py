@@ -18,7 +18,7 @@ import hashlib
 import secrets
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -27,11 +27,13 @@ from sqlalchemy.exc import IntegrityError
 
 from certificates import credential
 from certificates.render import CertificateData, render_certificate
-from certificates.signing import Signer
 from server import db
 from server.context import Context
 from shared import canonical, crypto
 from shared.models import CATEGORIES, LEVELS, category_name, rubric
+
+if TYPE_CHECKING:  # pyHanko is imported on the first signing, not by every server process
+    from certificates.signing import Signer
 
 # Entries a list is given before the next list is opened: half full, so a random free index
 # is found in a try or two and the lists' fullness says little about when a credential came.
@@ -56,6 +58,8 @@ def did_document(ctx: Context) -> dict[str, Any]:
 
 
 def signer(ctx: Context) -> Signer:
+    from certificates.signing import Signer
+
     with _lock:
         key = (str(ctx.settings.data_dir), ctx.settings.timestamp_url)
         found = _signers.get(key)
@@ -226,7 +230,11 @@ def revoked_entries(ctx: Context, number: int) -> list[int]:
             .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
             .where(
                 db.results.c.status_list == number,
-                or_(db.results.c.review == "voided", db.sittings.c.erased_ms.is_not(None)),
+                or_(
+                    db.results.c.review == "voided",
+                    db.results.c.integrity == "voided",
+                    db.sittings.c.erased_ms.is_not(None),
+                ),
             )
         ).scalars()
         return sorted(int(i) for i in rows if i is not None)

@@ -394,7 +394,7 @@ def certificate(ctx: Context, principal: Principal, organisation_id: str, result
         row = _one(connection, organisation_id, result_id)
         if row["share_source"] is None:
             raise ApiError(403, "not_shared", "The candidate has not shared this result with you.")
-        if row["review"] == "voided":
+        if row["review"] == "voided" or row["integrity"] == "voided":
             raise ApiError(410, "voided", "This result was voided; its certificate is revoked.")
         pdf = connection.execute(
             select(db.results.c.certificate).where(db.results.c.id == result_id)

@@ -185,6 +185,11 @@ SCHEMAS: dict[str, Any] = {
             "cohort": {"type": "integer", "minimum": 0},
             "received_ms": _MS,
             "submission_sha256": _STR,
+            "verification_url": {"type": "string", "description": "the public check"},
+            "linkedin_url": {
+                "type": "string",
+                "description": "LinkedIn's add-certification link for this certificate",
+            },
         },
         "required": [
             "submission_id",
@@ -209,9 +214,43 @@ SCHEMAS: dict[str, Any] = {
             "date": {"type": "string", "format": "date"},
             "overall": _STR,
             "categories": {"type": "object", "additionalProperties": _STR},
+            "issuer": _STR,
+            "revoked": {"type": "boolean"},
+            "revoked_reason": {"type": ["string", "null"]},
+            "revoked_ms": {"type": ["integer", "null"]},
+            "ready": {"type": "boolean", "description": "the signed files have been issued"},
+            "certificate_sha256": {
+                "type": ["string", "null"],
+                "description": "SHA-256 of the genuine signed PDF: compare the file you hold",
+            },
+            "credential_url": {"type": ["string", "null"], "description": "the credential"},
+            "status_list": {"type": ["string", "null"], "description": "its status list"},
+            "status_index": {"type": ["integer", "null"]},
+            "authority_url": {
+                "type": "string",
+                "description": "the authority certificate that the PDF's signature chains to",
+            },
+            "linkedin_url": {
+                "type": "string",
+                "description": "LinkedIn's add-certification link (not for a revoked one)",
+            },
         },
         "required": ["genuine", "verification_code"],
         "additionalProperties": False,
+    },
+    "Credential": {
+        "type": "object",
+        "description": "An OpenBadgeCredential (W3C VC 2.0) with a DataIntegrityProof "
+        "(eddsa-rdfc-2022) by the issuer's did:web key",
+        "properties": {
+            "@context": {"type": "array", "items": _STR},
+            "type": {"type": "array", "items": _STR},
+            "issuer": {"type": "object"},
+            "credentialSubject": {"type": "object"},
+            "credentialStatus": {"type": "object"},
+            "proof": {"type": "object"},
+        },
+        "required": ["@context", "type", "issuer", "credentialSubject", "proof"],
     },
     "Pending": _object({"status": {"const": "pending"}, "message": _STR}),
     "PracticeItems": _object({"items": {"type": "array", "items": {"type": "object"}}}),
@@ -418,6 +457,27 @@ PATHS: dict[str, Any] = {
                 },
                 "202": {
                     "description": "Stored; the certificate is still being rendered: ask again "
+                    "after Retry-After seconds",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": {JSON: {"schema": _ref("Pending")}},
+                },
+                **_errors(*_DEVICE_ERRORS, "NotFound"),
+            },
+        }
+    },
+    "/results/{submission_id}/credential": {
+        "get": {
+            "summary": "The Open Badges credential of one of this device's submissions",
+            "operationId": "credential",
+            "security": _SIGNED,
+            "parameters": [_path_param("submission_id", _ID, "The submission")],
+            "responses": {
+                "200": {
+                    "description": "The credential",
+                    "content": {"application/vc+ld+json": {"schema": _ref("Credential")}},
+                },
+                "202": {
+                    "description": "Stored; the credential is still being issued: ask again "
                     "after Retry-After seconds",
                     "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                     "content": {JSON: {"schema": _ref("Pending")}},

@@ -247,11 +247,17 @@ def _answer(ctx: Context, connection: Connection, submission_id: str) -> dict[st
     row = (
         connection.execute(
             select(
-                *(c for c in db.results.c if c.name != "certificate"),
+                *(c for c in db.results.c if c.name not in ("certificate", "credential")),
                 db.submissions.c.document,
                 db.submissions.c.received_ms,
+                db.sittings.c.kind,
+                db.assessments.c.title,
+                db.employers.c.name.label("organisation"),
             )
             .join(db.submissions, db.submissions.c.id == db.results.c.submission_id)
+            .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
+            .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
+            .join(db.employers, db.employers.c.id == db.assessments.c.employer_id)
             .where(db.results.c.submission_id == submission_id)
         )
         .mappings()
@@ -271,6 +277,15 @@ def _answer(ctx: Context, connection: Connection, submission_id: str) -> dict[st
         "submission_sha256": hashlib.sha256(row["document"].encode()).hexdigest(),
         **report,
     }
+    code, public = row["verification_code"], ctx.settings.public_url
+    answer["verification_url"] = f"{public}/verify/{code}"
+    answer["linkedin_url"] = credentials.linkedin_url(
+        row["title"],
+        credentials.issuer_name(ctx, row),
+        row["created_ms"],
+        code,
+        answer["verification_url"],
+    )
     return answer
 
 
@@ -353,10 +368,17 @@ def certificate_for(ctx: Context, device_id: str, submission_id: str) -> bytes |
         if existing is None or existing["device_id"] != device_id:
             raise not_found("certificate")
         row = connection.execute(
-            select(db.results.c.certificate, db.results.c.review).where(
+            select(db.results.c.certificate, db.results.c.review, db.results.c.integrity).where(
                 db.results.c.submission_id == submission_id
             )
         ).one()
+    if row.integrity == "voided":
+        raise ApiError(
+            410,
+            "voided",
+            "The sitting was voided by the assessment's integrity rules, so it has no "
+            "certificate. Ask the organisation that gave the exam what happens next.",
+        )
     if row.review == "voided":
         raise ApiError(
             410,
@@ -392,6 +414,7 @@ def _certified(ctx: Context, where: Any) -> RowMapping | None:
                     db.results.c.certificate.is_not(None).label("done"),
                     db.results.c.review,
                     db.results.c.reviewed_ms,
+                    db.results.c.integrity,
                     db.results.c.certificate_sha256,
                     db.results.c.status_list,
                     db.results.c.status_index,
@@ -434,19 +457,22 @@ def verify_code(ctx: Context, code: str) -> dict[str, Any]:
             "verification_code": pretty,
         }
     report = canonical.loads(row["report"])
-    revoked = row["review"] == "voided"
+    by_policy = row["integrity"] == "voided"
+    revoked = row["review"] == "voided" or by_policy
     public = ctx.settings.public_url
     issuer = credentials.issuer_name(ctx, row)
     found: dict[str, Any] = {
         "genuine": True,
         "revoked": revoked,
         "revoked_reason": (
-            "The organisation that gave the exam voided this result after reviewing the "
+            "The sitting was voided by the assessment's integrity rules."
+            if by_policy
+            else "The organisation that gave the exam voided this result after reviewing the "
             "sitting's integrity record."
             if revoked
             else None
         ),
-        "revoked_ms": row["reviewed_ms"] if revoked else None,
+        "revoked_ms": (row["created_ms"] if by_policy else row["reviewed_ms"]) if revoked else None,
         "verification_code": pretty,
         "candidate": row["candidate_name"],
         "assessment": row["title"],

@@ -212,6 +212,8 @@ class ProcessServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ctx = Context.open(settings)
+        if not settings.public_url_set:  # as `serve` does: the address it listens on
+            self.ctx.settings = dataclasses.replace(settings, public_url=self.url)
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ProcessServer:

@@ -36,7 +36,7 @@ class HomePage(QWidget):
         self.setObjectName("page")
         self.views: list[SittingView] = []
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 24, 32, 24)
+        layout.setContentsMargins(32, 16, 32, 16)
         layout.addWidget(label("Your exams", name="title"))
         layout.addWidget(
             label(

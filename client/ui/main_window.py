@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.result_page.back.connect(lambda: self.show_home())
         self.result_page.open_certificate.connect(self.open_certificate)
         self.result_page.save_certificate.connect(self.save_certificate)
+        self.result_page.save_badge.connect(self.save_badge)
+        self.result_page.add_to_linkedin.connect(self.add_to_linkedin)
         self.result_page.share_with.connect(self.share_result)
         self.result_page.stop_sharing.connect(self.unshare_result)
         self.display_page = DisplayPage(self.display)
@@ -485,6 +487,36 @@ class MainWindow(QMainWindow):
                 self.result_page.certificate_saved_only(path)
 
         self._certificate(open_file)
+
+    def save_badge(self) -> None:
+        assert self.submission_id is not None
+        submission_id = self.submission_id
+        target, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save Open Badge",
+            str(Path.home() / self.engine.credential_name(submission_id)),
+            "Open Badges credential (*.json)",
+        )
+        if not target:
+            return
+        self.result_page.certificate_status("Fetching the Open Badge…")
+        run_in_background(
+            lambda: self.engine.save_credential(submission_id, Path(target)),
+            lambda path: self.result_page.certificate_status(f"Open Badge saved to {path}."),
+            lambda error: self.result_page.certificate_status(describe(error), problem=True),
+        )
+
+    def add_to_linkedin(self) -> None:
+        link = (self.result_page.result or {}).get("linkedin_url")
+        if link and QDesktopServices.openUrl(QUrl(link)):
+            self.result_page.certificate_status(
+                "LinkedIn opened in your browser with this certification filled in."
+            )
+        elif link:
+            self.result_page.certificate_status(
+                f"No browser opened on this computer. To add the certification, open {link}",
+                problem=True,
+            )
 
     def save_certificate(self) -> None:
         def ask(path: Path) -> None:

@@ -18,13 +18,12 @@ from client.ui.qt import (
     QKeyEvent,
     QLabel,
     QRadioButton,
-    QVBoxLayout,
     QWidget,
     Signal,
     announce,
 )
 from client.ui.question_view import QuestionView
-from client.ui.widgets import button, field, label, report
+from client.ui.widgets import button, field, label, report, scrolling
 from shared.policy import Policy
 from shared.wire import PackageHeader
 
@@ -86,7 +85,7 @@ class ReadyPage(QWidget):
         super().__init__()
         self.setObjectName("page")
         self.offline = False
-        layout = QVBoxLayout(self)
+        layout = scrolling(self)  # at 200% with the consent question, it scrolls up and down
         layout.setContentsMargins(24, 12, 24, 12)
         self.title = label("Before you start", name="title")
         self.title.setWordWrap(True)

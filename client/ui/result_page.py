@@ -1,7 +1,9 @@
 """The result: the overall level and how sure it is, where it stands, then (in a report a
 keyboard can reach and scroll) each category's level with the rubric's words, what the
 integrity record shows, the study plan, each skill's feedback and the numbers under Details.
-The certificate opens in the PDF viewer, or is saved with a message where none exists."""
+The certificate opens in the PDF viewer, or is saved with a message where none exists; the Open
+Badges credential is saved as a file, and LinkedIn's add-certification page opens in the browser
+(filled in; nothing is added until the candidate saves it there)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from client.report import headline, report_html, standing
-from client.ui.qt import QHBoxLayout, QLabel, QVBoxLayout, QWidget, Signal, announce
+from client.ui.qt import QHBoxLayout, QLabel, QWidget, Signal, announce
 from client.ui.style import STANDARD
-from client.ui.widgets import button, field, label, report
+from client.ui.widgets import button, field, label, report, scrolling
 
 
 class ResultPage(QWidget):
     back = Signal()
     open_certificate = Signal()
     save_certificate = Signal()
+    save_badge = Signal()
+    add_to_linkedin = Signal()
     share_with = Signal(str)
     stop_sharing = Signal(str)
 
@@ -26,7 +30,7 @@ class ResultPage(QWidget):
         self.setObjectName("page")
         self.colours = STANDARD
         self.result: dict[str, Any] | None = None
-        layout = QVBoxLayout(self)
+        layout = scrolling(self)  # at 200% the page scrolls up and down, never sideways
         layout.setContentsMargins(32, 20, 32, 20)
         self.title = label("Your result", name="title")
         layout.addWidget(self.title)
@@ -70,6 +74,24 @@ class ResultPage(QWidget):
         notes.addWidget(self.shared_with, 1)
         notes.addWidget(self.share_status, 1)
         layout.addLayout(notes)
+        # The achievement taken elsewhere: a verifiable credential, a LinkedIn certification.
+        elsewhere = QHBoxLayout()
+        elsewhere.addStretch()
+        self.linkedin_button = button("Add to LinkedIn profile…")
+        self.linkedin_button.setToolTip(
+            "Opens LinkedIn in your browser with this certification filled in; nothing is "
+            "added until you save it there"
+        )
+        self.linkedin_button.clicked.connect(self.add_to_linkedin.emit)
+        self.badge_button = button("Save Open Badge…")
+        self.badge_button.setToolTip(
+            "Saves the signed Open Badges 3.0 credential (JSON), for a digital wallet or an "
+            "employer's checker"
+        )
+        self.badge_button.clicked.connect(self.save_badge.emit)
+        elsewhere.addWidget(self.linkedin_button)
+        elsewhere.addWidget(self.badge_button)
+        layout.addLayout(elsewhere)
         row = QHBoxLayout()
         self.back_button = button("Back to exams")
         self.back_button.clicked.connect(self.back.emit)
@@ -92,8 +114,8 @@ class ResultPage(QWidget):
             widget.setText("")
         self.report.setHtml("")
         self.error.setText("")
-        self.open_button.setEnabled(False)
-        self.save_button.setEnabled(False)
+        for each in (self.open_button, self.save_button, self.badge_button, self.linkedin_button):
+            each.setEnabled(False)
         self.back_button.setEnabled(bool(text))
         if text:
             announce(self, text)
@@ -118,8 +140,9 @@ class ResultPage(QWidget):
         self.report.setHtml(report_html(result, self.colours))
         self.report.verticalScrollBar().setValue(0)  # a new result starts at its top
         self.error.setText("")
-        for each in (self.back_button, self.open_button, self.save_button):
+        for each in (self.back_button, self.open_button, self.save_button, self.badge_button):
             each.setEnabled(True)
+        self.linkedin_button.setEnabled(bool(result.get("linkedin_url")))
         self.open_button.setFocus()
         announce(self, f"Your result: overall level {level}. {note} {self.standing.text()}")
 

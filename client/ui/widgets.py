@@ -9,6 +9,7 @@ from __future__ import annotations
 from client.ui.qt import (
     QAbstractButton,
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QKeyEvent,
     QLabel,
@@ -16,10 +17,13 @@ from client.ui.qt import (
     QPoint,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSize,
     QSizePolicy,
     Qt,
     QTextBrowser,
+    QVBoxLayout,
+    QWidget,
 )
 
 LETTERS = "ABCDEFGH"  # how options are labelled and chosen from the keyboard
@@ -87,6 +91,24 @@ def field(name: str, placeholder: str = "", description: str = "") -> QLineEdit:
     if description:
         widget.setAccessibleDescription(description)
     return widget
+
+
+def scrolling(page: QWidget) -> QVBoxLayout:
+    """Make ``page`` scroll as a whole, up and down only, when its window is too small for it
+    (1366x768 at 200%): nothing is cut off, nothing needs sideways scrolling (WCAG 1.4.10), and
+    tabbing to a control scrolls it into view. Returns the layout to fill."""
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its controls take the focus
+    body = QWidget()
+    body.setObjectName(page.objectName() or "page")
+    area.setWidget(body)
+    outer.addWidget(area)
+    return QVBoxLayout(body)
 
 
 def report(name: str) -> QTextBrowser:

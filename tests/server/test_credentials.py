@@ -371,3 +371,26 @@ def test_the_issuer_key_is_the_servers_own_and_stable(sqlite_live: ThreadServer)
         assert credentials.did_document(again) == credentials.did_document(sqlite_live.ctx)
     finally:
         again.dispose()
+
+
+def test_a_sitting_the_integrity_rules_voided_is_revoked_and_has_no_pdf(
+    sqlite_live: ThreadServer, make_engine: Any
+) -> None:
+    issued = _issued(make_engine, sqlite_live)
+    row = issued["row"]
+    with sqlite_live.ctx.engine.begin() as connection:
+        connection.execute(
+            db.results.update().where(db.results.c.id == row["id"]).values(integrity="voided")
+        )
+    code = row["verification_code"]
+    found = requests.get(f"{sqlite_live.url}/api/v1/verify/{code}", timeout=5).json()
+    assert found["revoked"] is True and "integrity rules" in found["revoked_reason"]
+    assert "linkedin_url" not in found
+    number = row["status_list"]
+    status = credentials.status_list(sqlite_live.ctx, number)
+    assert status is not None
+    assert credential.status_bit(status["credentialSubject"]["encodedList"], row["status_index"])
+    from client.errors import ServerRefused
+
+    with pytest.raises(ServerRefused, match="integrity rules"):  # 410, said to the candidate
+        issued["engine"].api().certificate(issued["submission_id"])

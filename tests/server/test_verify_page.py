@@ -86,3 +86,35 @@ def test_an_unknown_or_mistyped_code_says_what_to_do(page: Any, sqlite_live: Thr
     assert len(page.problems) == 2
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / "verify-unknown.png"), full_page=True)
+
+
+def test_the_issued_files_are_offered_and_the_page_passes_axe(
+    page: Any, sqlite_live: ThreadServer, make_engine: Any
+) -> None:
+    from tests.server.test_dashboard import axe_here
+
+    engine = make_engine()
+    submission_id = engine.seal(sit(engine, sqlite_live.url, sqlite_live.invite()))
+    [delivered] = engine.sync()
+    engine.certificate_pdf(submission_id, wait_s=20)  # issued: the page now offers the files
+    code = delivered.result["verification_code"]
+    page.goto(f"{sqlite_live.url}/verify/{code}")
+    text = page.inner_text("main")
+    assert text.index(code) < text.index("Check the file you were given")
+    links = {a.inner_text().strip(): a.get_attribute("href") for a in page.query_selector_all("a")}
+    credential = links["Download the Open Badges credential (JSON)"]
+    assert credential == f"{sqlite_live.url}/verify/{code}/credential"
+    assert any(name.startswith("Add to LinkedIn profile") for name in links)
+    fetched = page.request.get(credential)
+    assert fetched.status == 200 and fetched.json()["type"][-1] == "OpenBadgeCredential"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # the hash wraps on a phone
+    assert page.problems == []
+    browser = page.context.browser
+    scanning = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
+    tab = scanning.new_page()
+    tab.goto(f"{sqlite_live.url}/verify/{code}")
+    assert axe_here(tab) == []
+    scanning.close()
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "verify-files.png"), full_page=True)

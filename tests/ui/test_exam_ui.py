@@ -3,6 +3,7 @@ to the certificate; one with the mouse and a focus loss; time warnings and the e
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -55,7 +56,12 @@ def type_text(qtbot: QtBot, text: str) -> None:
 
 
 def test_keyboard_only_from_enrolment_to_the_certificate(
-    qtbot: QtBot, sqlite_live: ThreadServer, make_engine: Any, clock: ManualClock
+    qtbot: QtBot,
+    sqlite_live: ThreadServer,
+    make_engine: Any,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     styled()
     window = MainWindow(make_engine(), lockdown=False)
@@ -150,6 +156,42 @@ def test_keyboard_only_from_enrolment_to_the_certificate(
         QDesktopServices.unsetUrlHandler("file")
     pdf = Path(viewer.urls[0].toLocalFile())
     assert pdf.name.startswith("examgate certificate") and pdf.suffix == ".pdf"
+
+    # LinkedIn's add-certification page, filled in, in the browser (the handler stands in).
+    page = window.result_page
+    browser = Opened()
+    QDesktopServices.setUrlHandler("https", browser, "open")
+    try:
+        tab_to(qtbot, page.linkedin_button)
+        press(qtbot, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: bool(browser.urls), timeout=5_000)
+    finally:
+        QDesktopServices.unsetUrlHandler("https")
+    assert (
+        browser.urls[0].toString(QUrl.ComponentFormattingOption.FullyEncoded)
+        == (result["linkedin_url"])
+    )
+    assert "CERTIFICATION_NAME" in result["linkedin_url"]
+    assert result["verification_code"] in result["linkedin_url"]
+    # The Open Badge, saved where the candidate chooses, verifies against the issuer's key.
+    target = tmp_path / "badge.json"
+    chosen: list[str] = []
+
+    def choose(*args: Any, **kwargs: Any) -> tuple[str, str]:
+        chosen.append(str(args[2]))
+        return str(target), ""
+
+    monkeypatch.setattr("client.ui.main_window.QFileDialog.getSaveFileName", choose)
+    tab_to(qtbot, page.badge_button)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Open Badge saved" in page.error.text(), timeout=15_000)
+    assert Path(chosen[0]).name.startswith("examgate open badge")
+    from certificates import credential
+    from server.credentials import did_document
+
+    badge = json.loads(target.read_text(encoding="utf-8"))
+    resolver = credential.document_resolver(did_document(sqlite_live.ctx))
+    assert credential.verify(badge, resolver).issuer == badge["issuer"]["id"]
     if not os.environ.get("EXAMGATE_REQUIRE_PDF_TOOLS") and not _has("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
