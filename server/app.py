@@ -376,15 +376,17 @@ async def certificate(request: Request) -> Response:
             waited += 0.1
             pdf = await run_in_threadpool(results.certificate_for, ctx, device_id, submission_id)
     if pdf is None:  # stored, and the certificate job has not run yet: ask again shortly
-        return JSONResponse(
-            {
-                "status": "pending",
-                "message": "The certificate is being prepared; ask again in a moment.",
-            },
-            status_code=202,
-            headers={"Retry-After": str(CERTIFICATE_RETRY_S)},
-        )
+        return _pending("certificate")
     return Response(pdf, media_type="application/pdf")
+
+
+def _pending(what: str) -> JSONResponse:
+    """202: stored, and the certify job has not issued ``what`` yet; ask again shortly."""
+    return JSONResponse(
+        {"status": "pending", "message": f"The {what} is being prepared; ask again in a moment."},
+        status_code=202,
+        headers={"Retry-After": str(CERTIFICATE_RETRY_S)},
+    )
 
 
 async def _verified(request: Request) -> dict[str, Any]:
@@ -477,14 +479,7 @@ async def result_credential(request: Request) -> Response:
     ctx = _ctx(request)
     document = await run_in_threadpool(results.credential_for, ctx, device_id, submission_id)
     if document is None:
-        return JSONResponse(
-            {
-                "status": "pending",
-                "message": "The credential is being prepared; ask again in a moment.",
-            },
-            status_code=202,
-            headers={"Retry-After": str(CERTIFICATE_RETRY_S)},
-        )
+        return _pending("credential")
     return JSONResponse(document, media_type="application/vc+ld+json")
 
 

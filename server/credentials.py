@@ -95,10 +95,11 @@ def _row(ctx: Context, result_id: str) -> Any:
                     db.employers.c.slug,
                     db.submissions.c.document,
                 )
-                .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
-                .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
-                .join(db.employers, db.employers.c.id == db.assessments.c.employer_id)
-                .join(db.submissions, db.submissions.c.id == db.results.c.submission_id)
+                .select_from(
+                    db.result_context().join(
+                        db.submissions, db.submissions.c.id == db.results.c.submission_id
+                    )
+                )
                 .where(db.results.c.id == result_id)
             )
             .mappings()
@@ -268,21 +269,16 @@ def status_list(ctx: Context, number: int) -> dict[str, Any] | None:
     return signed
 
 
+def stored_credential(ctx: Context, where: Any) -> dict[str, Any] | None:
+    """The credential of the result ``where`` selects (None until the certify job has run)."""
+    with ctx.reader.connect() as connection:
+        value = connection.execute(select(db.results.c.credential).where(where)).scalar()
+    return None if value is None else dict(canonical.loads(value))
+
+
 def credential_by_code(ctx: Context, code: str) -> dict[str, Any] | None:
     """The credential of the certificate with this code (its holder shares the code)."""
-    with ctx.reader.connect() as connection:
-        value = connection.execute(
-            select(db.results.c.credential).where(db.results.c.verification_code == code)
-        ).scalar()
-    return None if value is None else dict(canonical.loads(value))
-
-
-def credential_for(ctx: Context, result_id: str) -> dict[str, Any] | None:
-    with ctx.reader.connect() as connection:
-        value = connection.execute(
-            select(db.results.c.credential).where(db.results.c.id == result_id)
-        ).scalar()
-    return None if value is None else dict(canonical.loads(value))
+    return stored_credential(ctx, db.results.c.verification_code == code)
 
 
 def linkedin_url(name: str, organisation: str, issued_ms: int, code: str, url: str) -> str:

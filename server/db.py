@@ -545,3 +545,13 @@ def migrate(engine: Engine) -> None:
             from server.jobs import install_procrastinate
 
             install_procrastinate(connection)
+
+
+def result_context() -> Any:
+    """A result joined to its sitting, assessment and organisation: what its certificate,
+    credential and verification record state."""
+    return (
+        results.join(sittings, sittings.c.id == results.c.sitting_id)
+        .join(assessments, assessments.c.id == sittings.c.assessment_id)
+        .join(employers, employers.c.id == assessments.c.employer_id)
+    )

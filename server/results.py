@@ -254,10 +254,11 @@ def _answer(ctx: Context, connection: Connection, submission_id: str) -> dict[st
                 db.assessments.c.title,
                 db.employers.c.name.label("organisation"),
             )
-            .join(db.submissions, db.submissions.c.id == db.results.c.submission_id)
-            .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
-            .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
-            .join(db.employers, db.employers.c.id == db.assessments.c.employer_id)
+            .select_from(
+                db.result_context().join(
+                    db.submissions, db.submissions.c.id == db.results.c.submission_id
+                )
+            )
             .where(db.results.c.submission_id == submission_id)
         )
         .mappings()
@@ -395,10 +396,7 @@ def credential_for(ctx: Context, device_id: str, submission_id: str) -> dict[str
         existing = _stored(connection, submission_id)
         if existing is None or existing["device_id"] != device_id:
             raise not_found("credential")
-        value = connection.execute(
-            select(db.results.c.credential).where(db.results.c.submission_id == submission_id)
-        ).scalar()
-    return None if value is None else dict(canonical.loads(value))
+    return credentials.stored_credential(ctx, db.results.c.submission_id == submission_id)
 
 
 def _certified(ctx: Context, where: Any) -> RowMapping | None:
@@ -424,9 +422,7 @@ def _certified(ctx: Context, where: Any) -> RowMapping | None:
                     db.assessments.c.title,
                     db.employers.c.name.label("organisation"),
                 )
-                .join(db.sittings, db.sittings.c.id == db.results.c.sitting_id)
-                .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
-                .join(db.employers, db.employers.c.id == db.assessments.c.employer_id)
+                .select_from(db.result_context())
                 .where(where)
             )
             .mappings()

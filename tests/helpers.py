@@ -121,3 +121,17 @@ def signed_headers(
         HEADER_NONCE: nonce,
         HEADER_SIGNATURE: crypto.b64encode(key.sign(message)),
     }
+
+
+def one_page_pdf(text: str = "Certificate of skills") -> bytes:
+    """A small unsigned PDF of one page, for signing tests."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    out = io.BytesIO()
+    canvas = Canvas(out)
+    canvas.drawString(100, 700, text)
+    canvas.showPage()
+    canvas.save()
+    return out.getvalue()

@@ -21,7 +21,7 @@ from certificates import credential, signing, verifier
 from server import credentials, db
 from server.context import Context
 from tests.conftest import ThreadServer, need, venv_bin
-from tests.helpers import sit
+from tests.helpers import one_page_pdf, sit
 
 
 def _issued(
@@ -350,19 +350,8 @@ def test_an_operators_own_pkcs12_signs_the_certificates(tmp_path: Path) -> None:
     import_pkcs12(ours, bundle, b"secret")
     assert ours.authority.read_bytes() == theirs.authority.read_bytes()
     assert ours.key.stat().st_mode & 0o077 == 0 and not ours.authority_key.exists()
-    signed = signing.Signer(ours).sign(_blank_pdf(), "test", "here")
+    signed = signing.Signer(ours).sign(one_page_pdf(), "test", "here")
     assert signing.check(signed, theirs.authority).genuine
-
-
-def _blank_pdf() -> bytes:
-    from reportlab.pdfgen.canvas import Canvas
-
-    out = io.BytesIO()
-    canvas = Canvas(out)
-    canvas.drawString(100, 700, "A page")
-    canvas.showPage()
-    canvas.save()
-    return out.getvalue()
 
 
 def test_the_issuer_key_is_the_servers_own_and_stable(sqlite_live: ThreadServer) -> None:

@@ -23,10 +23,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
-from reportlab.pdfgen.canvas import Canvas
 
 from certificates import signing
 from certificates.authority import SigningFiles, create
+from tests.helpers import one_page_pdf
 
 
 def _tsa() -> tuple[DummyTimeStamper, x509.Certificate]:
@@ -96,22 +96,13 @@ def tsa() -> Iterator[tuple[str, x509.Certificate, list[int]]]:
         server.server_close()
 
 
-def _page() -> bytes:
-    out = io.BytesIO()
-    canvas = Canvas(out)
-    canvas.drawString(100, 700, "Certificate of skills")
-    canvas.showPage()
-    canvas.save()
-    return out.getvalue()
-
-
 def test_a_configured_timestamp_authority_timestamps_the_signature(
     tsa: tuple[str, x509.Certificate, list[int]], tmp_path: Path
 ) -> None:
     url, tsa_root, asked = tsa
     files = SigningFiles.under(tmp_path / "keys")
     create(files, "examgate test")
-    signed = signing.Signer(files, timestamp_url=url).sign(_page(), "test", "here")
+    signed = signing.Signer(files, timestamp_url=url).sign(one_page_pdf(), "test", "here")
     assert asked  # the authority was asked over HTTP
     checked = signing.check(signed, files.authority)
     assert checked.genuine and checked.timestamped
@@ -133,7 +124,9 @@ def test_a_configured_timestamp_authority_timestamps_the_signature(
 def test_without_one_the_signature_has_no_timestamp(tmp_path: Path) -> None:
     files = SigningFiles.under(tmp_path / "keys")
     create(files, "examgate test")
-    checked = signing.check(signing.Signer(files).sign(_page(), "test", "here"), files.authority)
+    checked = signing.check(
+        signing.Signer(files).sign(one_page_pdf(), "test", "here"), files.authority
+    )
     assert checked.genuine and not checked.timestamped
 
 
@@ -142,4 +135,4 @@ def test_an_unreachable_authority_fails_the_signing_not_silently(tmp_path: Path)
     create(files, "examgate test")
     signer = signing.Signer(files, timestamp_url="http://127.0.0.1:9/tsa")
     with pytest.raises(Exception):  # noqa: B017 (the job retries on any failure)
-        signer.sign(_page(), "test", "here")
+        signer.sign(one_page_pdf(), "test", "here")
