@@ -68,6 +68,17 @@ def _get_json(url: str) -> Any:
     return json.loads(body)
 
 
+def _why(error: Exception) -> str:
+    """A failed request as a few words for a person (not the library's trace)."""
+    if isinstance(error, requests.Timeout):
+        return "it took too long to answer"
+    if isinstance(error, requests.ConnectionError):
+        return "it could not be reached"
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"it answered with HTTP {error.response.status_code}"
+    return "its answer could not be read"
+
+
 def check_pdf(data: bytes, authority: Path, online: bool = True) -> Report:
     report = Report("pdf")
     checked = signing.check(data, authority)
@@ -90,7 +101,7 @@ def check_pdf(data: bytes, authority: Path, online: bool = True) -> Report:
     try:
         found = _get_json(f"{url}/api/v1/verify/{code}")
     except (requests.RequestException, ValueError) as error:
-        report.notes.append(f"Revocation not checked: {url} could not be reached ({error}).")
+        report.notes.append(f"Revocation not checked: {url}: {_why(error)}. Try again online.")
         return report
     if not found.get("genuine"):
         report.revoked = True
@@ -123,7 +134,10 @@ def check_credential(
         report.problems.append(str(error))
         return report
     except (requests.RequestException, ValueError) as error:
-        report.problems.append(f"The issuer's DID document could not be fetched ({error}).")
+        report.problems.append(
+            f"The issuer's DID document could not be fetched: {_why(error)}. Try again online, "
+            "or give it with --did-document."
+        )
         return report
     report.genuine = True
     report.facts.update(
@@ -145,7 +159,8 @@ def check_credential(
         subject = listed["credentialSubject"]
         revoked = credential.status_bit(subject["encodedList"], int(status["statusListIndex"]))
     except (requests.RequestException, ValueError, KeyError, TypeError) as error:
-        report.notes.append(f"Revocation not checked: the status list was not readable ({error}).")
+        reason = _why(error) if isinstance(error, requests.RequestException) else "it is malformed"
+        report.notes.append(f"Revocation not checked: the status list was not read ({reason}).")
         return report
     except credential.CredentialError as error:
         report.notes.append(f"Revocation not checked: {error}")
