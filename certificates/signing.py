@@ -11,12 +11,15 @@ the signer chains to the authority, and the signature covers the entire file.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -34,6 +37,20 @@ from certificates.authority import AuthorityError, SigningFiles, load_chain
 FIELD = "examgate-signature"
 # pyHanko logs each failed check with a traceback; ``check`` reports them as sentences instead.
 logging.getLogger("pyhanko.sign.validation").setLevel(logging.CRITICAL)
+
+T = TypeVar("T")
+
+
+def _outside_event_loop(work: Callable[[], T]) -> T:
+    """Run ``work`` where no event loop is running. pyHanko's synchronous calls start one of
+    their own (``asyncio.run``), which fails in a thread whose loop is running (a request
+    handler's, a browser driver's): there, the work goes to a short-lived thread instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="examgate-pdf") as pool:
+        return pool.submit(work).result()
 
 
 class Signer:
@@ -78,9 +95,9 @@ class Signer:
             use_pades_lta=False,
         )
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        out = signers.PdfSigner(meta, signer=self._signer, timestamper=self._timestamper)
         with self._lock:  # one signer object; pyHanko's signers keep per-call state
-            out = signers.PdfSigner(meta, signer=self._signer, timestamper=self._timestamper)
-            signed = out.sign_pdf(writer)
+            signed = _outside_event_loop(lambda: out.sign_pdf(writer))
         return bytes(signed.getbuffer())
 
 
@@ -132,7 +149,7 @@ def check(pdf: bytes, authority: Path | bytes | list[x509.Certificate]) -> Check
         )
     context = ValidationContext(trust_roots=_roots(authority), allow_fetching=False)
     try:
-        status = validate_pdf_signature(signatures[0], context)
+        status = _outside_event_loop(lambda: validate_pdf_signature(signatures[0], context))
     except Exception as error:
         return Checked(
             False, False, False, "", False, f"The signature could not be read ({error})."

@@ -136,3 +136,19 @@ def test_an_unreachable_authority_fails_the_signing_not_silently(tmp_path: Path)
     signer = signing.Signer(files, timestamp_url="http://127.0.0.1:9/tsa")
     with pytest.raises(Exception):  # noqa: B017 (the job retries on any failure)
         signer.sign(one_page_pdf(), "test", "here")
+
+
+def test_signing_and_checking_work_in_a_thread_whose_event_loop_runs(tmp_path: Path) -> None:
+    """A job run where a loop is running (a browser driver's, a request handler's) still signs:
+    pyHanko's own ``asyncio.run`` would refuse there, leaving its coroutines never awaited."""
+    import asyncio
+
+    files = SigningFiles.under(tmp_path / "keys")
+    create(files, "examgate test")
+    signer = signing.Signer(files)
+
+    async def inside_a_running_loop() -> signing.Checked:
+        signed = signer.sign(one_page_pdf(), "test", "here")  # synchronous, on purpose
+        return signing.check(signed, files.authority)
+
+    assert asyncio.run(inside_a_running_loop()).genuine
