@@ -16,8 +16,11 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each test given to whichever is free.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # Schemathesis with every check, a thousand examples per API operation (slower than make test).
 fuzz: $(STAMP)

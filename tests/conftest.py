@@ -132,17 +132,80 @@ def postgres_available() -> bool:
 @contextlib.contextmanager
 def postgres_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
-    import psycopg
-
     need(postgres_available(), "EXAMGATE_REQUIRE_POSTGRES", "PostgreSQL is not reachable")
     name = f"examgate_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    _admin(f'CREATE DATABASE "{name}"')
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Templates:
+    """Initialised servers to copy. ``init`` (keys, authority, migrations, the bundled bank)
+    runs once per kind of database in a test process; a test's server is then a copy of it
+    (keys and database), exactly what ``init`` leaves, in a fraction of the time."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._made: dict[str, Settings] = {}
+
+    def _template(self, kind: str) -> Settings:
+        if kind not in self._made:
+            data = self.root / kind
+            if kind == "sqlite":
+                url = f"sqlite:///{data / 'examgate.db'}"
+            else:
+                name = f"examgate_template_{uuid.uuid4().hex[:12]}"
+                _admin(f'CREATE DATABASE "{name}"')
+                url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+            settings = Settings(data_dir=data, database_url=url)
+            initialise(settings)
+            self._made[kind] = settings
+        return self._made[kind]
+
+    def initialise(self, settings: Settings) -> None:
+        """What ``initialise(settings)`` would make, for a data folder and database not yet
+        initialised (a PostgreSQL database is made again from the template)."""
+        if (
+            settings.issuer_name != Settings.issuer_name
+            or settings.data_dir.joinpath("keys").exists()
+        ):
+            initialise(settings)  # certificates of their own, or a second init: the real one
+            return
+        kind = "postgresql" if settings.database_url.startswith("postgresql") else "sqlite"
+        template = self._template(kind)
+        settings.save()
+        shutil.copytree(template.data_dir / "keys", settings.data_dir / "keys")
+        if kind == "sqlite":
+            target = Path(settings.database_url.removeprefix("sqlite:///"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(template.database_url.removeprefix("sqlite:///"), target)
+        else:
+            name = settings.database_url.rsplit("/", 1)[1]
+            source = template.database_url.rsplit("/", 1)[1]
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _admin(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+
+    def close(self) -> None:
+        for settings in self._made.values():
+            if settings.database_url.startswith("postgresql"):
+                name = settings.database_url.rsplit("/", 1)[1]
+                _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("templates"))
+    yield made
+    made.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -255,9 +318,9 @@ class ProcessServer:
 
 
 @pytest.fixture
-def server_settings(tmp_path: Path, database_url: str) -> Settings:
+def server_settings(tmp_path: Path, database_url: str, templates: Templates) -> Settings:
     settings = Settings(data_dir=tmp_path / "server", database_url=database_url)
-    initialise(settings)
+    templates.initialise(settings)
     return settings
 
 
@@ -275,12 +338,12 @@ def idle_live(server_settings: Settings) -> Iterator[ThreadServer]:
 
 
 @pytest.fixture
-def sqlite_live(tmp_path: Path) -> Iterator[ThreadServer]:
+def sqlite_live(tmp_path: Path, templates: Templates) -> Iterator[ThreadServer]:
     """A live server on SQLite only, for client and UI tests."""
     settings = Settings(
         data_dir=tmp_path / "server", database_url=f"sqlite:///{tmp_path / 'server' / 'db.sqlite'}"
     )
-    initialise(settings)
+    templates.initialise(settings)
     with ThreadServer(Context.open(settings)) as running:
         yield running
 
@@ -401,7 +464,9 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def mailed_live(tmp_path: Path, database_url: str, mailbox: Mailbox) -> Iterator[ThreadServer]:
+def mailed_live(
+    tmp_path: Path, database_url: str, mailbox: Mailbox, templates: Templates
+) -> Iterator[ThreadServer]:
     """A live server on either database whose e-mail goes to ``mailbox`` over SMTP."""
     from server.settings import Smtp
 
@@ -415,6 +480,6 @@ def mailed_live(tmp_path: Path, database_url: str, mailbox: Mailbox) -> Iterator
             sender="examgate <exams@example.org>",
         ),
     )
-    initialise(settings)
+    templates.initialise(settings)
     with ThreadServer(Context.open(settings)) as running:
         yield running

@@ -3,7 +3,7 @@
 is ever lost, the time left is as at the last durable write (within 1 s), the database stays
 intact, and each sitting reaches the server exactly once.
 
-``make test`` kills 24 times; ``make faults`` 150 times (EXAMGATE_KILLS).
+``make test`` kills 16 times; ``make faults`` 150 times (EXAMGATE_KILLS).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from server import db
 from shared import canonical
 from tests.conftest import ThreadServer
 
-KILLS = int(os.environ.get("EXAMGATE_KILLS", "24"))
+KILLS = int(os.environ.get("EXAMGATE_KILLS", "16"))
 
 CHILD = """
 import random, sys

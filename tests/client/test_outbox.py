@@ -10,17 +10,16 @@ import pytest
 
 from client.errors import ServerUnreachable
 from server.context import Context
-from server.provision import initialise
 from server.settings import Settings
-from tests.conftest import ThreadServer, free_port
+from tests.conftest import Templates, ThreadServer, free_port
 from tests.helpers import count, sit
 
 
 def test_upload_waits_out_a_dead_server_with_jittered_backoff(
-    tmp_path: Path, make_engine: Any
+    tmp_path: Path, make_engine: Any, templates: Templates
 ) -> None:
     settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv.db'}")
-    initialise(settings)
+    templates.initialise(settings)
     engine = make_engine()
     with ThreadServer(Context.open(settings)) as server:
         session = sit(engine, server.url, server.invite())
@@ -51,9 +50,11 @@ def test_upload_waits_out_a_dead_server_with_jittered_backoff(
     assert engine.outbox.pending() == []
 
 
-def test_nothing_is_lost_when_every_attempt_fails(tmp_path: Path, make_engine: Any) -> None:
+def test_nothing_is_lost_when_every_attempt_fails(
+    tmp_path: Path, make_engine: Any, templates: Templates
+) -> None:
     settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv.db'}")
-    initialise(settings)
+    templates.initialise(settings)
     engine = make_engine()
     with ThreadServer(Context.open(settings)) as server:
         session = sit(engine, server.url, server.invite())

@@ -100,13 +100,14 @@ def test_a_package_opens_only_inside_its_sittings_window(
     assert engine.unlock(sitting["id"], invitation["unlock_code"]).total == 20
 
 
-def test_a_downloaded_sitting_runs_with_the_server_gone(tmp_path: Any, make_engine: Any) -> None:
+def test_a_downloaded_sitting_runs_with_the_server_gone(
+    tmp_path: Any, make_engine: Any, templates: Any
+) -> None:
     from server.context import Context
-    from server.provision import initialise
     from server.settings import Settings
 
     settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv.db'}")
-    initialise(settings)
+    templates.initialise(settings)
     with ThreadServer(Context.open(settings)) as server:
         engine, sitting_id, invitation = downloaded(make_engine, server)
     # The server is stopped: the exam still opens and runs from the stored package.

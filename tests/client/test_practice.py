@@ -11,9 +11,8 @@ import requests
 from client.practice import PracticeRound
 from server.bank.loader import bundled_files, load_files
 from server.context import Context
-from server.provision import initialise
 from server.settings import Settings
-from tests.conftest import ThreadServer
+from tests.conftest import Templates, ThreadServer
 
 
 def test_the_practice_set_is_public_and_carries_answers(sqlite_live: ThreadServer) -> None:
@@ -27,9 +26,11 @@ def test_the_practice_set_is_public_and_carries_answers(sqlite_live: ThreadServe
     assert not exam_stems & {item["stem"] for item in items}
 
 
-def test_practice_works_offline_once_fetched(tmp_path: Path, make_engine: Any) -> None:
+def test_practice_works_offline_once_fetched(
+    tmp_path: Path, make_engine: Any, templates: Templates
+) -> None:
     settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv.db'}")
-    initialise(settings)
+    templates.initialise(settings)
     engine = make_engine()
     with ThreadServer(Context.open(settings)) as server:
         fetched = engine.fetch_practice(server.url)

@@ -2,7 +2,7 @@
 the clients and a real server (resets, lost answers, truncated answers, stalls, latency).
 Every submission is scored exactly once and every client ends up holding its receipt.
 
-``make test`` sends 25; ``make faults`` sends 200 (EXAMGATE_FAULT_SUBMISSIONS).
+``make test`` sends 15; ``make faults`` sends 200 (EXAMGATE_FAULT_SUBMISSIONS).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.conftest import ThreadServer
 from tests.faults import FaultProxy
 from tests.helpers import count, sit
 
-SUBMISSIONS = int(os.environ.get("EXAMGATE_FAULT_SUBMISSIONS", "25"))
+SUBMISSIONS = int(os.environ.get("EXAMGATE_FAULT_SUBMISSIONS", "15"))
 
 
 def candidates(server: ThreadServer, work: Path, number: int) -> list[Engine]:

@@ -1,7 +1,7 @@
 """The server killed with SIGKILL in the middle of a burst of uploads, then restarted: every
 submission arrives exactly once and none is half-written, on SQLite and on PostgreSQL.
 
-``make test`` runs 10 candidates per database; ``make faults`` 60 (EXAMGATE_CRASH_CANDIDATES).
+``make test`` runs 6 candidates per database; ``make faults`` 60 (EXAMGATE_CRASH_CANDIDATES).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from server.settings import Settings
 from tests.conftest import free_port, postgres_database, venv_bin
 from tests.helpers import sit
 
-CANDIDATES = int(os.environ.get("EXAMGATE_CRASH_CANDIDATES", "10"))
+CANDIDATES = int(os.environ.get("EXAMGATE_CRASH_CANDIDATES", "6"))
 
 
 @contextlib.contextmanager

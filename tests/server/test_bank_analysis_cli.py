@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from server import db
 from server.context import Context
-from server.provision import initialise
 from server.settings import Settings
-from tests.conftest import ThreadServer, venv_bin
+from tests.conftest import Templates, ThreadServer, venv_bin
 from tests.helpers import sit
 
 
@@ -31,9 +30,11 @@ def parameters(settings: Settings) -> dict[str, tuple[float, float]]:
     return {row.id: (row.a, row.b) for row in rows}
 
 
-def test_analyse_and_calibrate_read_the_stored_sittings(tmp_path: Path, make_engine: Any) -> None:
+def test_analyse_and_calibrate_read_the_stored_sittings(
+    tmp_path: Path, make_engine: Any, templates: Templates
+) -> None:
     settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv' / 'db.sqlite'}")
-    initialise(settings)
+    templates.initialise(settings)
     sittings = 12
     with ThreadServer(Context.open(settings)) as server:
         for n in range(sittings):

@@ -18,7 +18,7 @@ import requests
 
 from client.simulate import answer_all
 from server import accounts, assessments, roster
-from tests.conftest import Mailbox, ThreadServer, need
+from tests.conftest import Mailbox, Templates, ThreadServer, need
 from tests.helpers import run_queued, sit
 from tests.server.test_verify_page import CHROMIUM
 
@@ -422,9 +422,8 @@ def test_item_insights_show_exposure_and_statistics(
 
 
 @pytest.fixture
-def mailed_sqlite(tmp_path: Path, mailbox: Mailbox) -> Iterator[ThreadServer]:
+def mailed_sqlite(tmp_path: Path, mailbox: Mailbox, templates: Templates) -> Iterator[ThreadServer]:
     from server.context import Context
-    from server.provision import initialise
     from server.settings import Settings, Smtp
 
     settings = Settings(
@@ -432,7 +431,7 @@ def mailed_sqlite(tmp_path: Path, mailbox: Mailbox) -> Iterator[ThreadServer]:
         database_url=f"sqlite:///{tmp_path / 'server' / 'examgate.db'}",
         smtp=Smtp(host="127.0.0.1", port=mailbox.port, security="none"),
     )
-    initialise(settings)
+    templates.initialise(settings)
     with ThreadServer(Context.open(settings)) as running:
         yield running
 

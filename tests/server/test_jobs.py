@@ -18,7 +18,7 @@ from sqlalchemy import select
 from server import credentials, db, jobs, metrics, results
 from server.bank.store import bump_version, cached_items
 from server.context import Context
-from tests.conftest import ThreadServer, venv_bin
+from tests.conftest import Templates, ThreadServer, venv_bin
 from tests.helpers import queued, run_queued, sit
 
 
@@ -136,13 +136,14 @@ def test_a_failing_job_is_retried_then_kept_as_failed_with_its_reason(
     assert jobs.status(ctx)["failed"] == {}
 
 
-def test_a_job_held_by_a_killed_process_is_taken_up_again(tmp_path: Any, make_engine: Any) -> None:
+def test_a_job_held_by_a_killed_process_is_taken_up_again(
+    tmp_path: Any, make_engine: Any, templates: Templates
+) -> None:
     """The embedded queue: a job left "doing" by a killed server is run at the next start."""
-    from server.provision import initialise
     from server.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "s", database_url=f"sqlite:///{tmp_path}/s/db.sqlite")
-    initialise(settings)
+    templates.initialise(settings)
     with ThreadServer(Context.open(settings), run_jobs=False) as idle:
         embedded_queue_survives_a_kill(idle, make_engine)
 

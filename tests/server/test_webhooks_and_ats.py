@@ -21,9 +21,8 @@ import requests
 
 from server import jobs, webhooks
 from server.context import Context
-from server.provision import initialise
 from server.settings import Settings, Smtp
-from tests.conftest import Mailbox, ThreadServer
+from tests.conftest import Mailbox, Templates, ThreadServer
 from tests.helpers import sit
 from tests.server.test_employers import _member, _org, _published, api, sign_in
 
@@ -81,7 +80,11 @@ class Receiver:
 
 @pytest.fixture
 def hooked_live(
-    tmp_path: Path, database_url: str, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    database_url: str,
+    mailbox: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+    templates: Templates,
 ) -> Iterator[ThreadServer]:
     """A live server whose webhooks may reach loopback, with retries a second apart."""
     monkeypatch.setattr(jobs, "FIRST_WAIT_S", 1)
@@ -91,7 +94,7 @@ def hooked_live(
         webhook_private_addresses=True,
         smtp=Smtp(host="127.0.0.1", port=mailbox.port, security="none"),
     )
-    initialise(settings)
+    templates.initialise(settings)
     with ThreadServer(Context.open(settings)) as running:
         yield running
 

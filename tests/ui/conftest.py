@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.provision import initialise
 from server.settings import Settings
-from tests.conftest import ProcessServer
+from tests.conftest import ProcessServer, Templates
 from tests.ui.keys import quiet_windows
 
 
@@ -21,11 +20,11 @@ def stop_left_windows() -> Iterator[None]:
 
 
 @pytest.fixture
-def sqlite_live(tmp_path: Path) -> Iterator[ProcessServer]:
+def sqlite_live(tmp_path: Path, templates: Templates) -> Iterator[ProcessServer]:
     """For the windows: the server as a process of its own (see ProcessServer)."""
     settings = Settings(
         data_dir=tmp_path / "server", database_url=f"sqlite:///{tmp_path / 'server' / 'db.sqlite'}"
     )
-    initialise(settings)
+    templates.initialise(settings)
     with ProcessServer(settings) as running:
         yield running

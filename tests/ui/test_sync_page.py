@@ -10,17 +10,16 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from client.ui.sync_page import SyncPage
-from server.provision import initialise
 from server.settings import Settings
-from tests.conftest import ProcessServer
+from tests.conftest import ProcessServer, Templates
 from tests.helpers import sit
 
 
 def test_a_finished_exam_is_followed_from_waiting_to_received(
-    qtbot: QtBot, tmp_path: Path, make_engine: Any
+    qtbot: QtBot, tmp_path: Path, make_engine: Any, templates: Templates
 ) -> None:
     settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv.db'}")
-    initialise(settings)
+    templates.initialise(settings)
     engine = make_engine()
     with ProcessServer(settings) as server:
         engine.seal(sit(engine, server.url, server.invite(offline=True)))
