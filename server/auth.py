@@ -9,14 +9,16 @@ Nonces live in the database, so every worker agrees on what was seen.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from server import db
+from server import db, limits
 from server.context import Context
 from server.errors import ApiError
 from shared import crypto
@@ -34,27 +36,75 @@ def fresh_timestamp(ctx: Context, sent_ms: int) -> None:
         )
 
 
+DEVICE_KEYS_KEPT = 50_000  # the signing keys a process keeps in memory (about 10 MB)
+
+
 def remember_nonce(ctx: Context, subject: str, nonce: str) -> None:
     """Refuse a nonce ``subject`` has used within the skew window; remember it otherwise."""
+    admit(ctx, subject, nonce, ())
+
+
+def admit(ctx: Context, subject: str, nonce: str, kinds: tuple[str, ...]) -> None:
+    """Remember ``subject``'s nonce (refusing one used within the skew window) and count the
+    request against ``subject``'s limits of ``kinds``, in one transaction. Not flushed to disk
+    on its own (``db.begin_light``): after a power cut the last moments' nonces and counts may
+    be forgotten, and those requests' signatures are minutes from expiring."""
     if not 16 <= len(nonce) <= 64:
         raise _REFUSED
     now = ctx.now_ms()
-    try:
-        # Not flushed to disk on its own (db.begin_light): after a power cut the last moments'
-        # nonces may be forgotten, and those requests' signatures are minutes from expiring.
-        with db.begin_light(ctx.engine) as connection:
+    counted: list[limits.Counted] = []
+    with db.begin_light(ctx.engine) as connection:
+        fresh = connection.execute(
+            _remember_statement(connection.dialect.name),
+            {"device_id": subject, "nonce": nonce, "seen_ms": now},
+        ).first()
+        if fresh is not None:  # a replay is not counted: it is refused below
+            counted = limits.count(ctx, connection, ((kind, subject) for kind in kinds))
+        if ctx.rng.random() < _PURGE_CHANCE:
+            cutoff = now - 2 * REQUEST_CLOCK_SKEW_S * 1000
             connection.execute(
-                db.request_nonces.insert().values(device_id=subject, nonce=nonce, seen_ms=now)
+                db.request_nonces.delete().where(db.request_nonces.c.seen_ms < cutoff)
             )
-            if ctx.rng.random() < _PURGE_CHANCE:
-                cutoff = now - 2 * REQUEST_CLOCK_SKEW_S * 1000
-                connection.execute(
-                    db.request_nonces.delete().where(db.request_nonces.c.seen_ms < cutoff)
-                )
-    except IntegrityError:
+    if fresh is None:
         raise ApiError(
             401, "replayed", "This request was already received once; it was not repeated."
-        ) from None
+        )
+    limits.refuse_past(counted)
+
+
+@functools.cache
+def _remember_statement(dialect_name: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(db.request_nonces)
+        .values(
+            device_id=bindparam("device_id"), nonce=bindparam("nonce"), seen_ms=bindparam("seen_ms")
+        )
+        .on_conflict_do_nothing()
+        .returning(db.request_nonces.c.device_id)
+    )
+
+
+def device_key(ctx: Context, device_id: str) -> Ed25519PublicKey | None:
+    """The enrolled device's signing key (kept once read: a device's key never changes)."""
+    found = ctx.device_keys.get(device_id)
+    if found is not None:
+        return found
+    with ctx.reader.connect() as connection:
+        public = connection.execute(_DEVICE_KEY, {"device_id": device_id}).scalar()
+    if public is None:
+        return None
+    try:
+        found = Ed25519PublicKey.from_public_bytes(crypto.b64decode(public))
+    except (MalformedData, ValueError):
+        return None
+    if len(ctx.device_keys) >= DEVICE_KEYS_KEPT:
+        ctx.device_keys.pop(next(iter(ctx.device_keys)))  # the oldest read goes
+    ctx.device_keys[device_id] = found
+    return found
+
+
+_DEVICE_KEY = select(db.devices.c.sign_public).where(db.devices.c.id == bindparam("device_id"))
 
 
 def authenticate(
@@ -63,8 +113,10 @@ def authenticate(
     target: str,
     headers: dict[str, str],
     body: bytes,
+    kinds: tuple[str, ...] = (),
 ) -> str:
-    """Return the id of the device that signed this request, or raise a 401."""
+    """Return the id of the device that signed this request, or raise a 401; the request is
+    counted against the device's limits of ``kinds`` (a 429 past one of them)."""
     device_id = headers.get("device", "")
     timestamp = headers.get("timestamp", "")
     nonce = headers.get("nonce", "")
@@ -74,17 +126,14 @@ def authenticate(
     except (MalformedData, ValueError):
         raise _REFUSED from None
     fresh_timestamp(ctx, sent_ms)
-    with ctx.reader.connect() as connection:
-        public = connection.execute(
-            select(db.devices.c.sign_public).where(db.devices.c.id == device_id)
-        ).scalar()
-    if public is None:
+    key = device_key(ctx, device_id)
+    if key is None:
         raise _REFUSED
     digest = hashlib.sha256(body).hexdigest()
     message = request_signing_bytes(method, target, timestamp, nonce, digest)
     try:
-        Ed25519PublicKey.from_public_bytes(crypto.b64decode(public)).verify(signature, message)
-    except (InvalidSignature, ValueError):
+        key.verify(signature, message)
+    except InvalidSignature:
         raise _REFUSED from None
-    remember_nonce(ctx, device_id, nonce)
+    admit(ctx, device_id, nonce, kinds)
     return device_id

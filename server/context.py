@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine
 
@@ -34,6 +34,8 @@ class Context:
     rng: random.Random = field(default_factory=random.SystemRandom)
     # The bank as last read, with its version (server.bank.store.cached_items).
     bank_cache: tuple[int, dict[str, Any]] | None = None
+    # Enrolled devices' signing keys, as read (a device's key never changes; see server.auth).
+    device_keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
 
     @property
     def public_key(self) -> bytes:

@@ -9,7 +9,7 @@ import hmac
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from server import db, jobs, limits
 from server.auth import fresh_timestamp, remember_nonce
@@ -303,13 +303,10 @@ def window(sitting: RowMapping | dict[str, Any]) -> tuple[int, int]:
 
 
 def assessment_of(connection: Connection, sitting: RowMapping | dict[str, Any]) -> RowMapping:
-    return (
-        connection.execute(
-            select(db.assessments).where(db.assessments.c.id == sitting["assessment_id"])
-        )
-        .mappings()
-        .one()
-    )
+    return connection.execute(_ASSESSMENT, {"id": sitting["assessment_id"]}).mappings().one()
+
+
+_ASSESSMENT = select(db.assessments).where(db.assessments.c.id == bindparam("id"))
 
 
 def sitting_ms(assessment: RowMapping, sitting: RowMapping | dict[str, Any]) -> int:
@@ -340,18 +337,16 @@ def summarise(connection: Connection, sitting: RowMapping | dict[str, Any]) -> d
 
 def own_sitting(connection: Connection, device_id: str, sitting_id: str) -> RowMapping:
     """The sitting if it belongs to ``device_id``; otherwise 404, never saying whose it is."""
-    sitting = (
-        connection.execute(
-            select(db.sittings).where(
-                db.sittings.c.id == sitting_id, db.sittings.c.device_id == device_id
-            )
-        )
-        .mappings()
-        .first()
-    )
+    found = connection.execute(_OWN_SITTING, {"id": sitting_id, "device": device_id})
+    sitting = found.mappings().first()
     if sitting is None:
         raise not_found("sitting")
     return sitting
+
+
+_OWN_SITTING = select(db.sittings).where(
+    db.sittings.c.id == bindparam("id"), db.sittings.c.device_id == bindparam("device")
+)
 
 
 def refuse_revoked(sitting: RowMapping | dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server import db, metrics
@@ -97,20 +97,24 @@ def defer(connection: Connection, name: str, key: str) -> None:
         except AlreadyEnqueued:
             pass  # the same job is already waiting
     else:
-        connection.execute(
-            sqlite.insert(db.jobs)
-            .values(
-                task=name,
-                key=key,
-                args="{}",
-                state="todo",
-                attempts=0,
-                run_after_ms=_now_ms(),
-                created_ms=_now_ms(),
-            )
-            .on_conflict_do_nothing(index_elements=["task", "key"])
-        )
+        now = _now_ms()
+        connection.execute(_DEFER, {"job_task": name, "job_key": key, "job_now": now})
     _wake.set()
+
+
+_DEFER = (
+    sqlite.insert(db.jobs)
+    .values(
+        task=bindparam("job_task"),
+        key=bindparam("job_key"),
+        args="{}",
+        state="todo",
+        attempts=0,
+        run_after_ms=bindparam("job_now"),
+        created_ms=bindparam("job_now"),
+    )
+    .on_conflict_do_nothing(index_elements=["task", "key"])
+)
 
 
 def _now_ms() -> int:

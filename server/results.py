@@ -9,14 +9,14 @@ their cost does not grow with the number of results."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from server import credentials, db, employer_results, jobs, metrics, verification
 from server.assembly import Blueprint
@@ -49,14 +49,14 @@ def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
     body = document["body"]
     submission_id = body["submission_id"]
     with ctx.reader.connect() as connection:
-        own_sitting(connection, device_id, body["sitting_id"])  # 404 before anything else
-    text = canonical.dumps(document).decode()
-    digest = hashlib.sha256(text.encode()).hexdigest()
+        sitting = own_sitting(connection, device_id, body["sitting_id"])  # 404 before anything
+    signed, stored = crypto.signed_document_bytes(document)
+    digest = hashlib.sha256(stored).hexdigest()
     done = _claim(ctx, submission_id, device_id, digest)
     if done is not None:
         return done
     try:
-        return _process(ctx, device_id, document, text, digest)
+        return _process(ctx, device_id, document, stored.decode(), digest, sitting, signed)
     except BaseException:
         _release(ctx, submission_id)
         raise
@@ -93,26 +93,15 @@ def _claim(ctx: Context, key: str, device_id: str, digest: str) -> dict[str, Any
     """Claim ``key`` for this request; or return the answer already given for it; or refuse."""
     now = ctx.now_ms()
     with db.begin_light(ctx.engine) as connection:
-        claim = (
-            connection.execute(select(db.idempotency).where(db.idempotency.c.key == key))
-            .mappings()
-            .first()
-        )
-        if claim is None:
-            try:
-                with connection.begin_nested():
-                    connection.execute(
-                        db.idempotency.insert().values(
-                            key=key,
-                            device_id=device_id,
-                            body_sha256=digest,
-                            state="processing",
-                            started_ms=now,
-                        )
-                    )
-            except IntegrityError:  # another worker claimed it between the read and the write
-                raise _in_flight() from None
-            return None
+        claimed = connection.execute(
+            _claim_statement(connection.dialect.name),
+            {"key": key, "device_id": device_id, "body_sha256": digest, "started_ms": now},
+        ).first()
+        if claimed is not None:
+            return None  # the first to ask: this request processes it
+        claim = connection.execute(_CLAIM, {"key": key}).mappings().first()
+        if claim is None:  # claimed and released meanwhile: let the repeat ask again
+            raise _in_flight()
         if claim["device_id"] != device_id:
             raise not_found("submission")
         if claim["body_sha256"] != digest:
@@ -130,6 +119,27 @@ def _claim(ctx: Context, key: str, device_id: str, digest: str) -> dict[str, Any
             db.idempotency.update().where(db.idempotency.c.key == key).values(started_ms=now)
         )
         return None
+
+
+@functools.cache
+def _claim_statement(dialect_name: str) -> Any:
+    """Insert a "processing" claim unless one exists, saying whether it did (built once)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(db.idempotency)
+        .values(
+            key=bindparam("key"),
+            device_id=bindparam("device_id"),
+            body_sha256=bindparam("body_sha256"),
+            state="processing",
+            started_ms=bindparam("started_ms"),
+        )
+        .on_conflict_do_nothing()
+        .returning(db.idempotency.c.key)
+    )
+
+
+_CLAIM = select(db.idempotency).where(db.idempotency.c.key == bindparam("key"))
 
 
 def _in_flight() -> ApiError:
@@ -152,21 +162,33 @@ def _release(ctx: Context, key: str) -> None:
 
 
 def _process(
-    ctx: Context, device_id: str, document: dict[str, Any], text: str, digest: str
+    ctx: Context,
+    device_id: str,
+    document: dict[str, Any],
+    text: str,
+    digest: str,
+    sitting: RowMapping,
+    signed: bytes,
 ) -> dict[str, Any]:
-    """Verify and score with no lock held (scoring and the certificate take a while), then write
-    every row in one short transaction that checks again that nothing came first."""
+    """Verify and score with no lock held (scoring takes a while), then write every row in one
+    short transaction that checks again that nothing came first; answer from what was written
+    (a repeat reads the same back from the database)."""
     submission_id = document["body"]["submission_id"]
     now = ctx.now_ms()
     with ctx.reader.connect() as connection:
-        checked = verification.verify(ctx, connection, device_id, document, now)
-        sitting, assessment = checked.sitting, checked.assessment
+        checked = verification.verify(ctx, connection, device_id, document, now, sitting, signed)
+        assessment = checked.assessment
         blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
         report = score(
             checked.form,
             cached_items(ctx, connection),
             checked.responses,
             item_feedback=blueprint.item_feedback,
+        )
+        organisation = (
+            connection.execute(_ORGANISATION, {"id": assessment["employer_id"]}).scalar_one()
+            if sitting["kind"] == "employer"
+            else None
         )
     report["integrity"] = judge(checked.log, checked.facts)
     verification_code = crypto.new_unlock_code(ctx.rng.randrange)
@@ -175,59 +197,94 @@ def _process(
     share = sitting["kind"] == "employer" and employer_results.chosen_share(
         checked.log, assessment["employer_id"]
     )
+    stored = {
+        "id": result_id,
+        "sitting_id": sitting["id"],
+        "assessment_id": assessment["id"],
+        "created_ms": now,
+        "report": canonical.to_text(report),
+        "integrity": report["integrity"]["outcome"],
+    }
     with ctx.engine.begin() as connection:
-        state = connection.execute(
-            select(db.sittings.c.state).where(db.sittings.c.id == sitting["id"])
-        ).scalar_one()
+        state = connection.execute(_SITTING_STATE, {"id": sitting["id"]}).scalar_one()
         if state == "scored":  # another submission for this sitting was stored meanwhile
             raise _already_submitted()
-        try:
-            with connection.begin_nested():
-                connection.execute(
-                    db.submissions.insert().values(
-                        id=submission_id,
-                        sitting_id=sitting["id"],
-                        device_id=device_id,
-                        document=text,
-                        received_ms=now,
-                    )
-                )
-        except IntegrityError:  # ... by another worker, at the same moment
-            raise _already_submitted() from None
-        stored = {
-            "id": result_id,
-            "sitting_id": sitting["id"],
-            "assessment_id": assessment["id"],
-            "created_ms": now,
-            "report": canonical.to_text(report),
-            "integrity": report["integrity"]["outcome"],
-        }
+        inserted = connection.execute(
+            _insert_new(connection.dialect.name, "submissions"),
+            {
+                "id": submission_id,
+                "sitting_id": sitting["id"],
+                "device_id": device_id,
+                "document": text,
+                "received_ms": now,
+            },
+        ).first()
+        if inserted is None:  # ... by another worker, at the same moment
+            raise _already_submitted()
         connection.execute(
-            db.results.insert().values(
+            db.results.insert(),
+            {
                 **stored,
-                submission_id=submission_id,
-                overall=report["overall"],
-                overall_theta=theta,
-                verification_code=verification_code,
-                certificate=None,
-            )
+                "submission_id": submission_id,
+                "overall": report["overall"],
+                "overall_theta": theta,
+                "verification_code": verification_code,
+                "certificate": None,
+            },
         )
         _count_in_distribution(connection, assessment["id"], theta)
         employer_results.on_scored(
             ctx, connection, stored, sitting, assessment["employer_id"], share
         )
         jobs.defer(connection, "certify", result_id)
-        connection.execute(
-            db.sittings.update().where(db.sittings.c.id == sitting["id"]).values(state="scored")
-        )
-        connection.execute(
-            db.idempotency.update()
-            .where(db.idempotency.c.key == submission_id, db.idempotency.c.body_sha256 == digest)
-            .values(state="done", finished_ms=now)
-        )
+        connection.execute(_SCORED, {"sitting": sitting["id"]})
+        connection.execute(_DONE, {"claimed": submission_id, "digest": digest, "now": now})
     metrics.SUBMISSIONS_SCORED.inc()
-    with ctx.reader.connect() as connection:  # read back after the commit: no lock held
-        return _answer(ctx, connection, submission_id)
+    with ctx.reader.connect() as connection:  # after the commit: the result counts in it
+        percentile, cohort = _percentile(
+            connection, assessment["id"], theta, ctx.settings.min_cohort
+        )
+    return _compose(
+        ctx,
+        {
+            "submission_id": submission_id,
+            "result_id": result_id,
+            "verification_code": verification_code,
+            "received_ms": now,
+            "created_ms": now,
+            "submission_sha256": digest,
+            "title": assessment["title"],
+            "kind": sitting["kind"],
+            "organisation": organisation,
+        },
+        canonical.loads(stored["report"]),  # as a repeat reads it back
+        percentile,
+        cohort,
+    )
+
+
+@functools.cache
+def _insert_new(dialect_name: str, table: str) -> Any:
+    """An insert of the parameters it is given that adds nothing if the row exists, returning
+    the new row's id (none: it existed)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    target = db.metadata.tables[table]
+    return dialect.insert(target).on_conflict_do_nothing().returning(target.c.id)
+
+
+_ORGANISATION = select(db.employers.c.name).where(db.employers.c.id == bindparam("id"))
+_SITTING_STATE = select(db.sittings.c.state).where(db.sittings.c.id == bindparam("id"))
+_SCORED = (
+    db.sittings.update().where(db.sittings.c.id == bindparam("sitting")).values(state="scored")
+)
+_DONE = (
+    db.idempotency.update()
+    .where(
+        db.idempotency.c.key == bindparam("claimed"),
+        db.idempotency.c.body_sha256 == bindparam("digest"),
+    )
+    .values(state="done", finished_ms=bindparam("now"))
+)
 
 
 def _already_submitted() -> ApiError:
@@ -244,50 +301,62 @@ def _stored(connection: Connection, submission_id: str) -> dict[str, Any] | None
 
 
 def _answer(ctx: Context, connection: Connection, submission_id: str) -> dict[str, Any]:
-    row = (
-        connection.execute(
-            select(
-                *(c for c in db.results.c if c.name not in ("certificate", "credential")),
-                db.submissions.c.document,
-                db.submissions.c.received_ms,
-                db.sittings.c.kind,
-                db.assessments.c.title,
-                db.employers.c.name.label("organisation"),
-            )
-            .select_from(
-                db.result_context().join(
-                    db.submissions, db.submissions.c.id == db.results.c.submission_id
-                )
-            )
-            .where(db.results.c.submission_id == submission_id)
-        )
-        .mappings()
-        .one()
-    )
-    report = canonical.loads(row["report"])
+    row = connection.execute(_ANSWER, {"submission_id": submission_id}).mappings().one()
     percentile, cohort = _percentile(
         connection, row["assessment_id"], row["overall_theta"], ctx.settings.min_cohort
     )
-    answer = {
+    facts = dict(row)
+    facts["submission_sha256"] = hashlib.sha256(row["document"].encode()).hexdigest()
+    return _compose(ctx, facts, canonical.loads(row["report"]), percentile, cohort)
+
+
+_ANSWER = (
+    select(
+        db.results.c.id.label("result_id"),
+        db.results.c.assessment_id,
+        db.results.c.overall_theta,
+        db.results.c.report,
+        db.results.c.verification_code,
+        db.results.c.created_ms,
+        db.results.c.submission_id,
+        db.submissions.c.document,
+        db.submissions.c.received_ms,
+        db.sittings.c.kind,
+        db.assessments.c.title,
+        db.employers.c.name.label("organisation"),
+    )
+    .select_from(
+        db.result_context().join(db.submissions, db.submissions.c.id == db.results.c.submission_id)
+    )
+    .where(db.results.c.submission_id == bindparam("submission_id"))
+)
+
+
+def _compose(
+    ctx: Context,
+    facts: dict[str, Any],
+    report: dict[str, Any],
+    percentile: int | None,
+    cohort: int,
+) -> dict[str, Any]:
+    """The answer to an upload (and to every repeat of it): the report, where it stands, and
+    how to check and share it."""
+    code = facts["verification_code"]
+    url = f"{ctx.settings.public_url}/verify/{code}"
+    return {
         "percentile": percentile,
         "cohort": cohort,
-        "submission_id": submission_id,
-        "result_id": row["id"],
-        "verification_code": row["verification_code"],
-        "received_ms": row["received_ms"],
-        "submission_sha256": hashlib.sha256(row["document"].encode()).hexdigest(),
+        "submission_id": facts["submission_id"],
+        "result_id": facts["result_id"],
+        "verification_code": code,
+        "received_ms": facts["received_ms"],
+        "submission_sha256": facts["submission_sha256"],
         **report,
+        "verification_url": url,
+        "linkedin_url": credentials.linkedin_url(
+            facts["title"], credentials.issuer_name(ctx, facts), facts["created_ms"], code, url
+        ),
     }
-    code, public = row["verification_code"], ctx.settings.public_url
-    answer["verification_url"] = f"{public}/verify/{code}"
-    answer["linkedin_url"] = credentials.linkedin_url(
-        row["title"],
-        credentials.issuer_name(ctx, row),
-        row["created_ms"],
-        code,
-        answer["verification_url"],
-    )
-    return answer
 
 
 # Scores are counted in buckets of 1/BUCKETS_PER_THETA of a logit, within +-MAX_BUCKET: two
@@ -306,15 +375,19 @@ def distribution_bucket(theta: float) -> int:
 def _count_in_distribution(connection: Connection, assessment_id: str, theta: float | None) -> None:
     if theta is None:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(db.result_distribution).values(
-        assessment_id=assessment_id, bucket=distribution_bucket(theta), count=1
-    )
     connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=["assessment_id", "bucket"],
-            set_={"count": db.result_distribution.c.count + 1},
-        )
+        _count_statement(connection.dialect.name),
+        {"assessment_id": assessment_id, "bucket": distribution_bucket(theta)},
+    )
+
+
+@functools.cache
+def _count_statement(dialect_name: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(db.result_distribution).values(count=1)
+    return statement.on_conflict_do_update(
+        index_elements=["assessment_id", "bucket"],
+        set_={"count": db.result_distribution.c.count + 1},
     )
 
 
@@ -328,19 +401,22 @@ def _percentile(
     distribution rows, however many results there are."""
     if theta is None:
         return None, 0
-    bucket = distribution_bucket(theta)
-    counts = db.result_distribution.c.count
     below, same, total = connection.execute(
-        select(
-            func.coalesce(func.sum(counts).filter(db.result_distribution.c.bucket < bucket), 0),
-            func.coalesce(func.sum(counts).filter(db.result_distribution.c.bucket == bucket), 0),
-            func.coalesce(func.sum(counts), 0),
-        ).where(db.result_distribution.c.assessment_id == assessment_id)
+        _STANDING, {"bucket": distribution_bucket(theta), "assessment_id": assessment_id}
     ).one()
     total = int(total)
     if total < min_cohort:
         return None, total
     return round(100 * (int(below) + 0.5 * int(same)) / total), total
+
+
+_COUNTS = db.result_distribution.c.count
+_BUCKET = db.result_distribution.c.bucket
+_STANDING = select(
+    func.coalesce(func.sum(_COUNTS).filter(bindparam("bucket") > _BUCKET), 0),
+    func.coalesce(func.sum(_COUNTS).filter(bindparam("bucket") == _BUCKET), 0),
+    func.coalesce(func.sum(_COUNTS), 0),
+).where(db.result_distribution.c.assessment_id == bindparam("assessment_id"))
 
 
 def receipt(ctx: Context, answer: dict[str, Any]) -> dict[str, Any]:

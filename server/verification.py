@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping
 
-from server import db
+from server.auth import device_key
 from server.context import Context
-from server.errors import ApiError
+from server.errors import ApiError, not_found
 from server.integrity import Facts
-from server.invitations import DAY_MS, assessment_of, own_sitting, sitting_ms, utc, window
+from server.invitations import DAY_MS, assessment_of, sitting_ms, utc, window
 from shared import canonical, crypto, events
 from shared.errors import MalformedData
 from shared.events import Event
@@ -125,14 +125,21 @@ def _first_key(ctx: Context, sitting_id: str, chain_public: object) -> bytes | N
 
 
 def verify(
-    ctx: Context, connection: Connection, device_id: str, document: dict[str, Any], now: int
+    ctx: Context,
+    connection: Connection,
+    device_id: str,
+    document: dict[str, Any],
+    now: int,
+    sitting: RowMapping,
+    signed: bytes | None = None,
 ) -> Verified:
-    """Check ``document`` for ``device_id`` against the database; raise on anything refusable."""
-    sitting = own_sitting(connection, device_id, document["body"]["sitting_id"])
-    device = (
-        connection.execute(select(db.devices).where(db.devices.c.id == device_id)).mappings().one()
-    )
-    body = crypto.verify_document(document, crypto.b64decode(device["sign_public"]), "submission")
+    """Check ``document`` for ``device_id`` against the database; raise on anything refusable.
+    ``sitting`` is the device's own sitting the document names (``own_sitting``); ``signed``
+    the body's canonical bytes, when the caller has them."""
+    key = device_key(ctx, device_id)
+    if key is None:
+        raise not_found("device")
+    body = crypto.verify_document(document, key, "submission", signed)
     if body["package_id"] != sitting["package_id"]:
         raise ApiError(409, "wrong_package", "This submission is for another exam package.")
     if sitting["state"] == "scored":

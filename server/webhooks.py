@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from server import audit, db, jobs
 from server.accounts import Principal
@@ -227,6 +227,12 @@ def deliveries(
 
 
 # -- events ---------------------------------------------------------------------------------
+_TARGETS = select(db.webhooks.c.id, db.webhooks.c.events).where(
+    db.webhooks.c.organisation_id == bindparam("organisation"),
+    db.webhooks.c.disabled_ms.is_(None),
+)
+
+
 def emit(
     ctx: Context, connection: Connection, organisation_id: str, event: str, data: dict[str, Any]
 ) -> int:
@@ -235,12 +241,7 @@ def emit(
     Returns how many deliveries were queued."""
     if event not in EVENTS:
         raise KeyError(event)
-    targets = connection.execute(
-        select(db.webhooks.c.id, db.webhooks.c.events).where(
-            db.webhooks.c.organisation_id == organisation_id,
-            db.webhooks.c.disabled_ms.is_(None),
-        )
-    ).all()
+    targets = connection.execute(_TARGETS, {"organisation": organisation_id}).all()
     now = ctx.now_ms()
     queued = 0
     for target in targets:

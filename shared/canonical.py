@@ -7,6 +7,7 @@ milliseconds), no NaN. Both the client and the server sign and verify these byte
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from shared.errors import MalformedData
@@ -103,14 +104,26 @@ def loads(data: bytes | str) -> JSONValue:
         value = float(text)
         return int(value) if value.is_integer() else value
 
+    if isinstance(data, bytes | bytearray):
+        try:  # strictly: json.loads itself would let UTF-8-encoded surrogates through
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedData("The data holds text that is not valid Unicode.") from None
     try:
         value = json.loads(
             data, object_pairs_hook=no_duplicates, parse_constant=no_constant, parse_float=number
         )
     except (ValueError, RecursionError) as error:
         raise MalformedData("The data is not valid JSON.") from error
-    _check_text(value)
+    if _MAY_HOLD_BAD_TEXT.search(data):
+        _check_text(value)
     return value
+
+
+# Decoded text can hold a NUL or half a surrogate pair only through an escape (strict JSON
+# refuses raw control characters; strictly decoded UTF-8 holds no surrogates) or, for text
+# given as str, a surrogate itself: without any of these the walk over every value is skipped.
+_MAY_HOLD_BAD_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[\ud800-\udfff]")
 
 
 def _check_text(value: JSONValue, depth: int = 0) -> None:

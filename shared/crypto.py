@@ -142,8 +142,26 @@ def sign_document(body: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any
     return {"body": body, "signature": b64encode(key.sign(canonical.dumps(body)))}
 
 
-def verify_document(document: object, public_key: bytes, what: str = "data") -> dict[str, Any]:
-    """Return the body of a signed document if ``public_key`` signed it, else raise."""
+def signed_document_bytes(document: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical bytes of a signed document's body (what was signed) and of the whole
+    document, made with one encoding of the body."""
+    if set(document) != {"body", "signature"} or not isinstance(document["signature"], str):
+        raise MalformedData("The data is not a signed document.")
+    body = canonical.dumps(document["body"])
+    # Canonical JSON of {"body": B, "signature": S}: the keys in order, no white space.
+    return body, b'{"body":' + body + b',"signature":' + canonical.dumps(
+        document["signature"]
+    ) + b"}"
+
+
+def verify_document(
+    document: object,
+    public_key: bytes | Ed25519PublicKey,
+    what: str = "data",
+    signed: bytes | None = None,
+) -> dict[str, Any]:
+    """Return the body of a signed document if ``public_key`` signed it, else raise.
+    ``signed``: the body's canonical bytes, when the caller has made them already."""
     if not isinstance(document, dict) or set(document) != {"body", "signature"}:
         raise MalformedData(f"The {what} is not a signed document.")
     body = document["body"]
@@ -151,7 +169,9 @@ def verify_document(document: object, public_key: bytes, what: str = "data") -> 
         raise MalformedData(f"The {what} is not a signed document.")
     signature = b64decode(document["signature"], "signature")
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, canonical.dumps(body))
+        if not isinstance(public_key, Ed25519PublicKey):
+            public_key = Ed25519PublicKey.from_public_bytes(public_key)
+        public_key.verify(signature, canonical.dumps(body) if signed is None else signed)
     except (_CryptoInvalidSignature, ValueError) as error:
         raise InvalidSignature(what) from error
     return body

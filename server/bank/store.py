@@ -64,18 +64,16 @@ def bump_version(connection: Connection) -> None:
 
 def cached_items(ctx: Context, connection: Connection) -> dict[str, BankItem]:
     """Every item by id, read once per bank version per process (one small query to check)."""
-    version = int(
-        connection.execute(
-            select(db.bank_version.c.version).where(db.bank_version.c.id == 1)
-        ).scalar()
-        or 0
-    )
+    version = int(connection.execute(_BANK_VERSION).scalar() or 0)
     held = ctx.bank_cache
     if held is not None and held[0] == version:
         return held[1]
     items = {item.id: item for item in all_items(connection)}
     ctx.bank_cache = (version, items)
     return items
+
+
+_BANK_VERSION = select(db.bank_version.c.version).where(db.bank_version.c.id == 1)
 
 
 def all_items(connection: Connection) -> list[BankItem]:

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shared import canonical
 from shared.errors import MalformedData
@@ -35,3 +39,42 @@ def test_malformed_json_is_one_error(text: bytes) -> None:
 def test_round_trip() -> None:
     value = {"events": [{"seq": 0, "data": {"k": "v"}}], "n": -3}
     assert canonical.loads(canonical.dumps(value)) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a":"\\u0000"}',  # a NUL, escaped
+        b'["x\\ud800"]',  # half a surrogate pair, escaped
+        b'["\\uDC00"]',
+        b'["\xed\xa0\x80"]',  # a surrogate encoded in UTF-8 (not valid UTF-8)
+        '["\ud800"]',  # a surrogate in text given as str
+        b'{"\\u0000":1}',  # in a key
+    ],
+)
+def test_text_no_database_can_hold_is_refused(text: bytes | str) -> None:
+    with pytest.raises(MalformedData):
+        canonical.loads(text)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=12,
+    )
+)
+def test_loads_refuses_exactly_what_the_full_check_refuses(value: object) -> None:
+    """The quick scan of the text never lets through what the walk over every value refuses."""
+    text = json.dumps(value)  # escapes every surrogate and control character
+    try:
+        canonical._check_text(json.loads(text))
+        expected: object = json.loads(text)
+    except MalformedData:
+        expected = MalformedData
+    try:
+        found: object = canonical.loads(text.encode())
+    except MalformedData:
+        found = MalformedData
+    assert found == expected

@@ -4,8 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from shared import crypto
+from shared import canonical, crypto
 from shared.errors import CannotOpen, InvalidSignature, MalformedData
 
 VECTORS = Path(__file__).with_name("vectors")
@@ -95,3 +97,20 @@ def test_unlock_codes_are_unambiguous_and_random() -> None:
 def test_fingerprint_is_stable_and_grouped() -> None:
     assert crypto.fingerprint(b"\x00" * 32) == crypto.fingerprint(b"\x00" * 32)
     assert len(crypto.fingerprint(b"\x01" * 32).split(" ")) == 8
+
+
+@settings(max_examples=200)
+@given(
+    st.dictionaries(
+        st.text(), st.none() | st.booleans() | st.integers() | st.text() | st.lists(st.text())
+    ),
+    st.text(),
+)
+def test_a_signed_documents_bytes_are_its_canonical_json(
+    body: dict[str, object], signature: str
+) -> None:
+    document = {"body": body, "signature": signature}
+    assert crypto.signed_document_bytes(document) == (
+        canonical.dumps(body),
+        canonical.dumps(document),
+    )
