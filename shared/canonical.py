@@ -7,8 +7,9 @@ milliseconds), no NaN. Both the client and the server sign and verify these byte
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
+
+import orjson
 
 from shared.errors import MalformedData
 
@@ -63,12 +64,24 @@ def _check_other(value: JSONValue, depth: int) -> None:
     raise MalformedData(f"Canonical JSON cannot hold a {type(value).__name__}.")
 
 
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)  # made once: json.dumps with arguments makes a new one every call
+
+
 def dumps(value: JSONValue) -> bytes:
-    """Encode ``value`` as canonical JSON bytes."""
+    """Encode ``value`` as canonical JSON bytes.
+
+    orjson writes the same bytes as the standard library's encoder with these settings (keys
+    sorted by code point, which is UTF-8 byte order; the same escapes; tests hold the two
+    equal) ten times faster; what it cannot write (an integer beyond 64 bits, a surrogate) is
+    left to the standard library, which writes or refuses it as before."""
     _check(value)
-    text = json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        pass
+    text = _ENCODER.encode(value)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -88,11 +101,13 @@ def loads(data: bytes | str) -> JSONValue:
     is not valid Unicode are refused."""
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:
-                raise MalformedData(f"The JSON repeats the key {key!r}.")
-            result[key] = value
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise MalformedData(f"The JSON repeats the key {key!r}.")
+                seen.add(key)
         return result
 
     def no_constant(name: str) -> Any:
@@ -104,26 +119,24 @@ def loads(data: bytes | str) -> JSONValue:
         value = float(text)
         return int(value) if value.is_integer() else value
 
-    if isinstance(data, bytes | bytearray):
-        try:  # strictly: json.loads itself would let UTF-8-encoded surrogates through
-            data = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedData("The data holds text that is not valid Unicode.") from None
+    try:
+        if isinstance(data, bytes | bytearray):
+            data = data.decode("utf-8")  # strictly: json.loads would let surrogates through
+        elif not data.isascii():
+            data.encode("utf-8")  # a surrogate in the text itself
+    except UnicodeError:
+        raise MalformedData("The data holds text that is not valid Unicode.") from None
     try:
         value = json.loads(
             data, object_pairs_hook=no_duplicates, parse_constant=no_constant, parse_float=number
         )
     except (ValueError, RecursionError) as error:
         raise MalformedData("The data is not valid JSON.") from error
-    if _MAY_HOLD_BAD_TEXT.search(data):
+    # Valid Unicode text can hide a NUL or half a surrogate pair only behind a \u escape
+    # (strict JSON refuses raw control characters): without one, no value needs a look.
+    if "\\u" in data:
         _check_text(value)
     return value
-
-
-# Decoded text can hold a NUL or half a surrogate pair only through an escape (strict JSON
-# refuses raw control characters; strictly decoded UTF-8 holds no surrogates) or, for text
-# given as str, a surrogate itself: without any of these the walk over every value is skipped.
-_MAY_HOLD_BAD_TEXT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[\ud800-\udfff]")
 
 
 def _check_text(value: JSONValue, depth: int = 0) -> None:

@@ -173,6 +173,16 @@ SCHEMAS: dict[str, dict[str, Check]] = {
 }
 
 
+# The numbers every event carries, and what each may be.
+_NUMBERS = {
+    "seq": _number(1_000_000),
+    "at_ms": _number(TIME_MAX_MS),
+    "elapsed_ms": _SPAN,
+    "mono_ms": _number(TIME_MAX_MS),
+    "uptime_ms": _optional(_number(TIME_MAX_MS)),
+}
+
+
 @dataclass(frozen=True)
 class Event:
     """One checked event of a sitting's log (the wire type both sides share)."""
@@ -191,40 +201,33 @@ class Event:
     @classmethod
     def from_json(cls, value: object, position: int = 0) -> Event:
         """Check an event against its schema; ``MalformedData`` names what is wrong."""
-        where = f"Event {position}"
         if not isinstance(value, dict):
-            raise MalformedData(f"{where} is not an object.")
-        if set(value) != FIELDS:
+            raise MalformedData(f"Event {position} is not an object.")
+        if value.keys() != FIELDS:
             raise MalformedData(
-                f"{where} must have exactly the fields {', '.join(sorted(FIELDS))}."
+                f"Event {position} must have exactly the fields {', '.join(sorted(FIELDS))}."
             )
         kind = value["type"]
         if not isinstance(kind, str) or kind not in SCHEMAS:
-            raise MalformedData(f"{where} is of an unknown kind.")
-        where = f"Event {position} ({kind})"
-        numbers = {
-            "seq": _number(1_000_000),
-            "at_ms": _number(TIME_MAX_MS),
-            "elapsed_ms": _SPAN,
-            "mono_ms": _number(TIME_MAX_MS),
-            "uptime_ms": _optional(_number(TIME_MAX_MS)),
-        }
-        for name, check in numbers.items():
+            raise MalformedData(f"Event {position} is of an unknown kind.")
+        for name, check in _NUMBERS.items():
             reason = check(value[name])
             if reason:
-                raise MalformedData(f"{where}: '{name}' {reason}.")
+                raise MalformedData(f"Event {position} ({kind}): '{name}' {reason}.")
         for name in ("prev", "hash", "mac"):
             if not isinstance(value[name], str) or len(value[name]) != 64:
-                raise MalformedData(f"{where}: '{name}' must be 64 hexadecimal characters.")
+                raise MalformedData(
+                    f"Event {position} ({kind}): '{name}' must be 64 hexadecimal characters."
+                )
         data = value["data"]
         schema = SCHEMAS[kind]
-        if not isinstance(data, dict) or set(data) != set(schema):
+        if not isinstance(data, dict) or data.keys() != schema.keys():
             fields = ", ".join(sorted(schema)) or "no fields"
-            raise MalformedData(f"{where}: 'data' must have exactly {fields}.")
+            raise MalformedData(f"Event {position} ({kind}): 'data' must have exactly {fields}.")
         for name, check in schema.items():
             reason = check(data[name])
             if reason:
-                raise MalformedData(f"{where}: '{name}' {reason}.")
+                raise MalformedData(f"Event {position} ({kind}): '{name}' {reason}.")
         return cls(**value)
 
     def to_json(self) -> dict[str, Any]:

@@ -78,3 +78,32 @@ def test_loads_refuses_exactly_what_the_full_check_refuses(value: object) -> Non
     except MalformedData:
         found = MalformedData
     assert found == expected
+
+
+ANY_TEXT = st.text(st.characters(exclude_categories=()))  # surrogates too
+
+
+@settings(max_examples=500)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**70), 2**70) | ANY_TEXT,
+        lambda inner: st.lists(inner, max_size=5) | st.dictionaries(ANY_TEXT, inner, max_size=5),
+        max_leaves=20,
+    )
+)
+def test_the_bytes_are_the_standard_encoders(value: object) -> None:
+    """Signatures made by either side hold whichever encoder wrote the bytes: the fast one
+    writes exactly what the standard library does (astral text, control characters, key order
+    by code point, integers beyond 64 bits)."""
+    expected = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    try:
+        wanted: object = expected.encode("utf-8")
+    except UnicodeEncodeError:
+        wanted = MalformedData  # text with a surrogate: refused by both
+    try:
+        found: object = canonical.dumps(value)
+    except MalformedData:
+        found = MalformedData
+    assert found == wanted
