@@ -14,6 +14,7 @@ Assembly is deterministic given the random generator, the bank and the exposure 
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import numpy as np
 
 from server.bank.model import BankItem
 from server.irt import information
-from shared.wire import PackageItem, PackageOption
+from shared.wire import PackageImage, PackageItem, PackageOption
 
 
 class BankTooSmall(Exception):
@@ -199,6 +200,10 @@ def package_items(form: list[dict[str, Any]], bank: dict[str, BankItem]) -> list
         item = bank[entry["item"]]
         texts = {option.id: option.text for option in item.options}
         options = tuple(PackageOption(shown, texts[source]) for shown, source in entry["options"])
-        shown = PackageItem(entry["id"], item.category, item.stem, options, item.multiple)
+        images = tuple(
+            PackageImage(i.media_type, base64.b64encode(i.data).decode(), i.alt)
+            for i in item.images
+        )
+        shown = PackageItem(entry["id"], item.category, item.stem, options, item.multiple, images)
         content.append(shown.to_json())
     return content

@@ -210,6 +210,9 @@ items = Table(
     Column("status", String(16), nullable=False),
     Column("source", String(200), nullable=False),
     Column("enemies", Text, nullable=False, server_default="[]"),
+    Column("multiple_response", Boolean, nullable=False, server_default=false()),
+    Column("feedback", Text, nullable=False, server_default="{}"),
+    Column("images", Text, nullable=False, server_default="[]"),
 )
 
 devices = Table(

@@ -34,6 +34,14 @@ def _int(data: dict[str, Any], name: str, what: str) -> int:
     return value
 
 
+def _list(data: dict[str, Any], name: str) -> list[Any]:
+    """An optional list (absent: empty)."""
+    value = data.get(name, [])
+    if not isinstance(value, list) or len(value) > 50:
+        raise MalformedData(f"The '{name}' of an exam question is not a list.")
+    return value
+
+
 def _bool(data: dict[str, Any], name: str, what: str) -> bool:
     value = data.get(name)
     if not isinstance(value, bool):
@@ -47,6 +55,32 @@ class PackageOption:
     text: str
 
 
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+MAX_IMAGE_BASE64 = 3 * 1024 * 1024  # a 2 MiB picture, as base64
+
+
+@dataclass(frozen=True)
+class PackageImage:
+    """A picture the question shows, where its text says ``[Image N]`` (N from 1). It carries
+    no file name: a name could give the answer away."""
+
+    media_type: str
+    data: str  # base64
+    alt: str = ""
+
+    @classmethod
+    def from_json(cls, value: object) -> PackageImage:
+        data = _object(value, "picture")
+        media_type = _str(data, "type", "picture")
+        encoded = _str(data, "data", "picture")
+        if media_type not in IMAGE_TYPES or len(encoded) > MAX_IMAGE_BASE64:
+            raise MalformedData("An exam question holds a picture that cannot be shown.")
+        return cls(media_type, encoded, _str(data, "alt", "picture"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.media_type, "data": self.data, "alt": self.alt}
+
+
 @dataclass(frozen=True)
 class PackageItem:
     """One question as the candidate sees it: stem and options, never a key or parameter."""
@@ -56,6 +90,7 @@ class PackageItem:
     stem: str
     options: tuple[PackageOption, ...]
     multiple: bool = False
+    images: tuple[PackageImage, ...] = ()
 
     @classmethod
     def from_json(cls, value: object) -> PackageItem:
@@ -72,16 +107,20 @@ class PackageItem:
                 for o in (_object(option, "option") for option in options)
             ),
             multiple=bool(data.get("multiple", False)),
+            images=tuple(PackageImage.from_json(image) for image in _list(data, "images")),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "id": self.id,
             "category": self.category,
             "stem": self.stem,
             "multiple": self.multiple,
             "options": [{"id": o.id, "text": o.text} for o in self.options],
         }
+        if self.images:
+            found["images"] = [image.to_json() for image in self.images]
+        return found
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,7 @@ class ExamWindow(QWidget):
                 item.stem,
                 [option.text for option in item.options],
                 item.multiple,
+                item.images,
             )
             self.shown_item = item.id
             self.saved.setText("")

@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeyEvent,
     QPalette,
+    QPixmap,
     QScreen,
 )
 from PySide6.QtWidgets import (
@@ -90,6 +91,7 @@ __all__ = [
     "QMessageBox",
     "QObject",
     "QPalette",
+    "QPixmap",
     "QPoint",
     "QProgressBar",
     "QPushButton",

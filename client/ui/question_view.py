@@ -1,6 +1,8 @@
 """One question as the exam, the rehearsal and practice show it: the category, the stem and the
 options as full-width boxes whose text wraps, in a view that scrolls vertically (never
-sideways) when the question is taller than the window.
+sideways) when the question is taller than the window. A question's pictures are drawn under
+the text that names them (``[Image N: ...]``: the stem, or an option), scaled to fit, each with
+its description as its accessible name.
 
 The view only draws and reports: ``chosen`` says which option was clicked or pressed; the page
 decides what that means and then calls ``set_chosen`` with what was saved.
@@ -8,6 +10,9 @@ decides what that means and then calls ``set_chosen`` with what was saved.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Callable, Sequence
 
 from client.ui.qt import (
@@ -17,6 +22,7 @@ from client.ui.qt import (
     QFrame,
     QKeyEvent,
     QLabel,
+    QPixmap,
     QScrollArea,
     Qt,
     QVBoxLayout,
@@ -24,6 +30,10 @@ from client.ui.qt import (
     Signal,
 )
 from client.ui.widgets import Button, label, option_button
+from shared.wire import PackageImage
+
+_MARKER = re.compile(r"\[Image (\d+)")
+PICTURE_WIDTH, PICTURE_HEIGHT = 560, 320  # at most, before the screen's scaling
 
 
 class QuestionView(QScrollArea):
@@ -45,6 +55,8 @@ class QuestionView(QScrollArea):
         self.stem.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         column.addWidget(self.category)
         column.addWidget(self.stem)
+        self.stem_pictures = QVBoxLayout()
+        column.addLayout(self.stem_pictures)
         column.addSpacing(12)
         self.options_box = QVBoxLayout()
         self.options_box.setSpacing(8)
@@ -55,15 +67,24 @@ class QuestionView(QScrollArea):
         self.setWidget(content)
         self.buttons: list[QAbstractButton] = []
         self.explanations: list[QLabel] = []
+        self.pictures: list[QLabel] = []
         self.group: QButtonGroup | None = None
         self.multiple = False
 
     def show_question(
-        self, category: str, stem: str, options: Sequence[str], multiple: bool
+        self,
+        category: str,
+        stem: str,
+        options: Sequence[str],
+        multiple: bool,
+        images: Sequence[PackageImage] = (),
     ) -> None:
         self.clear()
         self.category.setText(category)
         self.stem.setText(stem)
+        placed = _placement(stem, options, len(images))
+        for number in placed.get(-1, []):
+            self._picture(self.stem_pictures, number, images[number - 1])
         self.multiple = multiple
         self.group = QButtonGroup(self)
         self.group.setExclusive(not multiple)
@@ -77,11 +98,41 @@ class QuestionView(QScrollArea):
             explanation.setContentsMargins(40, 0, 0, 6)
             explanation.hide()
             self.options_box.addWidget(choice)
+            for picture in placed.get(number, []):
+                self._picture(self.options_box, picture, images[picture - 1])
             self.options_box.addWidget(explanation)
             choice.show()  # now, not at the next event loop turn: it takes the focus next
             self.buttons.append(choice)
             self.explanations.append(explanation)
         self.verticalScrollBar().setValue(0)
+
+    def _picture(self, layout: QVBoxLayout, number: int, image: PackageImage) -> None:
+        """Picture ``number``, scaled to fit, named for a screen reader by its description."""
+        pixmap = QPixmap()
+        try:
+            loaded = pixmap.loadFromData(base64.b64decode(image.data, validate=True))
+        except (binascii.Error, ValueError):
+            loaded = False
+        name = f"Image {number}" + (f": {image.alt}" if image.alt else "")
+        shown = label(wrap=True)
+        if loaded:
+            ratio = self.devicePixelRatioF()
+            shown.setPixmap(
+                pixmap.scaled(
+                    int(PICTURE_WIDTH * ratio),
+                    int(PICTURE_HEIGHT * ratio),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+                if pixmap.width() > PICTURE_WIDTH or pixmap.height() > PICTURE_HEIGHT
+                else pixmap
+            )
+        else:
+            shown.setText(f"({name} could not be shown.)")
+        shown.setAccessibleName(name)
+        shown.setContentsMargins(40 if layout is self.options_box else 0, 4, 0, 8)
+        layout.addWidget(shown)
+        self.pictures.append(shown)
 
     def _clicked(self, number: int) -> None:
         self.chosen.emit(number)
@@ -93,13 +144,14 @@ class QuestionView(QScrollArea):
             self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             self.setFocus()
             self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        while self.options_box.count():
-            found = self.options_box.takeAt(0)
-            widget = found.widget() if found is not None else None
-            if widget is not None:
-                widget.hide()
-                widget.deleteLater()
-        self.buttons, self.explanations = [], []
+        for box in (self.options_box, self.stem_pictures):
+            while box.count():
+                found = box.takeAt(0)
+                widget = found.widget() if found is not None else None
+                if widget is not None:
+                    widget.hide()
+                    widget.deleteLater()
+        self.buttons, self.explanations, self.pictures = [], [], []
         self.category.setText("")
         self.stem.setText("")
 
@@ -152,3 +204,18 @@ class QuestionView(QScrollArea):
         current = self.focused_option()
         target = 0 if current is None else max(0, min(len(self.buttons) - 1, current + step))
         self.focus_option(target)
+
+
+def _placement(stem: str, options: Sequence[str], count: int) -> dict[int, list[int]]:
+    """Where each picture goes: under the text that first names it (-1: the stem), a picture
+    no text names under the stem."""
+    placed: dict[int, list[int]] = {}
+    seen: set[int] = set()
+    for where, text in [(-1, stem), *enumerate(options)]:
+        for found in _MARKER.finditer(text):
+            number = int(found.group(1))
+            if 1 <= number <= count and number not in seen:
+                seen.add(number)
+                placed.setdefault(where, []).append(number)
+    placed.setdefault(-1, []).extend(n for n in range(1, count + 1) if n not in seen)
+    return placed

@@ -1,9 +1,11 @@
 """``examgate-server bank``: validate, stats, import and export the item bank.
 
-bank validate [PATH ...] [--partial]            the bundled bank and practice set by default
+bank validate [PATH ...] [--partial] [--profile house|general]
+                                 the bundled bank and practice set (house rules) by default
 bank stats [--data DIR] [--json] [--plot FILE]
-bank import PATH ... --data DIR [--category ID] [--skill NAME]
-            [--category-map 'SOURCE=ID' ...] [--status S] [--write FILE.toml] [--dry-run]
+bank import PATH ... --data DIR [--category ID] [--skill NAME] [--category-map 'SOURCE=ID' ...]
+            [--status S] [--write FILE.toml] [--dry-run] [--strict]
+            exit 0: every item imported; 3: some skipped (the others imported); 1: none
 bank export --format qti3 --out FILE.zip [--data DIR]
 """
 
@@ -18,14 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from server import db
-from server.bank.formats import ImportError_, Mapping, read_items
+from server.bank import importing
+from server.bank.formats import ImportError_, Mapping, Outcome, read_items
 from server.bank.formats.export import qti3_package, to_toml
 from server.bank.loader import bundled_files, load_files, practice_files
 from server.bank.model import STATUSES, BankError, BankItem
 from server.bank.responses import stored_responses
 from server.bank.stats import bank_stats, plot_difficulty
 from server.bank.store import all_items, bump_version, import_items
-from server.bank.validate import Targets, validate
+from server.bank.validate import PROFILES, Targets, validate
 from server.calibration import ResponseMatrix, analyse, calibrate
 from server.settings import Settings
 
@@ -39,6 +42,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument(
         "--partial", action="store_true", help="a part of a bank: skip bank-wide coverage targets"
     )
+    check.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="house: the bundled bank's rules (the default with no paths); general: any bank's",
+    )
     _mapping_options(check)
 
     stats = verbs.add_parser("stats", help="items per category, skill and difficulty band")
@@ -51,6 +59,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     load.add_argument("--data", type=Path, help="the server to import into")
     load.add_argument("--write", type=Path, help="also write the items as a reviewable TOML file")
     load.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    load.add_argument(
+        "--strict", action="store_true", help="all or nothing: import nothing if any is skipped"
+    )
     _mapping_options(load)
 
     look = verbs.add_parser("analyse", help="item statistics from the stored responses")
@@ -108,44 +119,47 @@ def _mapping(args: argparse.Namespace) -> Mapping:
 
 
 def _expand(paths: list[Path]) -> list[Path]:
+    """Files to read: a folder is a content package if it holds a manifest, else its files."""
     files: list[Path] = []
     for path in paths:
-        files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+        if path.is_dir() and not (path / "imsmanifest.xml").is_file():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        else:
+            files.append(path)
     return files
 
 
-def _read(paths: list[Path], mapping: Mapping) -> tuple[list[BankItem], list[str]]:
-    items: list[BankItem] = []
-    warnings: list[str] = []
-    for path in _expand(paths):
-        result = read_items(path, mapping)
-        items += result.items
-        warnings += result.warnings
-    return items, warnings
+def _read(paths: list[Path], mapping: Mapping) -> list[Outcome]:
+    return [outcome for path in _expand(paths) for outcome in read_items(path, mapping).outcomes]
 
 
 def _validate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    skipped: list[Outcome] = []
     if args.paths:
-        items, notes = _read(args.paths, _mapping(args))
-        practice = [item for item in items if item.status == "practice"]
-        items = [item for item in items if item.status != "practice"]
+        outcomes = _read(args.paths, _mapping(args))
+        skipped = [o for o in outcomes if o.item is None]
+        read = [o.item for o in outcomes if o.item is not None]
+        practice = [item for item in read if item.status == "practice"]
+        items = [item for item in read if item.status != "practice"]
     else:
-        items, practice, notes = load_files(bundled_files()), load_files(practice_files()), []
-    report = validate(items, practice, None if args.partial else Targets())
+        items, practice = load_files(bundled_files()), load_files(practice_files())
+    profile = PROFILES[args.profile or ("general" if args.paths else "house")]
+    report = validate(items, practice, None if args.partial else Targets(), profile)
     elapsed = (time.perf_counter() - started) * 1000
-    for note in notes:
-        print(f"{note} (note)")
+    for outcome in skipped:
+        print(f"{outcome.where}: error: {'; '.join(outcome.notes)}.")
     for finding in report.findings:
         print(finding)
-    errors, warnings = len(report.errors), len(report.findings) - len(report.errors)
+    errors = len(report.errors) + len(skipped)
+    warnings = len(report.findings) - len(report.errors)
     figures = report.figures
     print(
-        f"{len(items)} items, {len(practice)} practice items: {errors} errors, {warnings} "
-        f"warnings; key positions {figures.get('key_positions')}, key longest in "
-        f"{figures.get('key_longest_share', 0):.0%}; checked in {elapsed:.0f} ms."
+        f"{len(items)} items, {len(practice)} practice items ({profile.name} profile): {errors} "
+        f"errors, {warnings} warnings; key positions {figures.get('key_positions')}, key longest "
+        f"in {figures.get('key_longest_share', 0):.0%}; checked in {elapsed:.0f} ms."
     )
-    return 0 if report.ok else 1
+    return 0 if report.ok and not skipped else 1
 
 
 def _load(data: Path | None) -> tuple[list[BankItem], list[BankItem]]:
@@ -185,38 +199,44 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    items, notes = _read(args.paths, _mapping(args))
-    for note in notes:
-        print(f"{note} (note)")
-    report = validate(items, targets=None)
-    for finding in report.findings:
-        print(finding)
-    if not report.ok:
-        print(f"Nothing imported: {len(report.errors)} errors in {len(items)} items.")
-        return 1
-    if args.write and not args.dry_run:
-        args.write.write_text(
-            to_toml(items, f"imported from {', '.join(map(str, args.paths))}"), encoding="utf-8"
-        )
-        print(f"Wrote {len(items)} items to {args.write} for review.")
-    if args.data is None or args.dry_run:
-        print(
-            f"{len(items)} items are valid"
-            + (
-                "; nothing written (dry run)."
-                if args.dry_run
-                else "; pass --data DIR to import them."
-            )
-        )
-        return 0
-    engine = db.make_engine(Settings.load(args.data).database_url)
+    outcomes = _read(args.paths, _mapping(args))
+    engine = db.make_engine(Settings.load(args.data).database_url) if args.data else None
     try:
-        with engine.begin() as connection:  # one transaction: all items or none
+        bank: dict[str, BankItem] = {}
+        if engine is not None:
+            with engine.connect() as connection:
+                bank = {item.id: item for item in all_items(connection)}
+        outcomes = importing.check(outcomes, bank)
+        for line in importing.summary(outcomes):
+            print(line)
+        items = [o.item for o in outcomes if o.item is not None]
+        skipped = len(outcomes) - len(items)
+        if args.strict and skipped:
+            print(f"Nothing imported: {skipped} skipped with --strict (all or nothing).")
+            return 1
+        if not items:
+            print("Nothing imported: no item could be read.")
+            return 1
+        if args.write and not args.dry_run:
+            title = f"imported from {', '.join(map(str, args.paths))}"
+            args.write.write_text(to_toml(items, title), encoding="utf-8")
+            print(f"Wrote {len(items)} items to {args.write} for review.")
+        if engine is None or args.dry_run:
+            print(
+                f"{len(items)} items can be imported"
+                + ("; nothing written (dry run)." if args.dry_run else "; pass --data DIR.")
+            )
+            return 3 if skipped else 0
+        with engine.begin() as connection:  # one transaction: every kept item or none
             inserted, updated = import_items(connection, items)
     finally:
-        engine.dispose()
-    print(f"Imported {len(items)} items: {inserted} new, {updated} updated, status {args.status}.")
-    return 0
+        if engine is not None:
+            engine.dispose()
+    print(
+        f"Imported {inserted} new and {updated} changed items ({len(items) - inserted - updated} "
+        f"unchanged){f'; {skipped} skipped' if skipped else ''}."
+    )
+    return 3 if skipped else 0
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from server.bank.model import STATUSES, BankError, BankItem, Option
+from server.bank.model import IMAGE_TYPES, STATUSES, BankError, BankItem, Image, Option
 from shared.models import CATEGORIES
 
 BUNDLED = Path(__file__).with_name("data")
@@ -92,7 +93,7 @@ def parse_item(entry: object, where: str) -> BankItem:
             Option(
                 id=_text(raw, "id", where),
                 text=_text(raw, "text", where),
-                feedback=_text(raw, "feedback", where),
+                feedback=_optional_text(raw, "feedback", where),
             )
         )
     option_ids = [option.id for option in options]
@@ -126,4 +127,46 @@ def parse_item(entry: object, where: str) -> BankItem:
         status=status,
         source=_text(entry, "source", where),
         enemies=tuple(enemies),
+        multiple_response=_flag(entry, "multiple", where),
+        general_feedback=_optional_text(entry, "general_feedback", where),
+        correct_feedback=_optional_text(entry, "correct_feedback", where),
+        incorrect_feedback=_optional_text(entry, "incorrect_feedback", where),
+        images=_images(entry, where),
     )
+
+
+def _optional_text(entry: dict[str, Any], field: str, where: str) -> str:
+    value = entry.get(field, "")
+    if not isinstance(value, str):
+        raise BankError(f"{where}: '{field}' must be text.")
+    return value.strip()
+
+
+def _flag(entry: dict[str, Any], field: str, where: str) -> bool:
+    value = entry.get(field, False)
+    if not isinstance(value, bool):
+        raise BankError(f"{where}: '{field}' must be true or false.")
+    return value
+
+
+def _images(entry: dict[str, Any], where: str) -> tuple[Image, ...]:
+    raw = entry.get("images", [])
+    if not isinstance(raw, list):
+        raise BankError(f"{where}: 'images' must be a list of tables.")
+    images = []
+    for number, image in enumerate(raw, 1):
+        if not isinstance(image, dict):
+            raise BankError(f"{where}: image {number} is not a table.")
+        media_type = _text(image, "type", where)
+        if media_type not in IMAGE_TYPES:
+            raise BankError(f"{where}: image {number} must be one of {', '.join(IMAGE_TYPES)}.")
+        try:
+            data = base64.b64decode(_text(image, "data", where), validate=True)
+        except ValueError as error:
+            raise BankError(f"{where}: image {number}'s data is not base64.") from error
+        images.append(
+            Image(
+                _text(image, "name", where), media_type, data, _optional_text(image, "alt", where)
+            )
+        )
+    return tuple(images)

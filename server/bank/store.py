@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
 from server import db
-from server.bank.model import BankItem, Option
+from server.bank.model import BankItem, Image, Option
 from shared import canonical
 
 if TYPE_CHECKING:
@@ -31,7 +32,33 @@ def _row(item: BankItem) -> dict[str, object]:
         "status": item.status,
         "source": item.source,
         "enemies": canonical.dumps(sorted(item.enemies)).decode(),
+        "multiple_response": item.multiple_response,
+        "feedback": canonical.dumps(item_feedback(item)).decode(),
+        "images": canonical.dumps([image_json(image) for image in item.images]).decode(),
     }
+
+
+def item_feedback(item: BankItem) -> dict[str, str]:
+    """The item-level feedback it has: general, for a right answer, for a wrong one."""
+    given = {
+        "general": item.general_feedback,
+        "correct": item.correct_feedback,
+        "incorrect": item.incorrect_feedback,
+    }
+    return {name: text for name, text in given.items() if text}
+
+
+def image_json(image: Image) -> dict[str, str]:
+    return {
+        "name": image.name,
+        "type": image.media_type,
+        "alt": image.alt,
+        "data": base64.b64encode(image.data).decode(),
+    }
+
+
+def image_from_json(value: dict[str, str]) -> Image:
+    return Image(value["name"], value["type"], base64.b64decode(value["data"]), value["alt"])
 
 
 def import_items(connection: Connection, bank: Iterable[BankItem]) -> tuple[int, int]:
@@ -122,6 +149,7 @@ def items_by_id(connection: Connection, ids: Iterable[str]) -> dict[str, BankIte
 
 def item_from_row(row: dict[str, object]) -> BankItem:
     options = canonical.loads(str(row["options"]))
+    feedback = canonical.loads(str(row.get("feedback") or "{}"))
     return BankItem(
         id=str(row["id"]),
         category=str(row["category"]),
@@ -135,4 +163,9 @@ def item_from_row(row: dict[str, object]) -> BankItem:
         status=str(row["status"]),
         source=str(row["source"]),
         enemies=tuple(canonical.loads(str(row.get("enemies") or "[]"))),
+        multiple_response=bool(row.get("multiple_response")),
+        general_feedback=feedback.get("general", ""),
+        correct_feedback=feedback.get("correct", ""),
+        incorrect_feedback=feedback.get("incorrect", ""),
+        images=tuple(image_from_json(i) for i in canonical.loads(str(row.get("images") or "[]"))),
     )

@@ -1,11 +1,17 @@
 """Bank validation: what makes a bank fit for a high-stakes test, checked item by item and
 across the bank.
 
+Items are held to a **profile**. ``HOUSE``, the bundled bank's own rules: exactly four options,
+each with its feedback, no "all/none of the above". ``GENERAL``, what any bank's items need
+(imports are held to it): two to six options, distinct option texts, one key for a
+single-response item.
+
 Errors (the bank must not be used): an item that breaks the schema (the loader refuses it),
-repeated ids, an exam item without exactly four options or with "all/none of the above", a
-practice item that also stands in the exam bank, and, for a whole bank, a key position or key
-length that gives the answer away, or too little coverage of categories and skills.
-Warnings (a person should look): pairs of near-duplicate stems.
+repeated ids, an item its profile refuses, a practice item without feedback on every option or
+that also stands in the exam bank, and, for a whole bank, a key position or key length that
+gives the answer away, or too little coverage of categories and skills.
+Warnings (a person should look): pairs of near-duplicate stems, an image without a text
+alternative, "all/none of the above" outside the house profile.
 """
 
 from __future__ import annotations
@@ -29,6 +35,22 @@ _GIVEAWAY = re.compile(
     r"\b(all|none|both) of (the )?(above|these|them)\b|\bboth [a-d] and [a-d]\b", re.IGNORECASE
 )
 _WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The rules items are held to, beyond what every item needs."""
+
+    name: str
+    min_options: int
+    max_options: int
+    option_feedback: bool  # every option explains why it is right or wrong
+    giveaway_is_error: bool  # "all/none of the above" refused, not only pointed out
+
+
+HOUSE = Profile("house", 4, 4, option_feedback=True, giveaway_is_error=True)
+GENERAL = Profile("general", 2, 6, option_feedback=False, giveaway_is_error=False)
+PROFILES = {profile.name: profile for profile in (HOUSE, GENERAL)}
 
 
 @dataclass(frozen=True)
@@ -106,27 +128,42 @@ def near_duplicates(
     return sorted(pairs, key=lambda pair: -pair[2])
 
 
-def _check_items(items: list[BankItem], report: Report) -> None:
+def _check_items(items: list[BankItem], report: Report, profile: Profile) -> None:
     seen: dict[str, BankItem] = {}
     for item in items:
+        where = _where(item)
         if item.id in seen:
-            report.error(_where(item), f"id {item.id} is also used at {_where(seen[item.id])}.")
+            report.error(where, f"id {item.id} is also used at {_where(seen[item.id])}.")
         seen[item.id] = item
-        for option in item.options:
-            if not option.feedback.strip():
-                report.error(_where(item), f"option {option.id} has no feedback.")
+        if item.status == "practice" or profile.option_feedback:
+            for option in item.options:
+                if not option.feedback.strip():
+                    report.error(where, f"option {option.id} has no feedback.")
+        if not item.multiple and len(item.key) != 1:
+            report.error(where, "a single-response item needs exactly one right option.")
+        for number, image in enumerate(item.images, 1):
+            if not image.alt.strip():
+                report.warning(where, f"image {number} has no text alternative for screen readers.")
         if item.status == "practice":
             continue
-        if len(item.options) != 4:
-            report.error(_where(item), f"an exam item needs 4 options, not {len(item.options)}.")
+        count = len(item.options)
+        if not profile.min_options <= count <= profile.max_options:
+            wanted = (
+                f"{profile.min_options}"
+                if profile.min_options == profile.max_options
+                else f"{profile.min_options} to {profile.max_options}"
+            )
+            report.error(where, f"an exam item needs {wanted} options, not {count}.")
         for option in item.options:
             if _GIVEAWAY.search(option.text):
-                report.error(
-                    _where(item), f"option {option.id} reads like 'all/none of the above'."
-                )
+                message = f"option {option.id} reads like 'all/none of the above'."
+                if profile.giveaway_is_error:
+                    report.error(where, message)
+                else:
+                    report.warning(where, message)
         texts = [option.text.strip().lower() for option in item.options]
         if len(set(texts)) != len(texts):
-            report.error(_where(item), "two options have the same text.")
+            report.error(where, "two options have the same text.")
 
 
 def _check_keys(items: list[BankItem], report: Report) -> None:
@@ -202,12 +239,14 @@ def validate(
     items: Iterable[BankItem],
     practice: Iterable[BankItem] = (),
     targets: Targets | None = Targets(),
+    profile: Profile = HOUSE,
 ) -> Report:
-    """Check ``items`` (and the practice set against them); ``targets=None`` for a partial set."""
+    """Check ``items`` (and the practice set against them) against ``profile``; ``targets=None``
+    for a partial set."""
     report = Report()
     exam = list(items)
     practice = list(practice)
-    _check_items(exam + practice, report)
+    _check_items(exam + practice, report, profile)
     _check_keys([item for item in exam if item.status != "practice"], report)
     if targets is not None:
         _check_coverage(exam, targets, report)
@@ -232,5 +271,6 @@ def validate(
         if item.status != "practice":
             report.error(_where(item), "items in the practice set must have status 'practice'.")
     report.figures["items"] = len(exam)
+    report.figures["profile"] = profile.name
     report.figures["practice_items"] = len(practice)
     return report

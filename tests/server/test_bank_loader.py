@@ -32,8 +32,8 @@ def test_the_bundled_bank_loads_with_every_category() -> None:
         ),
         (
             '[[item]]\nid = "X1"\ncategory = "cnn"\nskill = "s"\nstem = "q"\nkey = ["a"]\n'
-            'options = [{id = "a", text = "t"}, {id = "b", text = "u", feedback = "g"}]\n',
-            "'feedback' must be non-empty",
+            'options = [{id = "a", text = ""}, {id = "b", text = "u", feedback = "g"}]\n',
+            "'text' must be non-empty",
         ),
     ],
 )
