@@ -96,13 +96,24 @@ def _grids(rho: float, cuts: tuple[float, float]) -> tuple[Array, Array, Array, 
     return g, u, values, below.reshape(len(cuts), len(g), len(u))
 
 
+def log_likelihoods(
+    correct: Array, a: Array, b: Array, c: Array, rho: float = RHO
+) -> Array:
+    """Each answer's log-likelihood at every point g + u of the grid: (points, answers).
+    The 3PL at every g + u: exp(-a (g + u - b)) is exp(-a g) exp(-a (u - b)), so the
+    exponentials are taken on each grid (33 points) and multiplied out, not on all 1,089."""
+    g, u, values, _below = _grids(rho, CUTS)
+    spread = np.exp(-np.outer(g, a))[:, None, :] * np.exp(-(u[:, None] - b) * a)[None, :, :]
+    p = c + (1.0 - c) / (1.0 + spread.reshape(values.size, a.size))
+    return np.asarray(np.log(np.clip(np.where(correct > 0, p, 1.0 - p), 1e-12, None)))
+
+
 def estimate(
     categories: Mapping[str, Responses],
     rho: float = RHO,
     cuts: tuple[float, float] = CUTS,
 ) -> tuple[dict[str, Ability], Ability]:
     """Category and overall abilities with standard errors and level confidences."""
-    g, u, values, below = _grids(rho, cuts)
     names = list(categories)
     # One pass over every item at every grid point, then summed per category.
     correct = np.concatenate([categories[n].correct for n in names])
@@ -110,16 +121,18 @@ def estimate(
     b = np.concatenate([categories[n].b for n in names])
     c = np.concatenate([categories[n].c for n in names])
     owner = np.repeat(np.arange(len(names)), [categories[n].correct.size for n in names])
-    # The 3PL at every g + u: exp(-a (g + u - b)) is exp(-a g) exp(-a (u - b)), so the
-    # exponentials are taken on each grid (33 points) and multiplied out, not on all 1,089.
-    spread = np.exp(-np.outer(g, a))[:, None, :] * np.exp(-(u[:, None] - b) * a)[None, :, :]
-    p = c + (1.0 - c) / (1.0 + spread.reshape(values.size, a.size))
-    terms = np.log(np.clip(np.where(correct > 0, p, 1.0 - p), 1e-12, None))
+    terms = log_likelihoods(correct, a, b, c, rho)
     indicator = (owner[:, None] == np.arange(len(names))[None, :]).astype(float)
-    log_lik = terms @ indicator  # grid points x categories
+    return from_tables(names, terms @ indicator, rho, cuts)
+
+
+def _posterior(log_lik: Array, rho: float) -> tuple[Array, list[tuple[Array, Array, Array]]]:
+    """The posterior over g, and for each category p(u_k | g, data_k) with its mean and
+    variance given g."""
+    g, u, _values, _below = _grids(rho, CUTS)
     log_post_g = _LOG_PRIOR.copy()
-    per_category: dict[str, tuple[Array, Array, Array]] = {}
-    for k, name in enumerate(names):
+    conditionals = []
+    for k in range(log_lik.shape[1]):
         joint = log_lik[:, k].reshape(len(g), len(u)) + _LOG_PRIOR[None, :]
         top = joint.max(axis=1, keepdims=True)
         weights = np.exp(joint - top)
@@ -127,10 +140,32 @@ def estimate(
         log_post_g += (top + np.log(marginal)).ravel()
         given_g = weights / marginal  # p(u_k | g, data_k)
         mean_u = given_g @ u
-        var_u = given_g @ u**2 - mean_u**2
-        per_category[name] = (given_g, mean_u, var_u)
+        conditionals.append((given_g, mean_u, given_g @ u**2 - mean_u**2))
     w = np.exp(log_post_g - log_post_g.max())
-    w /= w.sum()
+    return w / w.sum(), conditionals
+
+
+def cell_masses(log_lik: Array, rho: float = RHO) -> Array:
+    """Each category's posterior mass on every grid cell (categories x points, the cells'
+    abilities being ``grid_values``): where its ability may be."""
+    w, conditionals = _posterior(log_lik, rho)
+    return np.stack([(w[:, None] * given_g).ravel() for given_g, _m, _v in conditionals])
+
+
+def grid_values(rho: float = RHO) -> Array:
+    """The ability g + u at every cell of the grid."""
+    return _grids(rho, CUTS)[2]
+
+
+def from_tables(
+    names: list[str], log_lik: Array, rho: float = RHO, cuts: tuple[float, float] = CUTS
+) -> tuple[dict[str, Ability], Ability]:
+    """The abilities from each category's summed log-likelihood over the grid (points x
+    categories): what ``estimate`` computes once its answers are summed, and what an
+    adaptive sitting keeps, one answer added at a time."""
+    g, _u, _values, below = _grids(rho, cuts)
+    w, conditionals = _posterior(log_lik, rho)
+    per_category = dict(zip(names, conditionals, strict=True))
 
     abilities: dict[str, Ability] = {}
     for name, (given_g, mean_u, var_u) in per_category.items():
