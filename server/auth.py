@@ -9,14 +9,11 @@ Nonces live in the database, so every worker agrees on what was seen.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from server import db, limits
 from server.context import Context
@@ -54,10 +51,12 @@ def admit(ctx: Context, subject: str, nonce: str, kinds: tuple[str, ...]) -> Non
     now = ctx.now_ms()
     counted: list[limits.Counted] = []
     with db.begin_light(ctx.engine) as connection:
-        fresh = connection.execute(
-            _remember_statement(connection.dialect.name),
+        fresh = db.insert_if_absent(
+            connection,
+            "request_nonces",
             {"device_id": subject, "nonce": nonce, "seen_ms": now},
-        ).first()
+            "device_id",
+        )
         if fresh is not None:  # a replay is not counted: it is refused below
             counted = limits.count(ctx, connection, ((kind, subject) for kind in kinds))
         if ctx.rng.random() < _PURGE_CHANCE:
@@ -70,19 +69,6 @@ def admit(ctx: Context, subject: str, nonce: str, kinds: tuple[str, ...]) -> Non
             401, "replayed", "This request was already received once; it was not repeated."
         )
     limits.refuse_past(counted)
-
-
-@functools.cache
-def _remember_statement(dialect_name: str) -> Any:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (
-        dialect.insert(db.request_nonces)
-        .values(
-            device_id=bindparam("device_id"), nonce=bindparam("nonce"), seen_ms=bindparam("seen_ms")
-        )
-        .on_conflict_do_nothing()
-        .returning(db.request_nonces.c.device_id)
-    )
 
 
 def device_key(ctx: Context, device_id: str) -> Ed25519PublicKey | None:

@@ -7,6 +7,7 @@ SQLite (WAL) is the embedded default; the same code runs on PostgreSQL.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from sqlalchemy import (
     event,
     false,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
 
@@ -501,6 +503,22 @@ def make_engine(url: str, *, reading: bool = False) -> Engine:
     if reading:
         return create_engine(url, isolation_level="AUTOCOMMIT", **sizes)
     return create_engine(url, **sizes)
+
+
+@functools.cache
+def _insert_if_absent(dialect_name: str, table: str, returning: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    target = metadata.tables[table]
+    return dialect.insert(target).on_conflict_do_nothing().returning(target.c[returning])
+
+
+def insert_if_absent(
+    connection: Connection, table: str, values: dict[str, Any], returning: str
+) -> Any:
+    """Insert ``values`` into ``table`` unless a row with the same unique key is there: the new
+    row's ``returning`` column, or None (it was there). One statement, built once, no SAVEPOINT."""
+    statement = _insert_if_absent(connection.dialect.name, table, returning)
+    return connection.execute(statement, values).scalar()
 
 
 @contextlib.contextmanager

@@ -96,9 +96,7 @@ def _grids(rho: float, cuts: tuple[float, float]) -> tuple[Array, Array, Array, 
     return g, u, values, below.reshape(len(cuts), len(g), len(u))
 
 
-def log_likelihoods(
-    correct: Array, a: Array, b: Array, c: Array, rho: float = RHO
-) -> Array:
+def log_likelihoods(correct: Array, a: Array, b: Array, c: Array, rho: float = RHO) -> Array:
     """Each answer's log-likelihood at every point g + u of the grid: (points, answers).
     The 3PL at every g + u: exp(-a (g + u - b)) is exp(-a g) exp(-a (u - b)), so the
     exponentials are taken on each grid (33 points) and multiplied out, not on all 1,089."""

@@ -94,10 +94,18 @@ def _claim(ctx: Context, key: str, device_id: str, digest: str) -> dict[str, Any
     """Claim ``key`` for this request; or return the answer already given for it; or refuse."""
     now = ctx.now_ms()
     with db.begin_light(ctx.engine) as connection:
-        claimed = connection.execute(
-            _claim_statement(connection.dialect.name),
-            {"key": key, "device_id": device_id, "body_sha256": digest, "started_ms": now},
-        ).first()
+        claimed = db.insert_if_absent(
+            connection,
+            "idempotency",
+            {
+                "key": key,
+                "device_id": device_id,
+                "body_sha256": digest,
+                "state": "processing",
+                "started_ms": now,
+            },
+            "key",
+        )
         if claimed is not None:
             return None  # the first to ask: this request processes it
         claim = connection.execute(_CLAIM, {"key": key}).mappings().first()
@@ -120,24 +128,6 @@ def _claim(ctx: Context, key: str, device_id: str, digest: str) -> dict[str, Any
             db.idempotency.update().where(db.idempotency.c.key == key).values(started_ms=now)
         )
         return None
-
-
-@functools.cache
-def _claim_statement(dialect_name: str) -> Any:
-    """Insert a "processing" claim unless one exists, saying whether it did (built once)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (
-        dialect.insert(db.idempotency)
-        .values(
-            key=bindparam("key"),
-            device_id=bindparam("device_id"),
-            body_sha256=bindparam("body_sha256"),
-            state="processing",
-            started_ms=bindparam("started_ms"),
-        )
-        .on_conflict_do_nothing()
-        .returning(db.idempotency.c.key)
-    )
 
 
 _CLAIM = select(db.idempotency).where(db.idempotency.c.key == bindparam("key"))
@@ -207,8 +197,9 @@ def _process(
         "integrity": report["integrity"]["outcome"],
     }
     with ctx.engine.begin() as connection:
-        inserted = connection.execute(
-            _insert_new(connection.dialect.name, "submissions"),
+        inserted = db.insert_if_absent(
+            connection,
+            "submissions",
             {
                 "id": submission_id,
                 "sitting_id": sitting["id"],
@@ -216,7 +207,8 @@ def _process(
                 "document": text,
                 "received_ms": now,
             },
-        ).first()
+            "id",
+        )
         if inserted is None:  # a submission for this sitting was stored meanwhile (its id
             raise _already_submitted()  # and its sitting are each unique)
         connection.execute(
@@ -259,15 +251,6 @@ def _process(
         percentile,
         cohort,
     )
-
-
-@functools.cache
-def _insert_new(dialect_name: str, table: str) -> Any:
-    """An insert of the parameters it is given that adds nothing if the row exists, returning
-    the new row's id (none: it existed)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    target = db.metadata.tables[table]
-    return dialect.insert(target).on_conflict_do_nothing().returning(target.c.id)
 
 
 _ORGANISATION = select(db.employers.c.name).where(db.employers.c.id == bindparam("id"))
