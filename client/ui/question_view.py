@@ -22,6 +22,7 @@ from client.ui.qt import (
     QFrame,
     QKeyEvent,
     QLabel,
+    QMouseEvent,
     QPixmap,
     QScrollArea,
     Qt,
@@ -34,6 +35,18 @@ from shared.wire import PackageImage
 
 _MARKER = re.compile(r"\[Image (\d+)")
 PICTURE_WIDTH, PICTURE_HEIGHT = 560, 320  # at most, before the screen's scaling
+
+
+class Picture(QLabel):
+    """A question's picture; one under an option chooses that option when clicked."""
+
+    clicked: Callable[[], None] | None = None
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.clicked is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.clicked()
+            return
+        super().mouseReleaseEvent(event)
 
 
 class QuestionView(QScrollArea):
@@ -67,7 +80,7 @@ class QuestionView(QScrollArea):
         self.setWidget(content)
         self.buttons: list[QAbstractButton] = []
         self.explanations: list[QLabel] = []
-        self.pictures: list[QLabel] = []
+        self.pictures: list[Picture] = []
         self.group: QButtonGroup | None = None
         self.multiple = False
 
@@ -99,14 +112,15 @@ class QuestionView(QScrollArea):
             explanation.hide()
             self.options_box.addWidget(choice)
             for picture in placed.get(number, []):
-                self._picture(self.options_box, picture, images[picture - 1])
+                shown = self._picture(self.options_box, picture, images[picture - 1])
+                shown.clicked = lambda n=number: self._clicked(n)  # the picture is the option
             self.options_box.addWidget(explanation)
             choice.show()  # now, not at the next event loop turn: it takes the focus next
             self.buttons.append(choice)
             self.explanations.append(explanation)
         self.verticalScrollBar().setValue(0)
 
-    def _picture(self, layout: QVBoxLayout, number: int, image: PackageImage) -> None:
+    def _picture(self, layout: QVBoxLayout, number: int, image: PackageImage) -> Picture:
         """Picture ``number``, scaled to fit, named for a screen reader by its description."""
         pixmap = QPixmap()
         try:
@@ -114,7 +128,8 @@ class QuestionView(QScrollArea):
         except (binascii.Error, ValueError):
             loaded = False
         name = f"Image {number}" + (f": {image.alt}" if image.alt else "")
-        shown = label(wrap=True)
+        shown = Picture()
+        shown.setWordWrap(True)
         if loaded:
             ratio = self.devicePixelRatioF()
             shown.setPixmap(
@@ -133,6 +148,7 @@ class QuestionView(QScrollArea):
         shown.setContentsMargins(40 if layout is self.options_box else 0, 4, 0, 8)
         layout.addWidget(shown)
         self.pictures.append(shown)
+        return shown
 
     def _clicked(self, number: int) -> None:
         self.chosen.emit(number)

@@ -94,3 +94,15 @@ def test_pictures_travel_in_the_sealed_package(
         item.category, item.stem, [o.text for o in item.options], item.multiple, item.images
     )
     assert not view.pictures[0].pixmap().isNull()
+
+
+def test_clicking_a_picture_under_an_option_chooses_the_option(qtbot: QtBot) -> None:
+    from PySide6.QtCore import Qt
+
+    view = QuestionView()
+    qtbot.addWidget(view)
+    view.show()
+    view.show_question("c", "Which sign?", ["[Image 1]", "[Image 2]"], False, [picture()] * 2)
+    with qtbot.waitSignal(view.chosen) as chosen:
+        qtbot.mouseClick(view.pictures[1], Qt.MouseButton.LeftButton)
+    assert chosen.args == [1]
