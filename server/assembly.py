@@ -22,8 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from server import timing
 from server.bank.model import BankItem
 from server.irt import information
+from server.timing import ItemTime
 from shared.wire import PackageImage, PackageItem, PackageOption
 
 
@@ -41,6 +43,23 @@ class Blueprint:
     max_exposure: float = 0.2
     pretest: int = 0  # unscored pretest items riding along on each form
     item_feedback: bool = False  # results explain the questions a candidate missed
+    # With a time model: as many items as a typical candidate answers in this many seconds, in
+    # the proportions of ``per_category`` (0: ``per_category`` as it stands).
+    fill_seconds: float = 0.0
+
+    def counts(self, index: BankIndex, times: Mapping[str, ItemTime] | None) -> dict[str, int]:
+        """Items per category: ``per_category``, or what fills ``fill_seconds``."""
+        if not self.fill_seconds or times is None:
+            return dict(self.per_category)
+        numbers = {index.categories.get(c) for c in self.per_category}
+        expected = [
+            timing.lookup(times, item.id).expected_seconds()
+            for n, item in enumerate(index.items)
+            if index.live[n] and index.category[n] in numbers
+        ]
+        total = timing.items_filling(self.fill_seconds, expected, len(self.per_category))
+        weight = sum(self.per_category.values())
+        return {c: max(1, round(total * n / weight)) for c, n in self.per_category.items()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Blueprint:
@@ -91,6 +110,7 @@ def choose_items(
     exposure: Mapping[str, int] | None = None,
     forms_issued: int = 0,
     seen: frozenset[str] = frozenset(),
+    times: Mapping[str, ItemTime] | None = None,
 ) -> tuple[list[int], list[int]]:
     """Positions of the scored items and of the pretest items for one form."""
     size = len(index.items)
@@ -109,7 +129,7 @@ def choose_items(
     blocked = np.zeros(size, dtype=bool)
     skill_used = np.zeros(index.skill_count, dtype=int)
     chosen: list[int] = []
-    for category, wanted in blueprint.per_category.items():
+    for category, wanted in blueprint.counts(index, times).items():
         number = index.categories.get(category)
         base = index.live & unseen & (index.category == number)
         if number is None or int(base.sum()) < wanted:
@@ -167,13 +187,14 @@ def assemble(
     exposure: Mapping[str, int] | None = None,
     forms_issued: int = 0,
     seen: frozenset[str] = frozenset(),
+    times: Mapping[str, ItemTime] | None = None,
 ) -> list[dict[str, Any]]:
     """A form: ``[{"item", "id", "options": [[presented, bank option]], "pretest"}]``.
 
     Presented ids are random, so nothing the candidate sees maps back to the bank or the key.
     """
     index = bank if isinstance(bank, BankIndex) else BankIndex(bank)
-    scored, pretest = choose_items(index, blueprint, rng, exposure, forms_issued, seen)
+    scored, pretest = choose_items(index, blueprint, rng, exposure, forms_issued, seen, times)
     entries = [(n, False) for n in scored] + [(n, True) for n in pretest]
     rng.shuffle(entries)
     taken: set[str] = set()

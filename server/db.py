@@ -217,6 +217,18 @@ items = Table(
     Column("images", Text, nullable=False, server_default="[]"),
 )
 
+# Each item's response-time parameters, fitted from stored sittings (server.timing): log
+# seconds at average speed (beta) and its precision (alpha).
+item_times = Table(
+    "item_times",
+    metadata,
+    Column("item_id", String(32), ForeignKey("items.id"), primary_key=True),
+    Column("beta", Float, nullable=False),
+    Column("alpha", Float, nullable=False),
+    Column("answers", Integer, nullable=False),
+    Column("fitted_ms", BigInteger, nullable=False),
+)
+
 devices = Table(
     "devices",
     metadata,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server import db, jobs, webhooks
+from server import db, jobs, timing, webhooks
 from server.assembly import BankTooSmall, Blueprint, assemble, package_items
 from server.bank.store import cached_items, exposed_from
 from server.context import Context
@@ -81,6 +81,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
                 exposure,
                 assessment["forms_issued"],
                 _seen(connection, sitting),
+                timing.load(connection) if blueprint.fill_seconds else None,
             )
         except BankTooSmall as error:
             raise ApiError(503, "bank_too_small", str(error)) from None

@@ -16,6 +16,9 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
 
 DEFAULT_SECONDS = 24.0  # an item, until there is data: 8 minutes for 20 items
 DEFAULT_ALPHA = 2.0  # log-time spread 0.5
@@ -83,3 +86,41 @@ def speed(observed: Iterable[tuple[ItemTime, float]], prior_weight: float = 2.0)
 
 def lookup(times: Mapping[str, ItemTime], item_id: str) -> ItemTime:
     return times.get(item_id, DEFAULT)
+
+
+def load(connection: Any) -> dict[str, ItemTime]:
+    """The fitted times stored for the bank's items (``bank times`` writes them)."""
+    from server import db
+
+    rows = connection.execute(
+        select(db.item_times.c.item_id, db.item_times.c.beta, db.item_times.c.alpha,
+               db.item_times.c.answers)
+    )  # fmt: skip
+    return {str(r.item_id): ItemTime(float(r.beta), float(r.alpha), int(r.answers)) for r in rows}
+
+
+def save(connection: Any, fitted: Mapping[str, ItemTime], now_ms: int) -> int:
+    """Store ``fitted`` for the items the bank has (replacing what was there); how many."""
+    from server import db
+
+    known = {str(i) for i in connection.execute(select(db.items.c.id)).scalars()}
+    rows = [
+        {"item_id": item, "beta": t.beta, "alpha": t.alpha, "answers": t.answers,
+         "fitted_ms": now_ms}
+        for item, t in fitted.items()
+        if item in known
+    ]  # fmt: skip
+    connection.execute(
+        delete(db.item_times).where(db.item_times.c.item_id.in_([r["item_id"] for r in rows]))
+    )
+    if rows:
+        connection.execute(db.item_times.insert(), rows)
+    return len(rows)
+
+
+def items_filling(seconds: float, expected: Iterable[float], categories: int) -> int:
+    """How many items (a multiple of ``categories``, at least one each) a typical candidate
+    answers in ``seconds``, from the items' expected times."""
+    times = sorted(expected)
+    typical = times[len(times) // 2] if times else DEFAULT.expected_seconds()
+    return max(1, int(seconds / typical) // categories) * categories

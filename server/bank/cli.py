@@ -7,6 +7,7 @@ bank import PATH ... --data DIR [--category ID] [--skill NAME] [--category-map '
             [--status S] [--write FILE.toml] [--dry-run] [--strict]
             exit 0: every item imported; 3: some skipped (the others imported); 1: none
 bank export --format qti3 --out FILE.zip [--data DIR]
+bank times --data DIR [--json] [--dry-run]     fit the items' response times from the sittings
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from server import db
+from server import db, timing
 from server.bank import importing
 from server.bank.formats import ImportError_, Mapping, Outcome, read_items
 from server.bank.formats.export import qti3_package, to_toml
 from server.bank.loader import bundled_files, load_files, practice_files
 from server.bank.model import STATUSES, BankError, BankItem
-from server.bank.responses import stored_responses
+from server.bank.responses import stored_responses, stored_times
 from server.bank.stats import bank_stats, plot_difficulty
 from server.bank.store import all_items, bump_version, import_items
 from server.bank.validate import PROFILES, Targets, validate
@@ -83,6 +84,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="skip items answered fewer times (default 200)",
     )
     fit.add_argument("--dry-run", action="store_true", help="report only; change nothing")
+
+    times = verbs.add_parser(
+        "times", help="fit each item's response time from the stored sittings (lognormal)"
+    )
+    times.add_argument("--data", type=Path, required=True)
+    times.add_argument("--json", action="store_true")
+    times.add_argument("--dry-run", action="store_true", help="report only; store nothing")
 
     out = verbs.add_parser("export", help="export items as a QTI 3.0 content package")
     out.add_argument("--format", choices=("qti3",), required=True)
@@ -318,6 +326,44 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _times(args: argparse.Namespace) -> int:
+    engine = db.make_engine(Settings.load(args.data).database_url)
+    try:
+        with engine.connect() as connection:
+            observed = stored_times(connection)
+        fitted = timing.fit(observed)
+        sittings = len({sitting for sitting, _item, _seconds in observed})
+        seconds = {item: t.expected_seconds() for item, t in fitted.items()}
+        if args.json:
+            print(json.dumps({"sittings": sittings, "items": {
+                item: {"beta": round(t.beta, 4), "alpha": round(t.alpha, 4),
+                       "answers": t.answers, "seconds": round(seconds[item], 1)}
+                for item, t in sorted(fitted.items())
+            }}, indent=2))  # fmt: skip
+        else:
+            print(f"{sittings} sittings, {len(observed)} item times, {len(fitted)} items fitted.")
+            if fitted:
+                ordered = sorted(seconds.values())
+                typical = ordered[len(ordered) // 2]
+                print(
+                    f"Typical item: {typical:.1f} s at average speed; 8 minutes hold about "
+                    f"{timing.items_filling(480, ordered, 4)} items."
+                )
+                for item in sorted(seconds, key=seconds.__getitem__, reverse=True)[:5]:
+                    print(
+                        f"  slow: {item:14} {seconds[item]:6.1f} s ({fitted[item].answers} times)"
+                    )
+        if args.dry_run or not fitted:
+            return 0
+        with engine.begin() as connection:
+            stored = timing.save(connection, fitted, time.time_ns() // 1_000_000)
+    finally:
+        engine.dispose()
+    if not args.json:
+        print(f"Stored the times of {stored} items.")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     commands = {
         "validate": _validate,
@@ -326,6 +372,7 @@ def run(args: argparse.Namespace) -> int:
         "export": _export,
         "analyse": _analyse,
         "calibrate": _calibrate,
+        "times": _times,
     }
     try:
         return commands[args.bank_command](args)

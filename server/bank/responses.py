@@ -37,3 +37,35 @@ def stored_responses(connection: Connection, assessment_id: str | None = None) -
             )
         sittings.append(answered)
     return sittings
+
+
+def stored_times(connection: Connection) -> list[tuple[str, str, float]]:
+    """``(sitting, bank item, seconds)`` for every item of every scored sitting that was on
+    screen: how long it was shown in all, from the event log's charged time (``elapsed_ms``,
+    which a crash or the machine sleeping does not inflate). The items show in form order
+    from ``started``; each ``advance`` moves from one to another."""
+    query = select(db.sittings.c.id, db.sittings.c.form, db.submissions.c.document).join(
+        db.submissions, db.submissions.c.sitting_id == db.sittings.c.id
+    )
+    found: list[tuple[str, str, float]] = []
+    for sitting_id, form_text, document in connection.execute(query):
+        form = canonical.loads(form_text)
+        to_bank = {entry["id"]: entry["item"] for entry in form}
+        shown: dict[str, int] = {}
+        current, since = None, 0
+        for event in canonical.loads(document)["body"]["events"]:
+            kind, at = event["type"], int(event["elapsed_ms"])
+            if current is not None and kind in ("advance", "ended"):
+                shown[current] = shown.get(current, 0) + max(0, at - since)
+            if kind == "started" and form:
+                current, since = form[0]["id"], at
+            elif kind == "advance":
+                current, since = event["data"]["to"], at
+            elif kind == "ended":
+                current = None
+        found += [
+            (sitting_id, to_bank[shown_id], ms / 1000)
+            for shown_id, ms in shown.items()
+            if shown_id in to_bank
+        ]
+    return found
