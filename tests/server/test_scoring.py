@@ -114,3 +114,30 @@ def test_item_feedback_explains_each_missed_question_when_the_assessment_allows(
         key_feedback = next(o.feedback for o in item.options if o.id in item.key)
         assert any(why in key_feedback for why in reviews)
     assert not any(why.startswith("Correct") for why in reviews)
+
+
+def test_items_of_two_to_six_options_and_multiple_response_are_scored_by_their_keys() -> None:
+    import dataclasses
+
+    from server.bank.model import Option
+
+    base = BANK[0]
+    two = dataclasses.replace(
+        base, id="TWO", options=(Option("t", "True"), Option("f", "False")), key=("f",)
+    )
+    six = dataclasses.replace(
+        base, id="SIX", options=tuple(Option(k, k) for k in "abcdef"), key=("e",)
+    )
+    ticks = dataclasses.replace(  # multiple response with one right option
+        base, id="TICKS", options=tuple(Option(k, k) for k in "abcd"), key=("b",),
+        multiple_response=True,
+    )  # fmt: skip
+    bank = {item.id: item for item in (two, six, ticks)}
+    form = [
+        {"item": i.id, "id": f"p{n}", "options": [[f"p{n}{o.id}", o.id] for o in i.options]}
+        for n, i in enumerate(bank.values())
+    ]
+    right = score(form, bank, {"p0": ["p0f"], "p1": ["p1e"], "p2": ["p2b"]})
+    wrong = score(form, bank, {"p0": ["p0t"], "p1": ["p1a"], "p2": ["p2b", "p2c"]})
+    assert sum(d["correct"] for d in right["category_details"]) == 3
+    assert sum(d["correct"] for d in wrong["category_details"]) == 0  # a tick too many is wrong
