@@ -77,10 +77,12 @@ def test_a_server_killed_mid_burst_loses_and_doubles_nothing(kind: str, tmp_path
         base = f"http://127.0.0.1:{port}"
         engines = []
         for n in range(CANDIDATES):
-            client = dataclasses.replace(ClientSettings.load(tmp_path / f"c{n}"), timeout_s=2.0)
+            client = ClientSettings.load(tmp_path / f"c{n}")
             engine = Engine(client, FileKeyStore(client.home))
             invitation = create_invitation(ctx, "deep-learning", f"C {n}", True)
             engine.seal(sit(engine, base, invitation))
+            # Uploads give up on a dead server quickly (preparing took the usual patience).
+            engine.settings = dataclasses.replace(client, timeout_s=2.0)
             engines.append(engine)
 
         def deliver(engine: Engine) -> str:
