@@ -1,7 +1,8 @@
-"""Delivery figures: how long saving an answer takes with synchronous=FULL, and how long an
-outbox of finished exams takes to drain once the server is back.
+"""Delivery figures: how long saving an answer takes with synchronous=FULL, how long an
+outbox of finished exams takes to drain once the server is back, and how long a candidate of
+an adaptive sitting waits for each next question (answer sent, item chosen, item shown).
 
-    python -m bench.delivery [--answers 2000] [--outbox 100]
+    python -m bench.delivery [--answers 2000] [--outbox 100] [--adaptive 20]
 
 Writes bench/out/delivery.json.
 """
@@ -119,10 +120,109 @@ def drain(work: Path, count: int, server: Server) -> dict[str, Any]:
     }
 
 
+def knows(
+    ctx: Context, sitting_id: str, presented: str, theta: float, rng: random.Random
+) -> list[str]:
+    """A simulated candidate of ability ``theta`` answers the served question: the key with
+    the 3PL model's probability, else a wrong option (read from the server's records: this is
+    the benchmark's candidate, not the client)."""
+    from sqlalchemy import select
+
+    from server import db
+    from server.bank.store import cached_items
+    from server.irt import p3
+    from shared import canonical
+
+    with ctx.engine.connect() as connection:
+        entries = connection.execute(
+            select(db.adaptive_steps.c.entry).where(
+                db.adaptive_steps.c.sitting_id == sitting_id, db.adaptive_steps.c.entry.is_not(None)
+            )
+        ).scalars()
+        entry = next(e for e in map(canonical.loads, entries) if e["id"] == presented)
+        item = cached_items(ctx, connection)[entry["item"]]
+    right = rng.random() < float(p3(theta, item.a, item.b, item.c))
+    chosen = [shown for shown, source in entry["options"] if (source in item.key) == right]
+    return chosen if right else [rng.choice(chosen)]
+
+
+def adaptive_steps(work: Path, sittings: int, server: Server) -> dict[str, Any]:
+    """``sittings`` adaptive sittings one after another by candidates of abilities drawn from
+    N(0, 1), each answer taking 20 s on the server's clock (shifted, so eight minutes pass in
+    moments): milliseconds from sending an answer to the next question being kept and on
+    screen, as the engine does it."""
+    from sqlalchemy import select
+
+    from client.session import SystemClock
+    from server import db
+    from shared import canonical
+
+    shift = [0]
+    real = server.ctx.now_ms
+    server.ctx.now_ms = lambda: real() + shift[0]
+
+    class Shifted(SystemClock):  # the candidate's computer, moved on with the server
+        def wall_ms(self) -> int:
+            return super().wall_ms() + shift[0]
+
+        def mono_ms(self) -> int:
+            return super().mono_ms() + shift[0]
+
+        def uptime_ms(self) -> int | None:
+            uptime = super().uptime_ms()
+            return None if uptime is None else uptime + shift[0]
+
+    with server.ctx.engine.begin() as connection:
+        row = connection.execute(
+            select(db.assessments.c.blueprint).where(db.assessments.c.slug == "deep-learning")
+        ).scalar_one()
+        connection.execute(
+            db.assessments.update()
+            .where(db.assessments.c.slug == "deep-learning")
+            .values(blueprint=canonical.to_text({**canonical.loads(row), "adaptive": True}))
+        )
+    times: list[float] = []
+    lengths: list[int] = []
+    rng = random.Random(7)
+    for n in range(sittings):
+        settings = ClientSettings.load(work / f"adaptive-{n}")
+        engine = Engine(
+            settings, FileKeyStore(settings.home), Shifted(), request_clock=server.ctx.now_ms
+        )
+        invitation = create_invitation(server.ctx, "deep-learning", f"A {n}", False)
+        sitting = engine.enrol(server.url, invitation["invitation"])
+        engine.download(sitting["id"])
+        session = engine.unlock(sitting["id"], engine.release_code(sitting["id"]))
+        session.start()
+        theta = rng.gauss(0.0, 1.0)
+        while session.state == "running" and not session.fell_back:
+            if session.awaiting():
+                shift[0] += 20_000
+                started = time.perf_counter()
+                engine.next_question(session)
+                times.append((time.perf_counter() - started) * 1000)
+                continue
+            item = session.current
+            assert item is not None
+            session.answer(knows(server.ctx, session.sitting_id, item.id, theta, rng))
+            session.advance()
+        lengths.append(len([i for i in session.items if i.id in session.positions]))
+        engine.close()
+    server.ctx.now_ms = real
+    return {
+        **summary(times),
+        "p95_ms": percentile(times, 0.95),
+        "p99_ms": percentile(times, 0.99),
+        "sittings": sittings,
+        "items_per_sitting": round(sum(lengths) / max(1, len(lengths)), 1),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.delivery")
     parser.add_argument("--answers", type=int, default=2000)
     parser.add_argument("--outbox", type=int, default=100)
+    parser.add_argument("--adaptive", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -138,6 +238,7 @@ def main() -> int:
             "machine": f"{platform.machine()} python {platform.python_version()}",
             "answer_save": save_latency(work, args.answers, server),
             "outbox_drain": drain(work, args.outbox, server),
+            "adaptive_step": adaptive_steps(work, args.adaptive, server),
         }
         server.stop()
         ctx.dispose()
@@ -151,6 +252,11 @@ def main() -> int:
     print(
         f"outbox of {out['submissions']} after reconnect: {out['delivered']} acknowledged in "
         f"{out['drain_s']} s ({out['per_submission_ms']} ms each)"
+    )
+    step = figures["adaptive_step"]
+    print(
+        f"adaptive sittings: {step['sittings']}, {step['items_per_sitting']} questions each; "
+        f"next question p50 {step['p50_ms']} ms, p95 {step['p95_ms']} ms, p99 {step['p99_ms']} ms"
     )
     OUT.mkdir(exist_ok=True)
     (OUT / "delivery.json").write_text(json.dumps(figures, indent=2) + "\n")

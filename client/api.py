@@ -151,6 +151,17 @@ class ApiClient:
     def practice(self) -> list[dict[str, Any]]:
         return list(self.json("GET", "/practice")["items"])
 
+    def next_step(
+        self, sitting_id: str, position: int | None = None, options: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Adaptive sittings: send the answer to the question at ``position`` (None: only ask
+        for the question on screen) and return the server's next step: ``{"done": false,
+        "position", "item", "ends_ms"}`` or ``{"done": true, "reason", "ends_ms"}``."""
+        body: dict[str, Any] = {}
+        if position is not None:
+            body = {"position": position, "options": list(options or [])}
+        return dict(self.json("POST", f"/sittings/{sitting_id}/next", body))
+
     def checkpoint(
         self,
         sitting_id: str,

@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,14 +30,17 @@ from client.errors import (
     ClientError,
     NotEnrolled,
     PackageNotReady,
+    ServerFailed,
     ServerKeyChanged,
+    ServerRefused,
+    ServerUnreachable,
     SittingClosed,
 )
 from client.journal import Journal
 from client.keystore import DeviceKeys, KeyStore, load_or_create
 from client.outbox import Delivered, Outbox, Status
 from client.practice import PracticeItem
-from client.session import Clock, ExamSession, SystemClock
+from client.session import Clock, ExamSession, Item, SystemClock
 from client.settings import ClientSettings
 from client.status import SittingView, view
 from client.store import Enrolment, LocalState, connect
@@ -44,7 +48,7 @@ from shared import crypto
 from shared.errors import InvalidSignature
 from shared.policy import Policy
 from shared.protocol import HAND_IN_FORMAT, SERVER_KEX_CONTEXT
-from shared.wire import PackageHeader, SittingSummary
+from shared.wire import PackageHeader, PackageItem, SittingSummary
 
 # How long fetching a certificate waits for the server to finish rendering it (a burst of
 # results at the end of an exam queues them: on one SQLite process, about 90 s for the last of
@@ -62,6 +66,35 @@ def server_kex_public(server: dict[str, Any], signing_public: bytes) -> bytes:
     except Exception as error:
         raise InvalidSignature("server key-exchange key") from error
     return kex
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the server said to an adaptive sitting's request for its next item: an item at a
+    position, that the adaptive part is ``done`` (and why), or a ``fallback`` (why not)."""
+
+    item: PackageItem | None = None
+    position: int | None = None
+    done: str | None = None
+    fallback: str | None = None
+    ends_ms: int | None = None
+
+
+class Stepper:
+    """Fetches an adaptive sitting's questions for a window: ``fetcher`` (on the window's
+    thread) captures the request and returns work for a background thread; ``apply`` (on the
+    window's thread again) acts on what came back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def fetcher(self, session: ExamSession) -> Callable[[], Step]:
+        api = self.engine.api()
+        position, options = session.step_request()
+        return lambda: Engine.ask_step(api, session.sitting_id, position, options)
+
+    def apply(self, session: ExamSession, step: Step) -> None:
+        self.engine.apply_step(session, step)
 
 
 class Engine:
@@ -263,9 +296,18 @@ class Engine:
         )
         header = opened.header
         deadline = header.closes_ms if header.offline else self.state.deadline(sitting_id)
+        served: dict[str, Item] | None = None
+        if header.adaptive:
+            served = {
+                item.id: item
+                for item in (
+                    PackageItem.from_json(value)
+                    for value in self.state.served(sitting_id, self.keys.storage).values()
+                )
+            }
         return ExamSession(
             sitting_id,
-            opened.items,
+            [] if header.adaptive else opened.items,
             header.duration_s + header.extra_time_s,
             self.journal(sitting_id),
             self.clock,
@@ -278,7 +320,60 @@ class Engine:
                 if header.ask_consent and share is not None
                 else None
             ),
+            served=served,
+            fallback=opened.items if header.adaptive else None,
         )
+
+    # -- adaptive sittings ---------------------------------------------------------------------
+    def fetch_step(self, session: ExamSession, api: ApiClient | None = None) -> Step:
+        """Send the answer on screen and fetch the server's next item."""
+        position, options = session.step_request()
+        return self.ask_step(api or self.api(), session.sitting_id, position, options)
+
+    def stepper(self) -> Stepper:
+        """What an exam window uses to fetch an adaptive sitting's questions."""
+        return Stepper(self)
+
+    @staticmethod
+    def ask_step(
+        api: ApiClient, sitting_id: str, position: int | None, options: list[str] | None
+    ) -> Step:
+        """Send an answer and fetch the server's next item (network only: callable from a
+        worker thread). A server that cannot be reached, fails or refuses gives a fallback
+        step: the sitting goes on, on the package's form."""
+        try:
+            answer = api.next_step(sitting_id, position, options)
+        except (ServerUnreachable, ServerFailed, ServerRefused) as error:
+            # Whatever stops the server's items (no network, a failure, a refusal), the
+            # candidate goes on: the log says why, and the server judges the whole sitting.
+            return Step(fallback=str(error))
+        if answer.get("done"):
+            return Step(done=str(answer.get("reason", "time_up")), ends_ms=answer.get("ends_ms"))
+        return Step(
+            item=PackageItem.from_json(answer.get("item")),
+            position=int(answer["position"]),
+            ends_ms=answer.get("ends_ms"),
+        )
+
+    def apply_step(self, session: ExamSession, step: Step) -> None:
+        """Act on a fetched step (on the thread that owns the session): keep and show the new
+        item, continue on the fallback form, or end the sitting as the server says."""
+        if step.ends_ms is not None and not session.fell_back:
+            session.deadline_ms = int(step.ends_ms)
+        if step.fallback is not None:
+            session.fall_back(step.fallback)
+        elif step.item is not None and step.position is not None:
+            self.state.save_served(
+                session.sitting_id, step.position, step.item.to_json(), self.keys.storage
+            )
+            session.serve(step.item, step.position)
+        elif step.done is not None:
+            session.finish("time_up" if step.done == "time_up" else "finished")
+
+    def next_question(self, session: ExamSession) -> None:
+        """``fetch_step`` then ``apply_step``, in one thread (``simulate`` and tests)."""
+        if session.awaiting():
+            self.apply_step(session, self.fetch_step(session))
 
     def seal(self, session: ExamSession) -> str:
         """Sign the ended sitting's submission into the outbox and delete the package and the

@@ -144,8 +144,19 @@ class ExamSession:
         deadline_ms: int | None = None,
         release: str = "proctor",
         consent: dict[str, Any] | None = None,
+        served: dict[str, Item] | None = None,
+        fallback: list[Item] | None = None,
     ) -> None:
         self.sitting_id = sitting_id
+        # Adaptive sittings: ``items`` start empty and grow as the server serves them (``served``
+        # holds those given before a restart, by id); ``fallback`` is the package's linear form,
+        # appended if the server cannot be reached. None: a linear sitting.
+        self.adaptive = served is not None
+        self._served = dict(served or {})
+        self.positions: dict[str, int] = {}  # served item id -> its position on the server
+        self.fallback = list(fallback or [])
+        self.fell_back = False
+        self.went_on = False  # the candidate went on from the last item given: fetch the next
         # The candidate's choice, made before the clock starts, of whether the inviting
         # organisation may see the result ({"organisation": id, "share": bool}); journalled
         # (so signed in the submission) just before the start.
@@ -193,6 +204,14 @@ class ExamSession:
                 self.started_at_ms = event["at_ms"]
             elif kind == "answer":
                 self.answers[data["item"]] = list(data["options"])
+            elif kind == "served" and data["item"] in self._served:
+                self.items.append(self._served[data["item"]])
+                self.positions[data["item"]] = data["position"]
+                position = {item.id: number for number, item in enumerate(self.items)}
+            elif kind == "fallback":
+                self.fell_back = True
+                self.items.extend(self.fallback)
+                position = {item.id: number for number, item in enumerate(self.items)}
             elif kind == "advance":
                 self.index = position.get(data["to"], self.index)
             elif kind == "ended":
@@ -299,7 +318,9 @@ class ExamSession:
 
     @property
     def current(self) -> Item | None:
-        return self.items[self.index] if self.state == "running" else None
+        if self.state != "running" or self.index >= len(self.items):
+            return None
+        return self.items[self.index]
 
     def current_id(self) -> str | None:
         return self.items[self.index].id if self.index < len(self.items) else None
@@ -379,11 +400,9 @@ class ExamSession:
         return self._locked and self.state != "ended"
 
     def _require_running(self) -> Item:
-        self.tick()
-        if self.state != "running":
+        self._require_unlocked_running()
+        if self.index >= len(self.items):  # an adaptive sitting before its first item
             raise SittingClosed()
-        if self.locked:
-            raise SittingLocked()
         return self.items[self.index]
 
     def lock_reason(self) -> str:
@@ -516,13 +535,82 @@ class ExamSession:
         self.answers[item.id] = chosen  # only once it is on disk
 
     def advance(self) -> None:
-        """Go to the next item; after the last one the sitting is finished."""
+        """Go to the next item; after the last one the sitting is finished. On the last item an
+        adaptive sitting was given, this only notes that the candidate went on (``awaiting``):
+        the caller asks the server (``step_request``) and hands what comes back to ``serve`` or
+        ``fall_back``."""
+        if self.at_frontier():
+            self._require_running()
+            self.went_on = True
+            return
         item = self._require_running()
         if self.index + 1 >= self.total:
             self.finish("finished")
             return
         self._write("advance", {"from": item.id, "to": self.items[self.index + 1].id})
         self.index += 1
+
+    # -- adaptive sittings ---------------------------------------------------------------------
+    def at_frontier(self) -> bool:
+        """An adaptive sitting on the last item the server gave (or before the first): the
+        next one comes from the server."""
+        return (
+            self.adaptive
+            and not self.fell_back
+            and self.state == "running"
+            and self.index + 1 >= len(self.items)
+        )
+
+    def awaiting(self) -> bool:
+        """Whether the server's next item is needed now: none given yet, or the candidate went
+        on (``advance``) from the last one given."""
+        return self.at_frontier() and (not self.items or self.went_on)
+
+    def step_request(self) -> tuple[int | None, list[str] | None]:
+        """What to send for the next item: the position and answer of the item on screen
+        (none given: an empty answer, a skip), or (None, None) before the first."""
+        item = self.current
+        if item is None or item.id not in self.positions:
+            return None, None
+        return self.positions[item.id], list(self.answers.get(item.id, []))
+
+    def serve(self, item: Item, position: int) -> None:
+        """Show the item the server gave at ``position`` (already on screen: nothing to do)."""
+        if not self.awaiting() or item.id in self.positions:
+            return
+        self._require_unlocked_running()
+        self._write("served", {"item": item.id, "position": position})
+        self._served[item.id] = item
+        self.positions[item.id] = position
+        self.items.append(item)
+        if len(self.items) > 1:
+            self._write("advance", {"from": self.items[self.index].id, "to": item.id})
+            self.index = len(self.items) - 1
+        self.went_on = False
+
+    def fall_back(self, reason: str) -> None:
+        """Continue on the package's linear form: the server cannot be reached. With no form
+        left to give, the sitting ends as finished."""
+        if not self.adaptive or self.fell_back or self.state != "running":
+            return
+        self._require_unlocked_running()
+        self._write("fallback", {"reason": reason[:200]})
+        self.fell_back, self.went_on = True, False
+        self.items.extend(self.fallback)
+        if self.index + 1 < len(self.items) and self.positions:
+            self._write(
+                "advance", {"from": self.items[self.index].id, "to": self.items[self.index + 1].id}
+            )
+            self.index += 1
+        elif not self.items:
+            self.finish("finished")
+
+    def _require_unlocked_running(self) -> None:
+        self.tick()
+        if self.state != "running":
+            raise SittingClosed()
+        if self.locked:
+            raise SittingLocked()
 
     def record(self, kind: str, data: dict[str, Any]) -> dict[str, Any] | None:
         """Journal an integrity event (focus, keyboard, ...) while the sitting is open."""

@@ -7,6 +7,7 @@ by a strategy, seals, syncs and saves the certificate; returns one JSON-ready su
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,21 @@ from client.session import ExamSession
 STRATEGIES = ("random", "first")
 
 
-def answer_all(session: ExamSession, strategy: str, rng: random.Random) -> None:
+def answer_all(
+    session: ExamSession,
+    strategy: str,
+    rng: random.Random,
+    next_question: Callable[[ExamSession], None] | None = None,
+) -> None:
+    """Start and answer until the sitting ends; an adaptive sitting's items come from
+    ``next_question`` (the engine's)."""
     session.start()
     while session.state == "running":
+        if session.awaiting():
+            if next_question is None:
+                raise ValueError("An adaptive sitting needs the engine to fetch its questions.")
+            next_question(session)
+            continue
         item = session.current
         assert item is not None
         choice = item.options[0] if strategy == "first" else rng.choice(item.options)
@@ -40,7 +53,8 @@ def run(
     header = engine.download(sitting["id"])
     code = unlock_code or engine.release_code(sitting["id"])
     session = engine.unlock(sitting["id"], code, share=share)
-    answer_all(session, strategy, random.Random(seed))  # noqa: S311 (a simulated candidate)
+    draws = random.Random(seed)  # noqa: S311 (a simulated candidate)
+    answer_all(session, strategy, draws, engine.next_question)
     submission_id = engine.seal(session)
     delivered = {d.submission_id: d.result for d in engine.sync()}
     result = delivered[submission_id]

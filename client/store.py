@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from shared import canonical
+from shared import canonical, crypto
 from shared.wire import PackageHeader
 
 SCHEMA = """
@@ -65,7 +65,19 @@ CREATE TABLE IF NOT EXISTS outbox (
     failed TEXT,
     exported TEXT
 );
+-- An adaptive sitting's questions as the server gave them, encrypted with the storage key
+-- like the journal, so a restart shows them again without the network; gone with the journal.
+CREATE TABLE IF NOT EXISTS served (
+    sitting_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    PRIMARY KEY (sitting_id, position)
+);
 """
+
+
+def _served_context(sitting_id: str, position: int) -> str:
+    return f"examgate-served/1\n{sitting_id}\n{position}"
 
 
 def private_file(path: Path) -> None:
@@ -233,11 +245,41 @@ class LocalState:
         ).fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
+    def save_served(
+        self, sitting_id: str, position: int, item: dict[str, Any], storage_key: bytes
+    ) -> None:
+        """Keep a question an adaptive sitting was given (before the journal says so)."""
+        token = crypto.encrypt_at_rest(
+            storage_key, canonical.dumps(item), _served_context(sitting_id, position)
+        )
+        self.db.execute(
+            "INSERT OR REPLACE INTO served (sitting_id, position, item) VALUES (?, ?, ?)",
+            (sitting_id, position, token),
+        )
+
+    def served(self, sitting_id: str, storage_key: bytes) -> dict[int, dict[str, Any]]:
+        """The questions an adaptive sitting was given, by position."""
+        rows = self.db.execute(
+            "SELECT position, item FROM served WHERE sitting_id = ? ORDER BY position",
+            (sitting_id,),
+        ).fetchall()
+        return {
+            int(position): dict(
+                canonical.loads(
+                    crypto.decrypt_at_rest(
+                        storage_key, token, _served_context(sitting_id, position), "question"
+                    )
+                )
+            )
+            for position, token in rows
+        }
+
     def purge_sitting(self, sitting_id: str) -> None:
         """Delete what could reveal the sitting's items: the sealed package, the journal and
         its chain key (call inside the transaction that stores the sealed submission)."""
         self.db.execute("UPDATE sittings SET package = NULL WHERE id = ?", (sitting_id,))
         self.db.execute("DELETE FROM journal WHERE sitting_id = ?", (sitting_id,))
+        self.db.execute("DELETE FROM served WHERE sitting_id = ?", (sitting_id,))
         self.db.execute("DELETE FROM journal_state WHERE sitting_id = ?", (sitting_id,))
 
     def truncate_wal(self) -> None:

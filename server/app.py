@@ -35,6 +35,7 @@ from server import (
     ats,
     credentials,
     dashboard,
+    delivery,
     employer_api,
     employer_results,
     invitations,
@@ -341,6 +342,14 @@ async def start(request: Request) -> JSONResponse:
     )
 
 
+async def next_step(request: Request) -> JSONResponse:
+    device_id, body = await _device(request)
+    sitting_id = request.path_params["sitting_id"]
+    return JSONResponse(
+        await run_in_threadpool(delivery.step, _ctx(request), device_id, sitting_id, body)
+    )
+
+
 async def checkpoint(request: Request) -> JSONResponse:
     device_id, body = await _device(request)
     sitting_id = request.path_params["sitting_id"]
@@ -583,6 +592,7 @@ def create_app(ctx: Context, run_jobs: bool = False) -> Starlette:
         Route(f"{API_PREFIX}/sittings/{{sitting_id}}/package", package, methods=["POST"]),
         Route(f"{API_PREFIX}/sittings/{{sitting_id}}/start", start, methods=["POST"]),
         Route(f"{API_PREFIX}/sittings/{{sitting_id}}/checkpoint", checkpoint, methods=["POST"]),
+        Route(f"{API_PREFIX}/sittings/{{sitting_id}}/next", next_step, methods=["POST"]),
         Route(f"{API_PREFIX}/submissions", submit, methods=["POST"]),
         Route(f"{API_PREFIX}/hand-ins", hand_in, methods=["POST"]),
         Route(f"{API_PREFIX}/results/{{submission_id}}", result, methods=["GET"]),

@@ -46,6 +46,9 @@ class Blueprint:
     # With a time model: as many items as a typical candidate answers in this many seconds, in
     # the proportions of ``per_category`` (0: ``per_category`` as it stands).
     fill_seconds: float = 0.0
+    # Online sittings choose each next item on the server (server.delivery); the package then
+    # holds the linear form the client falls back on if the connection drops.
+    adaptive: bool = False
 
     def counts(self, index: BankIndex, times: Mapping[str, ItemTime] | None) -> dict[str, int]:
         """Items per category: ``per_category``, or what fills ``fill_seconds``."""
@@ -95,7 +98,7 @@ class BankIndex:
                     self.enemies[enemy].append(n)
 
 
-def _opaque_id(rng: random.Random, taken: set[str]) -> str:
+def opaque_id(rng: random.Random, taken: set[str]) -> str:
     while True:
         candidate = f"{rng.getrandbits(48):012x}"
         if candidate not in taken:
@@ -206,8 +209,8 @@ def assemble(
         form.append(
             {
                 "item": item.id,
-                "id": _opaque_id(rng, taken),
-                "options": [[_opaque_id(rng, taken), option.id] for option in options],
+                "id": opaque_id(rng, taken),
+                "options": [[opaque_id(rng, taken), option.id] for option in options],
                 "pretest": is_pretest,
             }
         )

@@ -95,7 +95,10 @@ def _blueprint(body: dict[str, Any], connection: Connection) -> Blueprint:
     feedback = body.get("item_feedback", False)
     if not isinstance(feedback, bool):
         raise ApiError(400, "bad_blueprint", "'item_feedback' is true or false.")
-    return Blueprint(per_category=dict(per_category), item_feedback=feedback)
+    adaptive = body.get("adaptive", False)
+    if not isinstance(adaptive, bool):
+        raise ApiError(400, "bad_blueprint", "'adaptive' is true or false.")
+    return Blueprint(per_category=dict(per_category), item_feedback=feedback, adaptive=adaptive)
 
 
 def _policy(value: object) -> Policy:
@@ -136,6 +139,7 @@ _FIELDS = {
     "supervised",
     "sync_deadline_days",
     "item_feedback",
+    "adaptive",
     "self_registration",
 }
 
@@ -151,6 +155,7 @@ def view(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
         "duration_s": row["duration_s"],
         "per_category": blueprint["per_category"],
         "item_feedback": bool(blueprint.get("item_feedback", False)),
+        "adaptive": bool(blueprint.get("adaptive", False)),
         "policy": canonical.loads(row["policy"]),
         "supervised": bool(row["supervised"]),
         "self_registration": bool(row["self_registration"]),

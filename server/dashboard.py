@@ -587,6 +587,7 @@ async def assessments_page(request: Request) -> Response:
             "supervised": form.get("supervised") == "yes",
             "self_registration": form.get("self_registration") == "yes",
             "item_feedback": form.get("item_feedback") == "yes",
+            "adaptive": form.get("adaptive") == "yes",
         }
         try:
             await run_in_threadpool(assessments.create, _ctx(request), principal, org_id, body)

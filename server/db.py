@@ -412,6 +412,23 @@ item_exposure = Table(
     Column("forms", Integer, nullable=False),
 )
 
+# An adaptive sitting's items, one row per position as the server chose them: the form entry
+# (presented ids to bank ids), when it was served and when its answer arrived (by the server's
+# clock), the answer (canonical JSON list of presented option ids). A row with an end reason
+# and no item closes the adaptive part ("decided", "time_up", "exhausted").
+adaptive_steps = Table(
+    "adaptive_steps",
+    metadata,
+    Column("sitting_id", String(32), ForeignKey("sittings.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=True),
+    Column("entry", Text, nullable=True),
+    Column("served_ms", BigInteger, nullable=False),
+    Column("answer", Text, nullable=True),
+    Column("answered_ms", BigInteger, nullable=True),
+    Column("end_reason", String(16), nullable=True),
+)
+
 # One row per submission id (the idempotency key) from the moment a request claims it: the
 # body's hash, and whether it is still being processed or done. The key is the primary key, so
 # the database, not a worker, decides which request processes a key.

@@ -49,6 +49,8 @@ REASONS = {
     "self_released": "The candidate lifted a lock themselves (an unsupervised sitting).",
     "answered_while_locked": "Questions were answered while the sitting was locked.",
     "sequence_violation": "Answers or moves do not follow the form's order.",
+    "answer_mismatch": "Answers in the log differ from those the server received during the "
+    "adaptive sitting (the server's are scored).",
     "over_time": "More time was used than the sitting allows.",
     "late_submission": "The online sitting was submitted after its time was up.",
     "clock_mismatch": "The client's clock disagrees with the server's times for this sitting.",
@@ -80,6 +82,8 @@ class Facts:
     checkpoint: tuple[int, str] | None = None  # the furthest (seq, hash) the server saw live
     rolled_back: bool = False  # the client once reported an earlier point than it had
     sealed_seen_ms: int | None = None  # when that furthest point, the log's end, arrived
+    # Adaptive sittings: served items whose answer in the log is not the one the server got.
+    answers_differ: int = 0
 
 
 @dataclass
@@ -122,6 +126,8 @@ def judge(log: Sequence[Event], facts: Facts) -> dict[str, Any]:
         verdict.flag("locked", f"{len(_of(log, 'locked'))} lock(s)")
     if facts.end_reason == "voided":
         verdict.flag("voided", "The client ended the sitting as voided.")
+    if facts.answers_differ:
+        verdict.flag("answer_mismatch", f"{facts.answers_differ} answer(s) differ.")
     outcome = "voided" if facts.end_reason == "voided" or expectations["void"] else "clean"
     if outcome == "clean" and verdict.flags:
         outcome = "flagged"

@@ -150,6 +150,32 @@ SCHEMAS: dict[str, Any] = {
         required=["seq", "hash"],
     ),
     "CheckpointSeen": _object({"seq": {"type": "integer"}}),
+    "StepRequest": {
+        "description": "The answer to the question at position (chosen option ids; none: "
+        "skipped), or an empty object to ask for the question on screen.",
+        "oneOf": [
+            _object({}),
+            _object(
+                {
+                    "position": {"type": "integer", "minimum": 0, "maximum": 499},
+                    "options": {"type": "array", "items": _ID, "maxItems": 16},
+                }
+            ),
+        ],
+    },
+    "Step": {
+        "type": "object",
+        "description": "The question now on screen (stem and options, never a key), or that "
+        "the adaptive part ended: decided (every level settled), time_up or exhausted.",
+        "properties": {
+            "done": {"type": "boolean"},
+            "position": {"type": "integer"},
+            "item": {"type": "object"},
+            "reason": {"enum": ["decided", "time_up", "exhausted"]},
+            "ends_ms": _MS,
+        },
+        "required": ["done", "position", "ends_ms"],
+    },
     "HandIn": _object(
         {
             "format": {"const": "examgate-hand-in/1"},
@@ -428,6 +454,20 @@ PATHS: dict[str, Any] = {
             "requestBody": _body("Checkpoint"),
             "responses": {
                 "200": _ok("CheckpointSeen", "The furthest point the server has seen"),
+                **_errors(*_DEVICE_ERRORS, "NotFound", "Conflict"),
+            },
+        }
+    },
+    "/sittings/{sitting_id}/next": {
+        "post": {
+            "summary": "Adaptive sittings: send the answer just given and receive the next "
+            "question, chosen by the server (the server's clock governs)",
+            "operationId": "nextStep",
+            "security": _SIGNED,
+            "parameters": [_path_param("sitting_id", _ID, "The sitting")],
+            "requestBody": _body("StepRequest"),
+            "responses": {
+                "200": _ok("Step", "The question on screen, or the end of the adaptive part"),
                 **_errors(*_DEVICE_ERRORS, "NotFound", "Conflict"),
             },
         }

@@ -125,6 +125,7 @@ SCHEMAS: dict[str, Any] = {
             "supervised": {"type": "boolean"},
             "sync_deadline_days": {"type": "integer"},
             "item_feedback": {"type": "boolean"},
+            "adaptive": {"type": "boolean"},
             "self_registration": {"type": "boolean"},
             "slug": _STR,
         },

@@ -71,7 +71,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
         earlier = _earlier_ability(connection, sitting)
         if earlier is not None:  # a retake: aim the form at what the last attempt showed
             blueprint = replace(blueprint, target_theta=max(-2.0, min(2.0, earlier)))
-        exposure = _exposure(connection, assessment["id"])
+        exposure = exposure_counts(connection, assessment["id"])
         everything = cached_items(ctx, connection)
         try:
             form = assemble(
@@ -80,7 +80,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
                 ctx.rng,
                 exposure,
                 assessment["forms_issued"],
-                _seen(connection, sitting),
+                seen(connection, sitting),
                 timing.load(connection) if blueprint.fill_seconds else None,
             )
         except BankTooSmall as error:
@@ -108,6 +108,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
             organisation=organisation,
             organisation_id=assessment["employer_id"],
             ask_consent=sitting["kind"] == "employer",
+            adaptive=blueprint.adaptive and not sitting["offline"],
         ).to_json()
         secrets = _prepared(ctx, sitting)
         plaintext = canonical.dumps(
@@ -146,7 +147,7 @@ def prepare(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[s
             raced = own_sitting(connection, device_id, sitting_id)
             _same_chain(raced, chain_public)
             return dict(canonical.loads(raced["package"]))
-        _count_exposure(connection, assessment["id"], [entry["item"] for entry in form])
+        count_exposure(connection, assessment["id"], [entry["item"] for entry in form])
     return package
 
 
@@ -192,7 +193,7 @@ def prepare_ahead(ctx: Context, sitting_id: str) -> None:
         )
 
 
-def _exposure(connection: Connection, assessment_id: str) -> dict[str, int]:
+def exposure_counts(connection: Connection, assessment_id: str) -> dict[str, int]:
     rows = connection.execute(
         select(db.item_exposure.c.item_id, db.item_exposure.c.forms).where(
             db.item_exposure.c.assessment_id == assessment_id
@@ -201,18 +202,28 @@ def _exposure(connection: Connection, assessment_id: str) -> dict[str, int]:
     return {row.item_id: row.forms for row in rows}
 
 
-def _seen(connection: Connection, sitting: RowMapping) -> frozenset[str]:
-    """Items on this candidate's earlier forms (same email), never to be shown again."""
+def seen(connection: Connection, sitting: RowMapping) -> frozenset[str]:
+    """Items this candidate (same email) was shown in earlier sittings, on forms or served one
+    at a time, never to be shown again."""
     if not sitting["candidate_email"]:
         return frozenset()
+    earlier = select(db.sittings.c.id).where(
+        db.sittings.c.candidate_email == sitting["candidate_email"],
+        db.sittings.c.id != sitting["id"],
+    )
     forms = connection.execute(
         select(db.sittings.c.form).where(
-            db.sittings.c.candidate_email == sitting["candidate_email"],
-            db.sittings.c.id != sitting["id"],
-            db.sittings.c.form.is_not(None),
+            db.sittings.c.id.in_(earlier), db.sittings.c.form.is_not(None)
         )
     ).scalars()
-    return frozenset(entry["item"] for form in forms for entry in canonical.loads(form))
+    served = connection.execute(
+        select(db.adaptive_steps.c.item_id).where(
+            db.adaptive_steps.c.sitting_id.in_(earlier), db.adaptive_steps.c.item_id.is_not(None)
+        )
+    ).scalars()
+    return frozenset(
+        [entry["item"] for form in forms for entry in canonical.loads(form)] + list(served)
+    )
 
 
 def _earlier_ability(connection: Connection, sitting: RowMapping) -> float | None:
@@ -232,14 +243,18 @@ def _earlier_ability(connection: Connection, sitting: RowMapping) -> float | Non
     return float(theta) if theta is not None else None
 
 
-def _count_exposure(connection: Connection, assessment_id: str, item_ids: list[str]) -> None:
-    """One more form for the assessment and for each item on it (atomic increments, safe when
-    several workers prepare forms with the same items at once)."""
-    connection.execute(
-        db.assessments.update()
-        .where(db.assessments.c.id == assessment_id)
-        .values(forms_issued=db.assessments.c.forms_issued + 1)
-    )
+def count_exposure(
+    connection: Connection, assessment_id: str, item_ids: list[str], new_form: bool = True
+) -> None:
+    """One more time shown for each item (and, for a new form, one more form for the
+    assessment): atomic increments, safe when several workers count the same items at once.
+    An adaptive sitting's served items count without a new form (its package counted it)."""
+    if new_form:
+        connection.execute(
+            db.assessments.update()
+            .where(db.assessments.c.id == assessment_id)
+            .values(forms_issued=db.assessments.c.forms_issued + 1)
+        )
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     connection.execute(  # one statement, every item of the form
         dialect.insert(db.item_exposure).on_conflict_do_update(

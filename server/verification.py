@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
+from server import delivery
 from server.auth import device_key
 from server.context import Context
 from server.errors import ApiError, not_found
@@ -152,11 +153,27 @@ def verify(
         )
     log = events.parse(body["events"])
     events.verify_chain(body["events"], body["sitting_id"])
+    assessment = assessment_of(connection, sitting)
     form = canonical.loads(sitting["form"])
+    scored = form
+    mismatched: list[str] = []
+    adaptive = not sitting["offline"] and bool(
+        canonical.loads(assessment["blueprint"]).get("adaptive")
+    )
+    if adaptive:  # the items as the candidate met them, served and (after a fallback) linear
+        delivered = delivery.sitting_form(connection, sitting, log)
+        form = delivered.form
     responses = _responses(body, form)
     if {k: v for k, v in responses.items() if v} != _journalled_answers(log):
         raise MalformedData("The responses do not match the sitting's event log.")
-    assessment = assessment_of(connection, sitting)
+    if adaptive:  # a served item's answer is the one the server received in time
+        for item, options in delivered.received.items():
+            if sorted(responses.get(item, [])) != sorted(options):
+                mismatched.append(item)
+            responses[item] = list(options)
+        scored = delivery.reached(
+            form, log, {k for k, v in responses.items() if v} | set(delivered.received)
+        )
     opens, closes = window(sitting)
     handed_in_by = closes + int(assessment["sync_deadline_days"]) * DAY_MS
     if now > handed_in_by:
@@ -190,6 +207,7 @@ def verify(
         ),
         rolled_back=bool(sitting["rolled_back"]),
         sealed_seen_ms=sitting["sealed_seen_ms"],
+        answers_differ=len(mismatched),
     )
     return Verified(
         submission_id=body["submission_id"],
@@ -198,6 +216,6 @@ def verify(
         responses=responses,
         sitting=sitting,
         assessment=assessment,
-        form=form,
+        form=scored,
         facts=facts,
     )

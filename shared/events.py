@@ -146,6 +146,10 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "started": {"items": _COUNT, "duration_ms": _SPAN},
     "answer": {"item": _ID, "options": _list(_ID, 16)},
     "advance": {"from": _ID, "to": _ID},
+    # Adaptive sittings: the item the server gave at a position, and the switch to the
+    # package's linear form when the server could not be reached.
+    "served": {"item": _ID, "position": _COUNT},
+    "fallback": {"reason": _text(200)},
     "ended": {"reason": _one_of(*END_REASONS), "answered": _COUNT},
     "heartbeat": {},
     "resumed": {"downtime_ms": _SPAN, "item": _optional(_ID)},

@@ -149,6 +149,9 @@ class PackageHeader:
     organisation: str = ""
     organisation_id: str = ""
     ask_consent: bool = False
+    # An online sitting whose items the server chooses one at a time; the package's items are
+    # the linear form the client continues on if the server cannot be reached.
+    adaptive: bool = False
 
     WHAT = "exam package header"
 
@@ -184,6 +187,7 @@ class PackageHeader:
             organisation=str(data.get("organisation") or ""),
             organisation_id=str(data.get("organisation_id") or ""),
             ask_consent=data.get("ask_consent") is True,
+            adaptive=data.get("adaptive") is True,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -210,6 +214,8 @@ class PackageHeader:
             out["organisation"] = self.organisation
             out["organisation_id"] = self.organisation_id
             out["ask_consent"] = self.ask_consent
+        if self.adaptive:
+            out["adaptive"] = True
         if self.seal:
             out["seal"] = self.seal
         return out

@@ -38,7 +38,7 @@ def sit(
     engine.download(sitting["id"])
     code = invitation.get("unlock_code") or engine.release_code(sitting["id"])
     session = engine.unlock(sitting["id"], code, share=share)
-    answer_all(session, strategy, random.Random(1))
+    answer_all(session, strategy, random.Random(1), engine.next_question)
     return session
 
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from client.checks import Check
+from client.engine import Step, Stepper
 from client.errors import SaveFailed
 from client.proctor.lockdown import Lockdown
 from client.proctor.platform import PlatformGuard
 from client.session import ExamSession
+from client.ui.background import run_in_background
 from client.ui.lock_screen import LockScreen
 from client.ui.qt import (
     QApplication,
@@ -92,9 +94,13 @@ class ExamWindow(QWidget):
         guard: PlatformGuard | None = None,
         keyboard: bool = True,
         report: Callable[[ExamSession], None] | None = None,
+        stepper: Stepper | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        # Adaptive sittings: fetches the next question (in the background) and applies it.
+        self.stepper = stepper
+        self._fetching = False
         # Shows the server how far the log has come (a checkpoint), every REPORT_MS.
         self.report = report
         self.lockdown = lockdown
@@ -111,8 +117,11 @@ class ExamWindow(QWidget):
         self.position = label(name="subtitle")
         self.clock = label(name="clock")
         self.clock.setAccessibleName("Time left")
-        self.progress = QProgressBar(textVisible=False, maximum=session.total)
+        self.progress = QProgressBar(textVisible=False, maximum=max(1, session.total))
         self.progress.setAccessibleName("Progress through the questions")
+        if session.adaptive:  # no fixed number of questions: the time used shows progress
+            self.progress.setMaximum(max(1, session.duration_ms // 1000))
+            self.progress.setAccessibleName("Time used")
         # The warning's slot is always there (empty when there is nothing to say), so nothing
         # below it moves when a warning appears.
         self.warning = label(name="warning", wrap=True)
@@ -222,6 +231,8 @@ class ExamWindow(QWidget):
         self.timer.start()
         self.report_timer.start()
         self._report()
+        if self.session.awaiting() and self.session.current is None and not self.session.locked:
+            self._fetch_next()  # an adaptive sitting's first question
         self._check_end()
 
     def _report(self) -> None:
@@ -237,13 +248,24 @@ class ExamWindow(QWidget):
     def warning_text(self) -> str:
         return "" if self.warning.property("empty") else self.warning.text()
 
+    def _open_ended(self) -> bool:
+        """An adaptive sitting still on the server's questions: their number is not known."""
+        return self.session.adaptive and not self.session.fell_back
+
+    def _of_total(self) -> str:
+        return "" if self._open_ended() else f" of {self.session.total}"
+
     def refresh_view(self) -> None:
         item = self.session.current
         if item is None:
             return
         number = self.session.index + 1
-        self.position.setText(f"Question {number} of {self.session.total}")
-        self.progress.setValue(self.session.index)
+        self.position.setText(f"Question {number}{self._of_total()}")
+        if self.session.adaptive:
+            self.progress.setMaximum(max(1, self.session.duration_ms // 1000))
+            self.progress.setValue(self.session.elapsed_ms() // 1000)
+        else:
+            self.progress.setValue(self.session.index)
         new = self.shown_item != item.id
         if new:
             self.question.show_question(
@@ -258,7 +280,7 @@ class ExamWindow(QWidget):
         chosen = set(self.session.answers.get(item.id, []))
         numbers = {n for n, option in enumerate(item.options) if option.id in chosen}
         self.question.set_chosen(numbers)
-        last = number == self.session.total
+        last = number == self.session.total and not self._open_ended()
         self.next_button.setText("Finish" if last else "Next")
         self.next_button.setAccessibleName(
             "Finish the exam" if last else "Next question (no going back)"
@@ -273,7 +295,7 @@ class ExamWindow(QWidget):
         if new:
             self.question.focus_option(min(numbers) if numbers else 0)
             several = " Choose all that apply." if item.multiple else ""
-            announce(self, f"Question {number} of {self.session.total}.{several} {item.stem}")
+            announce(self, f"Question {number}{self._of_total()}.{several} {item.stem}")
 
     def _render_clock(self) -> None:
         remaining = self.session.remaining_ms()
@@ -339,17 +361,81 @@ class ExamWindow(QWidget):
             )
             announce(self, self.hint.text())
             return
+        if self.session.at_frontier():
+            self._go_on()
+            return
         if self.session.index + 1 >= self.session.total:
             self._confirm_finish()
             return
         self.advance()
 
     def skip(self) -> None:
+        if self.session.at_frontier():
+            announce(self, "Question skipped.")
+            self._go_on()
+            return
         if self.session.index + 1 >= self.session.total:
             self._confirm_finish()
             return
         self.advance()
         announce(self, "Question skipped.")
+
+    # -- adaptive sittings: the next question comes from the server -----------------------------
+    def _go_on(self) -> None:
+        """From the last question given: on to the server's next one."""
+        if self.session.state != "running" or self.session.locked or self.save_failing:
+            return
+        self.session.advance()  # notes that the candidate went on
+        self._fetch_next()
+
+    def _fetch_next(self) -> None:
+        """Send the answer on screen and fetch the next question without freezing the window;
+        the answer is on disk already, so nothing is lost whatever the network does."""
+        if self.stepper is None:
+            self.session.fall_back("This computer cannot ask the server for questions.")
+            self.refresh_view()
+            return
+        if (
+            self._fetching
+            or not self.session.awaiting()
+            or self.session.locked
+            or self.save_failing
+        ):
+            return
+        self._fetching = True
+        self.next_button.setEnabled(False)
+        self.skip_button.setEnabled(False)
+        self.question.setEnabled(False)
+        self.saved.setText("Getting the next question…")
+        announce(self, "Getting the next question.")
+        run_in_background(self.stepper.fetcher(self.session), self._fetched, self._fetch_failed)
+
+    def _fetched(self, step: Step) -> None:
+        self._fetching = False
+        self.question.setEnabled(True)
+        self.skip_button.setEnabled(True)
+        if self.closed or self.session.state != "running":
+            self._check_end()
+            return
+        if self.session.locked:  # shown again after the unlock (the server keeps it)
+            return
+        assert self.stepper is not None
+        try:
+            self.stepper.apply(self.session, step)
+        except SaveFailed as error:
+            self._save_failed(str(error))
+            return
+        if step.fallback is not None:
+            self._warn(
+                "The connection to the exam server was lost. Your exam goes on with questions "
+                "kept on this computer; your answers are saved as you go."
+            )
+        self.saved.setText("")
+        self.refresh_view()
+        self._check_end()
+
+    def _fetch_failed(self, error: Exception) -> None:
+        self._fetched(Step(fallback=str(error)[:200] or "The next question could not be fetched."))
 
     def advance(self) -> None:
         if self.session.state != "running" or self.session.locked or self.save_failing:
@@ -413,6 +499,13 @@ class ExamWindow(QWidget):
                 self.session.tick()
             except SaveFailed as error:
                 self._save_failed(str(error))
+        if (  # an adaptive sitting's question still to come (at the start, after a lock)
+            self.session.awaiting()
+            and not self._fetching
+            and not self.session.locked
+            and self.pages.currentWidget() is self.exam_page
+        ):
+            self._fetch_next()
         self._render_clock()
         if self.session.locked and self.pages.currentWidget() is self.lock_page:
             if self.session.release == "candidate":

@@ -355,7 +355,11 @@ class MainWindow(QMainWindow):
         self.ready_page.error.setText("")
         assert self.sitting is not None
         self.exam = ExamWindow(
-            session, self.sitting["assessment"], lockdown=self.lockdown, report=self._checkpoint
+            session,
+            self.sitting["assessment"],
+            lockdown=self.lockdown,
+            report=self._checkpoint,
+            stepper=self.engine.stepper() if session.adaptive else None,
         )
         self.exam.finished.connect(lambda: self._exam_finished(session))
         self.hide()

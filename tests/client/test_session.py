@@ -281,3 +281,84 @@ def test_moving_the_wall_clock_or_suspending_changes_no_remaining_time(
     clock.advance(30_000)
     session.tick()
     assert session.remaining_ms() == 390_000
+
+
+# -- adaptive sittings ------------------------------------------------------------------------
+
+SERVED = [
+    Item(f"s{n}", "cnn", f"Served {n}?", tuple(Option(f"s{n}o{k}", f"o {k}") for k in range(3)))
+    for n in range(3)
+]
+
+
+def adaptive_at(
+    path: Path, clock: ManualClock, served: dict[str, Item] | None = None
+) -> ExamSession:
+    return ExamSession(
+        "sitting-1", [], 60, journal_at(path), clock, unlock=CHECKS,
+        served=served or {}, fallback=ITEMS,
+    )  # fmt: skip
+
+
+def test_an_adaptive_sitting_waits_for_the_server_only_when_the_candidate_goes_on(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = adaptive_at(tmp_path / "j.db", clock)
+    session.start()
+    assert session.awaiting() and session.current is None and session.step_request() == (None, None)
+    with pytest.raises(SittingClosed):
+        session.answer(["x"])  # nothing to answer before the first item
+    session.serve(SERVED[0], 0)
+    assert session.current == SERVED[0] and not session.awaiting()
+    session.answer(["s0o2"])
+    assert not session.awaiting()  # choosing is not going on
+    session.advance()
+    assert session.awaiting() and session.current == SERVED[0]  # no going anywhere yet
+    assert session.step_request() == (0, ["s0o2"])
+    session.serve(SERVED[1], 1)
+    session.serve(SERVED[1], 1)  # the same step again (a repeated request): nothing twice
+    assert session.items == SERVED[:2] and session.index == 1
+    session.advance()  # skipped: an empty answer goes
+    assert session.step_request() == (1, [])
+    kinds = [(e["type"], e["data"]) for e in session.journal.events]
+    assert ("served", {"item": "s1", "position": 1}) in kinds
+    assert ("advance", {"from": "s0", "to": "s1"}) in kinds
+    assert kinds.count(("served", {"item": "s1", "position": 1})) == 1
+
+
+def test_a_fallback_continues_on_the_package_form_and_survives_a_restart(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = adaptive_at(tmp_path / "j.db", clock)
+    session.start()
+    session.serve(SERVED[0], 0)
+    session.answer(["s0o1"])
+    session.advance()
+    session.fall_back("The exam server cannot be reached.")
+    assert session.fell_back and not session.awaiting()
+    assert session.current == ITEMS[0] and session.total == 1 + len(ITEMS)
+    session.answer(["q0o3"])
+    session.advance()
+    assert session.current == ITEMS[1]
+
+    again = adaptive_at(tmp_path / "j.db", clock, served={"s0": SERVED[0]})
+    assert again.items == [SERVED[0], *ITEMS] and again.current == ITEMS[1]
+    assert again.answers == {"s0": ["s0o1"], "q0": ["q0o3"]} and again.fell_back
+    for _ in range(2):
+        again.advance()
+    assert again.state == "ended" and again.end_reason == "finished"
+
+
+def test_a_restarted_adaptive_sitting_shows_the_items_it_was_given(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = adaptive_at(tmp_path / "j.db", clock)
+    session.start()
+    for n in range(2):
+        session.serve(SERVED[n], n)
+        session.answer([f"s{n}o0"])
+        session.advance()
+    again = adaptive_at(tmp_path / "j.db", clock, served={s.id: s for s in SERVED[:2]})
+    assert again.items == SERVED[:2] and again.current == SERVED[1]
+    assert again.positions == {"s0": 0, "s1": 1}
+    assert not again.awaiting()  # the candidate sees the last question again first

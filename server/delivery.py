@@ -1,0 +1,359 @@
+"""Adaptive delivery of an online sitting: the server chooses each next item as the answers come.
+
+The client sends each answer, signed, as it is given (``POST /sittings/{id}/next``) and receives
+the next item. The server's clock governs: an answer that arrives after the sitting's time (and
+a few seconds' grace for one in flight) is not recorded and the adaptive part ends. Every item
+served and every answer received is a row of ``adaptive_steps``; the choice is rebuilt from those
+rows on each request (server.adaptive.LevelSitting, under the scorer's model), so any worker can
+serve the next step and a repeated request gets the same answer back: a position is inserted
+once, whoever asks first.
+
+The sealed package of an adaptive sitting still holds a linear form. If the connection drops the
+client continues on it ("fallback" in its log); the adaptive pool never holds that form's items,
+so nothing is shown twice. Scoring then takes, in the order the candidate met them, the items
+served and the fallback items, each counted once the candidate answered it or moved past it
+(``sitting_form``, ``reached``); for a served item the answer the server received is the one
+scored, and a log that says otherwise is flagged.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, RowMapping, bindparam, select
+
+from server import db, timing
+from server.adaptive import LevelSitting, Rules
+from server.assembly import BankIndex, Blueprint, opaque_id, package_items
+from server.bank.model import BankItem
+from server.bank.store import cached_items, exposed_from
+from server.context import Context
+from server.errors import ApiError
+from server.invitations import assessment_of, own_sitting, sitting_ms
+from server.packages import count_exposure, exposure_counts, seen
+from shared import canonical
+from shared.errors import MalformedData
+from shared.events import Event
+
+# An answer sent just before the time ran out may arrive this much after it and still count.
+STEP_GRACE_MS = 5_000
+MAX_STEPS = 500  # no adaptive sitting is longer; a request past it is refused
+
+
+@dataclass(frozen=True)
+class Step:
+    position: int
+    entry: dict[str, Any] | None
+    served_ms: int
+    answer: list[str] | None
+    answered_ms: int | None
+    end_reason: str | None
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Step:
+        return cls(
+            position=int(row["position"]),
+            entry=canonical.loads(row["entry"]) if row["entry"] else None,
+            served_ms=int(row["served_ms"]),
+            answer=list(canonical.loads(row["answer"])) if row["answer"] is not None else None,
+            answered_ms=row["answered_ms"],
+            end_reason=row["end_reason"],
+        )
+
+
+_STEPS = (
+    select(db.adaptive_steps)
+    .where(db.adaptive_steps.c.sitting_id == bindparam("sitting"))
+    .order_by(db.adaptive_steps.c.position)
+)
+
+
+def steps(connection: Connection, sitting_id: str) -> list[Step]:
+    return [
+        Step.from_row(row) for row in connection.execute(_STEPS, {"sitting": sitting_id}).mappings()
+    ]
+
+
+def _request(raw: bytes) -> tuple[int, list[str]] | None:
+    """The answer a step request carries (its position and the presented option ids), or None
+    for a request that only asks for the item on screen."""
+    body = canonical.loads(raw) if raw else {}
+    if not isinstance(body, dict) or not set(body) <= {"position", "options"}:
+        raise MalformedData("A step request is the answered position and the chosen options.")
+    if not body:
+        return None
+    position, options = body.get("position"), body.get("options")
+    if (
+        type(position) is not int
+        or not 0 <= position < MAX_STEPS
+        or not isinstance(options, list)
+        or len(options) > 16
+        or not all(isinstance(o, str) and len(o) <= 64 for o in options)
+    ):
+        raise MalformedData("A step request is the answered position and the chosen options.")
+    return position, list(dict.fromkeys(options))
+
+
+def _checked(entry: Mapping[str, Any], options: list[str], multiple: bool) -> list[str]:
+    shown = [presented for presented, _ in entry["options"]]
+    if any(option not in shown for option in options):
+        raise MalformedData("The answer names an option that is not in its question.")
+    if not multiple and len(options) > 1:
+        raise MalformedData("This question takes one option.")
+    return sorted(options, key=shown.index)
+
+
+def step(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str, Any]:
+    """Record the answer the request carries (if any) and return the item now on screen: the
+    next one, chosen now if it was not yet, or that the adaptive part has ended and why."""
+    answer = _request(raw)
+    now = ctx.now_ms()
+    with ctx.reader.connect() as connection:
+        sitting = own_sitting(connection, device_id, sitting_id)
+        assessment = assessment_of(connection, sitting)
+        blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
+        _refuse_unless_running(sitting, blueprint)
+        ends = int(sitting["started_ms"]) + sitting_ms(assessment, sitting)
+        done = steps(connection, sitting_id)
+        bank = cached_items(ctx, connection)
+    ended = next((s for s in done if s.end_reason is not None), None)
+    if ended is not None:  # the adaptive part is over: every request hears so
+        return _shown(ended, bank, ends)
+    if answer is not None:
+        position, options = answer
+        if position >= len(done) or done[position].entry is None:
+            raise ApiError(409, "not_served", "That question was not given in this sitting.")
+        given = done[position]
+        assert given.entry is not None
+        options = _checked(given.entry, options, bank[given.entry["item"]].multiple)
+        if given.answer is not None:
+            if given.answer != options:
+                raise ApiError(
+                    409,
+                    "already_answered",
+                    "That question was answered already; answers are final.",
+                )
+        elif now > ends + STEP_GRACE_MS:
+            return _end(ctx, sitting_id, len(done), "time_up", now, ends)
+        else:
+            done[position] = _record(ctx, sitting_id, given, options, now)
+    current = next((s for s in done if s.answer is None), None)
+    if current is not None:
+        return _shown(current, bank, ends)
+    if len(done) >= MAX_STEPS or now >= ends:
+        return _end(ctx, sitting_id, len(done), "time_up", now, ends)
+    chosen, reason = _choose(ctx, sitting, assessment, blueprint, done, bank, now, ends)
+    if chosen is None:
+        return _end(ctx, sitting_id, len(done), reason, now, ends)
+    entry = _entry(ctx.rng, bank[chosen], done)
+    with ctx.engine.begin() as connection:
+        inserted = db.insert_if_absent(
+            connection,
+            "adaptive_steps",
+            {
+                "sitting_id": sitting_id,
+                "position": len(done),
+                "item_id": chosen,
+                "entry": canonical.to_text(entry),
+                "served_ms": now,
+            },
+            "position",
+        )
+        if inserted is not None:
+            count_exposure(connection, assessment["id"], [chosen], new_form=False)
+        else:  # a concurrent request served this position first: show that one
+            raced = steps(connection, sitting_id)[len(done)]
+            return _shown(raced, bank, ends)
+    return _shown(Step(len(done), entry, now, None, None, None), bank, ends)
+
+
+def _refuse_unless_running(sitting: RowMapping, blueprint: Blueprint) -> None:
+    if sitting["offline"] or not blueprint.adaptive:
+        raise ApiError(
+            409, "not_adaptive", "This sitting's questions are all in its package; none are sent."
+        )
+    if sitting["state"] == "scored":
+        raise ApiError(409, "already_submitted", "This sitting has already been submitted.")
+    if sitting["started_ms"] is None or sitting["state"] != "started":
+        raise ApiError(409, "not_started", "Start this exam before asking for its questions.")
+
+
+def _record(ctx: Context, sitting_id: str, given: Step, options: list[str], now: int) -> Step:
+    """Store the answer unless one was stored meanwhile; the answer that stands."""
+    with ctx.engine.begin() as connection:
+        stored = connection.execute(
+            db.adaptive_steps.update()
+            .where(
+                db.adaptive_steps.c.sitting_id == sitting_id,
+                db.adaptive_steps.c.position == given.position,
+                db.adaptive_steps.c.answer.is_(None),
+            )
+            .values(answer=canonical.to_text(options), answered_ms=now)
+        )
+        if stored.rowcount == 0:
+            standing = steps(connection, sitting_id)[given.position]
+            if standing.answer != options:
+                raise ApiError(
+                    409,
+                    "already_answered",
+                    "That question was answered already; answers are final.",
+                )
+            return standing
+    return Step(given.position, given.entry, given.served_ms, options, now, None)
+
+
+def _end(
+    ctx: Context, sitting_id: str, position: int, reason: str, now: int, ends: int
+) -> dict[str, Any]:
+    """Close the adaptive part at ``position`` (once: a later request reads the same end)."""
+    with ctx.engine.begin() as connection:
+        inserted = db.insert_if_absent(
+            connection,
+            "adaptive_steps",
+            {
+                "sitting_id": sitting_id,
+                "position": position,
+                "served_ms": now,
+                "end_reason": reason,
+            },
+            "position",
+        )
+        if inserted is None:
+            standing = steps(connection, sitting_id)[position]
+            if standing.end_reason is not None:
+                reason = standing.end_reason
+    return {"done": True, "reason": reason, "position": position, "ends_ms": ends}
+
+
+def _shown(step: Step, bank: Mapping[str, BankItem], ends: int) -> dict[str, Any]:
+    if step.end_reason is not None or step.entry is None:
+        return {
+            "done": True,
+            "reason": step.end_reason or "time_up",
+            "position": step.position,
+            "ends_ms": ends,
+        }
+    (item,) = package_items([step.entry], dict(bank))
+    return {"done": False, "position": step.position, "item": item, "ends_ms": ends}
+
+
+def _entry(rng: random.Random, item: BankItem, done: Sequence[Step]) -> dict[str, Any]:
+    """The form entry of a served item: presented ids unlike any given in this sitting."""
+    taken = {s.entry["id"] for s in done if s.entry} | {
+        presented for s in done if s.entry for presented, _ in s.entry["options"]
+    }
+    options = list(item.options)
+    rng.shuffle(options)
+    return {
+        "item": item.id,
+        "id": opaque_id(rng, taken),
+        "options": [[opaque_id(rng, taken), option.id] for option in options],
+        "pretest": False,
+    }
+
+
+def correct(item: BankItem, entry: Mapping[str, Any], options: Sequence[str]) -> bool:
+    to_bank = dict(entry["options"])
+    return {to_bank[o] for o in options if o in to_bank} == set(item.key)
+
+
+def _bank_index(ctx: Context, bank: dict[str, BankItem], categories: frozenset[str]) -> BankIndex:
+    """The live items of the blueprint's categories as arrays, built once per bank as cached
+    (``cached_items``) and set of categories."""
+    held = ctx.bank_index
+    if held is None or held[0] is not bank:
+        held = (bank, {})
+        ctx.bank_index = held
+    index = held[1].get(categories)
+    if index is None:
+        live = [i for i in exposed_from(bank) if i.status == "live" and i.category in categories]
+        index = held[1][categories] = BankIndex(live)
+    return index
+
+
+def _choose(
+    ctx: Context,
+    sitting: RowMapping,
+    assessment: RowMapping,
+    blueprint: Blueprint,
+    done: Sequence[Step],
+    bank: dict[str, BankItem],
+    now: int,
+    ends: int,
+) -> tuple[str | None, str]:
+    """The next item for the sitting, or None and why the adaptive part ends."""
+    index = _bank_index(ctx, bank, frozenset(blueprint.per_category))
+    with ctx.reader.connect() as connection:
+        fitted = timing.load(connection)
+        counts = exposure_counts(connection, assessment["id"])
+        excluded_ids = seen(connection, sitting) | {
+            entry["item"] for entry in canonical.loads(sitting["form"] or "[]")
+        }
+        sittings = int(assessment["forms_issued"])
+    times = [timing.lookup(fitted, item.id) for item in index.items]
+    exposure = np.array([counts.get(item.id, 0) for item in index.items], dtype=float)
+    excluded = np.array([item.id in excluded_ids for item in index.items])
+    answered = [(s, index.position.get(s.entry["item"])) for s in done if s.entry]
+    spent = sum(((s.answered_ms or s.served_ms) - s.served_ms) / 1000 for s, _ in answered)
+    rules = Rules(
+        seconds=spent + max(0.0, (ends - now) / 1000),
+        max_per_skill=blueprint.max_per_skill,
+        max_exposure=blueprint.max_exposure,
+    )
+    draw = random.Random(ctx.rng.getrandbits(64))  # noqa: S311 (exposure spread, not a secret)
+    level = LevelSitting(index, rules, draw, times, exposure, sittings, excluded)
+    for s, position in answered:
+        if position is None:  # retired since it was served: it still excludes, not informs
+            continue
+        assert s.entry is not None and s.answer is not None
+        seconds = ((s.answered_ms or s.served_ms) - s.served_ms) / 1000
+        level.answer(position, correct(bank[s.entry["item"]], s.entry, s.answer), seconds)
+    chosen = level.select()
+    if chosen is not None:
+        return index.items[chosen].id, ""
+    return None, "decided" if level.decided() else "exhausted"
+
+
+# -- scoring a sitting that was delivered adaptively ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What scoring reads of an adaptive sitting: the items in the order the candidate met
+    them, and the answers the server received for those it served."""
+
+    form: list[dict[str, Any]]
+    received: dict[str, list[str]]  # presented item id -> options, as the server got them
+
+
+def sitting_form(connection: Connection, sitting: RowMapping, log: Sequence[Event]) -> Delivered:
+    """The sitting's items as the log shows them met: the served ones it names (each must be the
+    one the server gave at that position), then, after a fallback, the package's linear form."""
+    given = [s for s in steps(connection, sitting["id"]) if s.entry is not None]
+    form: list[dict[str, Any]] = []
+    for event in log:
+        if event.type != "served":
+            continue
+        position = event.data["position"]
+        if position >= len(given) or given[position].entry["id"] != event.data["item"]:
+            raise MalformedData("The log shows a question the server did not give at that place.")
+        form.append(given[position].entry)
+    if any(event.type == "fallback" for event in log):
+        form.extend(canonical.loads(sitting["form"] or "[]"))
+    received = {
+        s.entry["id"]: s.answer for s in given if s.entry is not None and s.answer is not None
+    }
+    return Delivered(form, received)
+
+
+def reached(
+    form: Sequence[Mapping[str, Any]], log: Sequence[Event], answered: set[str]
+) -> list[dict[str, Any]]:
+    """The items that count: answered, or moved past. The item on screen when the time ran out,
+    unanswered, is not held against the candidate (an adaptive sitting has no fixed length)."""
+    passed = {event.data["from"] for event in log if event.type == "advance"}
+    return [dict(entry) for entry in form if entry["id"] in answered or entry["id"] in passed]
