@@ -327,15 +327,16 @@ def _abilities(given: list[int], right: list[bool], index: BankIndex) -> tuple[A
 
 def equal_time(
     bank: list[BankItem], candidates: int, seed: int, times: list[timing.ItemTime],
-    beta: np.ndarray, alpha: np.ndarray,
+    beta: np.ndarray, alpha: np.ndarray, seconds: float = SECONDS,
 ) -> dict[str, Any]:  # fmt: skip
-    """Linear forms and adaptive sittings, the same candidates and 8 minutes each."""
+    """Linear forms and adaptive sittings, the same candidates and ``seconds`` each (8
+    minutes unless said)."""
     index = BankIndex(bank)
     order = [index.categories[c] for c in CATEGORIES]
     thetas, overall = true_abilities(candidates, seed)
     speeds = np.random.default_rng(seed + 1).normal(0, 0.3, candidates)
     typical = statistics.median(t.expected_seconds() for t in times)
-    per_category = max(1, int(SECONDS / typical) // len(CATEGORIES))
+    per_category = max(1, int(seconds / typical) // len(CATEGORIES))
     blueprint = Blueprint({c: per_category for c in CATEGORIES}, max_exposure=0.2)
     runs: dict[str, Any] = {"items_fitting": per_category * len(CATEGORIES)}
     for kind in ("linear", "adaptive"):
@@ -352,16 +353,16 @@ def equal_time(
                 planned = [index.position[entry["item"]] for entry in form]
                 given, right, spent = [], [], 0.0
                 for item in planned:
-                    seconds = answer_seconds(draws, beta, alpha, item, speeds[person])
-                    reached = spent + seconds <= SECONDS
-                    spent = min(SECONDS, spent + seconds)
+                    taken = answer_seconds(draws, beta, alpha, item, speeds[person])
+                    reached = spent + taken <= seconds
+                    spent = min(seconds, spent + taken)
                     theta = ability[int(index.category[item])]
                     chance = p3(theta, index.a[item], index.b[item], index.c[item])
                     given.append(item)
                     right.append(reached and bool(draws.random() < chance))
                 abilities, total = _abilities(given, right, index)
             else:
-                sitting = LevelSitting(index, Rules(seconds=SECONDS), rng, times, exposure, person)
+                sitting = LevelSitting(index, Rules(seconds=seconds), rng, times, exposure, person)
                 while True:
                     began = time.perf_counter()
                     chosen = sitting.select()
@@ -369,13 +370,13 @@ def equal_time(
                     if chosen is None:
                         break
                     item = chosen
-                    seconds = answer_seconds(draws, beta, alpha, item, speeds[person])
-                    if sitting.spent + seconds > SECONDS:
+                    taken = answer_seconds(draws, beta, alpha, item, speeds[person])
+                    if sitting.spent + taken > seconds:
                         break  # the time ran out on this item: not answered, not scored
                     theta = ability[int(index.category[item])]
                     chance = p3(theta, index.a[item], index.b[item], index.c[item])
-                    sitting.answer(item, bool(draws.random() < chance), seconds)
-                given, spent = sitting.given, min(SECONDS, sitting.spent)
+                    sitting.answer(item, bool(draws.random() < chance), taken)
+                given, spent = sitting.given, min(seconds, sitting.spent)
                 abilities, total = sitting.abilities()
             exposure[given] += 1
             results.append((abilities, total, given, spent))
@@ -399,6 +400,13 @@ def _print_equal_time(name: str, runs: dict[str, Any]) -> None:
         )
     adaptive = runs["adaptive"]
     print(f"  selection step {adaptive['step_ms']} ms (p95 {adaptive['step_p95_ms']})")
+    for minutes, longer in runs.get("longer", {}).items():
+        for kind, run in longer.items():
+            accuracy = " ".join(f"{v:>11.1%}" for v in run["level_accuracy_categories"].values())
+            print(
+                f"  {kind:9} {run['level_accuracy_overall']:>8.1%} {accuracy}"
+                f"  in {minutes} minutes ({run['items_mean']:.1f} items)"
+            )
     print("  calibration of the adaptive sittings' confidence (said / right / n):")
     for row in adaptive["calibration"]:
         print(f"    {row['confidence']}: {row['said']:.3f} / {row['right']:.3f} / {row['n']}")
@@ -423,6 +431,21 @@ def main(argv: list[str] | None = None) -> int:
         times, fit = fitted_times(bank, beta, alpha, args.time_sittings, seed + 1)
         timed[name] = {"time_fit": fit, **equal_time(bank, args.timed_candidates, seed + 2,
                                                      times, beta, alpha)}  # fmt: skip
+    # How the levels' accuracy grows with the time: the real bank's sittings at 2 and 4 times
+    # the 8 minutes (what the goal of 90% would take with these items).
+    beta, alpha = true_times(len(real), 21)
+    times, _fit = fitted_times(real, beta, alpha, args.time_sittings, 22)
+    longer = {}
+    for minutes in (16, 32):
+        runs = equal_time(real, args.timed_candidates // 2, 23, times, beta, alpha, minutes * 60.0)
+        longer[str(minutes)] = {
+            kind: {
+                k: runs[kind][k]
+                for k in ("level_accuracy_overall", "level_accuracy_categories", "items_mean")
+            }
+            for kind in ("linear", "adaptive")
+        }
+    timed["real_bank"]["longer"] = longer
     adaptive = timed["real_bank"]["adaptive"]
     figures = {
         "machine": f"{platform.machine()} python {platform.python_version()}",

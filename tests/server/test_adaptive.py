@@ -185,3 +185,16 @@ def test_the_equal_time_benchmark_runs_both_deliveries_on_the_same_candidates() 
         assert sum(row["n"] for row in run["calibration"]) == 30 * 5
         assert run["max_exposure"] <= 0.2 + 1e-9 or kind == "linear"
     assert runs["adaptive"]["step_ms"] is not None and runs["linear"]["step_ms"] is None
+
+
+def test_the_benchmark_gives_longer_sittings_more_items() -> None:
+    from bench.measurement import equal_time, fitted_times, generated_bank, true_times
+
+    bank = generated_bank(600, seed=9)
+    beta, alpha = true_times(len(bank), 10)
+    times, _fit = fitted_times(bank, beta, alpha, 200, 11)
+    short = equal_time(bank, 20, 12, times, beta, alpha, 240.0)
+    long = equal_time(bank, 20, 12, times, beta, alpha, 960.0)
+    for kind in ("linear", "adaptive"):
+        assert long[kind]["items_mean"] > 2 * short[kind]["items_mean"]
+        assert short[kind]["minutes"] <= 4.0 < long[kind]["minutes"] <= 16.0
