@@ -18,6 +18,7 @@ scored, and a log that says otherwise is flagged.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ from shared.events import Event
 # An answer sent just before the time ran out may arrive this much after it and still count.
 STEP_GRACE_MS = 5_000
 MAX_STEPS = 500  # no adaptive sitting is longer; a request past it is refused
+# A sitting gets at most this many questions per typical question's time (24 s): twice what
+# a candidate answering at the usual pace gets, so a client that answers at once (a script
+# harvesting the bank) sees no more than that (40 in 8 minutes).
+MAX_PACE = 2.0
 
 
 @dataclass(frozen=True)
@@ -144,8 +149,10 @@ def step(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str,
     current = next((s for s in done if s.answer is None), None)
     if current is not None:
         return _shown(current, bank, ends)
-    if len(done) >= MAX_STEPS or now >= ends:
+    if now >= ends:
         return _end(ctx, sitting_id, len(done), "time_up", now, ends)
+    if len(done) >= most_items(sitting_ms(assessment, sitting)):
+        return _end(ctx, sitting_id, len(done), "exhausted", now, ends)
     chosen, reason = _choose(ctx, sitting, assessment, blueprint, done, bank, now, ends)
     if chosen is None:
         return _end(ctx, sitting_id, len(done), reason, now, ends)
@@ -169,6 +176,11 @@ def step(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str,
             raced = steps(connection, sitting_id)[len(done)]
             return _shown(raced, bank, ends)
     return _shown(Step(len(done), entry, now, None, None, None), bank, ends)
+
+
+def most_items(allowed_ms: int) -> int:
+    """The most questions an adaptive sitting of ``allowed_ms`` is given."""
+    return min(MAX_STEPS, math.ceil(MAX_PACE * allowed_ms / 1000 / timing.DEFAULT_SECONDS))
 
 
 def _refuse_unless_running(sitting: RowMapping, blueprint: Blueprint) -> None:

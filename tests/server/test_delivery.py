@@ -350,3 +350,26 @@ def test_an_employer_sets_an_assessment_adaptive_and_its_categories_bound_the_ch
     engine.seal(session)
     [delivered] = engine.sync()
     assert {c["id"] for c in delivered.result["category_details"]} == categories
+
+
+def test_a_client_answering_at_once_gets_no_more_than_twice_the_usual_questions(
+    live: ThreadServer, adaptive: Shift, make_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import delivery
+    from server.adaptive import Rules
+
+    # Levels never decided: only the time or the cap can end this sitting, and the script
+    # leaves the time almost whole.
+    monkeypatch.setattr(
+        delivery, "Rules", lambda **kw: Rules(**kw, confidence=1.1, overall_confidence=1.1)
+    )
+    engine = make_engine()
+    session = begin(live, engine, adaptive)
+    api = engine.api()
+    step = api.next_step(session.sitting_id)
+    served = 0
+    while not step["done"]:  # a script: every answer empty, sent the moment it arrives
+        served += 1
+        step = api.next_step(session.sitting_id, step["position"], [])
+    assert step["reason"] == "exhausted"
+    assert served == delivery.most_items(8 * 60_000) == 40
