@@ -15,6 +15,7 @@ import json
 import platform
 import random
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from client.errors import (
     ClientError,
     NotEnrolled,
     PackageNotReady,
+    SaveFailed,
     ServerFailed,
     ServerKeyChanged,
     ServerRefused,
@@ -54,6 +56,10 @@ from shared.wire import PackageHeader, PackageItem, SittingSummary
 # results at the end of an exam queues them: on one SQLite process, about 90 s for the last of
 # 2,000 uploaded within 10 s, measured with python -m bench.burst).
 CERTIFICATE_WAIT_S = 180.0
+
+# An adaptive sitting's next question: how long one try waits (two tries, then the sitting goes
+# on with the sealed form), so a candidate never waits long on a dead connection.
+STEP_TIMEOUT_S = 8.0
 
 
 def server_kex_public(server: dict[str, Any], signing_public: bytes) -> bytes:
@@ -89,7 +95,7 @@ class Stepper:
         self.engine = engine
 
     def fetcher(self, session: ExamSession) -> Callable[[], Step]:
-        api = self.engine.api()
+        api = self.engine.api(timeout_s=STEP_TIMEOUT_S)
         position, options = session.step_request()
         return lambda: Engine.ask_step(api, session.sitting_id, position, options)
 
@@ -141,19 +147,18 @@ class Engine:
             raise NotEnrolled()
         return enrolment
 
-    def api(self, server_url: str | None = None) -> ApiClient:
+    def api(self, server_url: str | None = None, timeout_s: float | None = None) -> ApiClient:
         enrolment = self.state.enrolment()
+        timeout = min(self.settings.timeout_s, timeout_s or self.settings.timeout_s)
         if server_url is not None and (enrolment is None or enrolment.server_url != server_url):
-            return ApiClient(
-                server_url, timeout_s=self.settings.timeout_s, now_ms=self.request_clock
-            )
+            return ApiClient(server_url, timeout_s=timeout, now_ms=self.request_clock)
         if enrolment is None:
             raise NotEnrolled()
         return ApiClient(
             enrolment.server_url,
             device_id=enrolment.device_id,
             signing_key=self.keys.signing,
-            timeout_s=self.settings.timeout_s,
+            timeout_s=timeout,
             now_ms=self.request_clock,
         )
 
@@ -328,7 +333,8 @@ class Engine:
     def fetch_step(self, session: ExamSession, api: ApiClient | None = None) -> Step:
         """Send the answer on screen and fetch the server's next item."""
         position, options = session.step_request()
-        return self.ask_step(api or self.api(), session.sitting_id, position, options)
+        api = api or self.api(timeout_s=STEP_TIMEOUT_S)
+        return self.ask_step(api, session.sitting_id, position, options)
 
     def stepper(self) -> Stepper:
         """What an exam window uses to fetch an adaptive sitting's questions."""
@@ -341,12 +347,21 @@ class Engine:
         """Send an answer and fetch the server's next item (network only: callable from a
         worker thread). A server that cannot be reached, fails or refuses gives a fallback
         step: the sitting goes on, on the package's form."""
-        try:
-            answer = api.next_step(sitting_id, position, options)
-        except (ServerUnreachable, ServerFailed, ServerRefused) as error:
-            # Whatever stops the server's items (no network, a failure, a refusal), the
-            # candidate goes on: the log says why, and the server judges the whole sitting.
-            return Step(fallback=str(error))
+        answer: dict[str, Any] | None = None
+        for attempt in range(2):  # the request is idempotent: one more try before giving up
+            try:
+                answer = api.next_step(sitting_id, position, options)
+                break
+            except ServerRefused as error:
+                if error.code != "already_answered" or attempt:
+                    return Step(fallback=str(error))
+                position = options = None  # it went before: ask for the item on screen
+            except (ServerUnreachable, ServerFailed) as error:
+                # Whatever stops the server's items, the candidate goes on: the log says why,
+                # and the server judges the whole sitting.
+                if attempt:
+                    return Step(fallback=str(error))
+        assert answer is not None
         if answer.get("done"):
             return Step(done=str(answer.get("reason", "time_up")), ends_ms=answer.get("ends_ms"))
         return Step(
@@ -363,12 +378,23 @@ class Engine:
         if step.fallback is not None:
             session.fall_back(step.fallback)
         elif step.item is not None and step.position is not None:
-            self.state.save_served(
-                session.sitting_id, step.position, step.item.to_json(), self.keys.storage
-            )
+            if step.item.id not in session.positions:
+                if step.position != len(session.positions):  # not the next: never expected
+                    session.fall_back("The server's next question was out of step.")
+                    return
+                try:
+                    self.state.save_served(
+                        session.sitting_id, step.position, step.item.to_json(), self.keys.storage
+                    )
+                except (sqlite3.Error, OSError) as error:
+                    raise SaveFailed(str(error)) from error
             session.serve(step.item, step.position)
         elif step.done is not None:
-            session.finish("time_up" if step.done == "time_up" else "finished")
+            if not session.positions and step.done != "time_up":
+                # No question from the server at all: the sealed form is the sitting.
+                session.fall_back(f"The server had no questions for this sitting ({step.done}).")
+            else:
+                session.finish("time_up" if step.done == "time_up" else "finished")
 
     def next_question(self, session: ExamSession) -> None:
         """``fetch_step`` then ``apply_step``, in one thread (``simulate`` and tests)."""

@@ -157,6 +157,9 @@ class ExamSession:
         self.fallback = list(fallback or [])
         self.fell_back = False
         self.went_on = False  # the candidate went on from the last item given: fetch the next
+        # After a restart on the last item given: whether its answer already went is asked of
+        # the server (an empty request) before the candidate may change it.
+        self.confirming = False
         # The candidate's choice, made before the clock starts, of whether the inviting
         # organisation may see the result ({"organisation": id, "share": bool}); journalled
         # (so signed in the submission) just before the start.
@@ -226,6 +229,7 @@ class ExamSession:
                 self._slowed_reported = True
         last = history[-1]
         self._charged_ms = last["elapsed_ms"]
+        self.confirming = self.adaptive and not self.fell_back and bool(self.items)
         if self.end_reason is not None:
             self.state = "ended"
         elif self.started_at_ms is not None:
@@ -525,7 +529,11 @@ class ExamSession:
 
     # -- answering ---------------------------------------------------------------------------
     def answer(self, option_ids: list[str]) -> None:
-        """Record the choice for the current item; it is on disk when this returns."""
+        """Record the choice for the current item; it is on disk when this returns. Once the
+        candidate went on from an adaptive sitting's item (its answer is on its way to the
+        server), or while a restarted one is checked with the server, nothing changes."""
+        if self.adaptive and (self.went_on or self.confirming) and self.at_frontier():
+            return
         item = self._require_running()
         valid = {option.id for option in item.options}
         chosen = [option for option in option_ids if option in valid]
@@ -564,19 +572,23 @@ class ExamSession:
     def awaiting(self) -> bool:
         """Whether the server's next item is needed now: none given yet, or the candidate went
         on (``advance``) from the last one given."""
-        return self.at_frontier() and (not self.items or self.went_on)
+        return self.at_frontier() and (not self.items or self.went_on or self.confirming)
 
     def step_request(self) -> tuple[int | None, list[str] | None]:
         """What to send for the next item: the position and answer of the item on screen
         (none given: an empty answer, a skip), or (None, None) before the first."""
         item = self.current
-        if item is None or item.id not in self.positions:
+        if item is None or item.id not in self.positions or self.confirming:
             return None, None
         return self.positions[item.id], list(self.answers.get(item.id, []))
 
     def serve(self, item: Item, position: int) -> None:
-        """Show the item the server gave at ``position`` (already on screen: nothing to do)."""
-        if not self.awaiting() or item.id in self.positions:
+        """Show the item the server gave at ``position`` (already on screen: nothing to do but
+        let the candidate go on with it)."""
+        if not self.awaiting():
+            return
+        if item.id in self.positions:
+            self.confirming = False
             return
         self._require_unlocked_running()
         self._write("served", {"item": item.id, "position": position})
@@ -586,7 +598,7 @@ class ExamSession:
         if len(self.items) > 1:
             self._write("advance", {"from": self.items[self.index].id, "to": item.id})
             self.index = len(self.items) - 1
-        self.went_on = False
+        self.went_on = self.confirming = False
 
     def fall_back(self, reason: str) -> None:
         """Continue on the package's linear form: the server cannot be reached. With no form
@@ -595,7 +607,7 @@ class ExamSession:
             return
         self._require_unlocked_running()
         self._write("fallback", {"reason": reason[:200]})
-        self.fell_back, self.went_on = True, False
+        self.fell_back, self.went_on, self.confirming = True, False, False
         self.items.extend(self.fallback)
         if self.index + 1 < len(self.items) and self.positions:
             self._write(

@@ -121,7 +121,7 @@ def step(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str,
         sitting = own_sitting(connection, device_id, sitting_id)
         assessment = assessment_of(connection, sitting)
         blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
-        _refuse_unless_running(sitting, blueprint)
+        _refuse_unless_running(sitting)
         ends = int(sitting["started_ms"]) + sitting_ms(assessment, sitting)
         done = steps(connection, sitting_id)
         bank = cached_items(ctx, connection)
@@ -143,21 +143,22 @@ def step(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str,
                     "That question was answered already; answers are final.",
                 )
         elif now > ends + STEP_GRACE_MS:
-            return _end(ctx, sitting_id, len(done), "time_up", now, ends)
+            return _end(ctx, sitting_id, len(done), "time_up", now, ends, bank)
         else:
             done[position] = _record(ctx, sitting_id, given, options, now)
     current = next((s for s in done if s.answer is None), None)
     if current is not None:
         return _shown(current, bank, ends)
     if now >= ends:
-        return _end(ctx, sitting_id, len(done), "time_up", now, ends)
+        return _end(ctx, sitting_id, len(done), "time_up", now, ends, bank)
     if len(done) >= most_items(sitting_ms(assessment, sitting)):
-        return _end(ctx, sitting_id, len(done), "exhausted", now, ends)
+        return _end(ctx, sitting_id, len(done), "exhausted", now, ends, bank)
     chosen, reason = _choose(ctx, sitting, assessment, blueprint, done, bank, now, ends)
     if chosen is None:
-        return _end(ctx, sitting_id, len(done), reason, now, ends)
+        return _end(ctx, sitting_id, len(done), reason, now, ends, bank)
     entry = _entry(ctx.rng, bank[chosen], done)
     with ctx.engine.begin() as connection:
+        _still_running(connection, sitting_id)
         inserted = db.insert_if_absent(
             connection,
             "adaptive_steps",
@@ -183,8 +184,8 @@ def most_items(allowed_ms: int) -> int:
     return min(MAX_STEPS, math.ceil(MAX_PACE * allowed_ms / 1000 / timing.DEFAULT_SECONDS))
 
 
-def _refuse_unless_running(sitting: RowMapping, blueprint: Blueprint) -> None:
-    if sitting["offline"] or not blueprint.adaptive:
+def _refuse_unless_running(sitting: RowMapping) -> None:
+    if not adaptive(sitting):
         raise ApiError(
             409, "not_adaptive", "This sitting's questions are all in its package; none are sent."
         )
@@ -197,6 +198,7 @@ def _refuse_unless_running(sitting: RowMapping, blueprint: Blueprint) -> None:
 def _record(ctx: Context, sitting_id: str, given: Step, options: list[str], now: int) -> Step:
     """Store the answer unless one was stored meanwhile; the answer that stands."""
     with ctx.engine.begin() as connection:
+        _still_running(connection, sitting_id)
         stored = connection.execute(
             db.adaptive_steps.update()
             .where(
@@ -219,10 +221,18 @@ def _record(ctx: Context, sitting_id: str, given: Step, options: list[str], now:
 
 
 def _end(
-    ctx: Context, sitting_id: str, position: int, reason: str, now: int, ends: int
+    ctx: Context,
+    sitting_id: str,
+    position: int,
+    reason: str,
+    now: int,
+    ends: int,
+    bank: Mapping[str, BankItem],
 ) -> dict[str, Any]:
-    """Close the adaptive part at ``position`` (once: a later request reads the same end)."""
+    """Close the adaptive part at ``position`` (once: a later request reads the same end; if a
+    concurrent request served an item there first, that item stands)."""
     with ctx.engine.begin() as connection:
+        _still_running(connection, sitting_id)
         inserted = db.insert_if_absent(
             connection,
             "adaptive_steps",
@@ -235,10 +245,20 @@ def _end(
             "position",
         )
         if inserted is None:
-            standing = steps(connection, sitting_id)[position]
-            if standing.end_reason is not None:
-                reason = standing.end_reason
+            return _shown(steps(connection, sitting_id)[position], bank, ends)
     return {"done": True, "reason": reason, "position": position, "ends_ms": ends}
+
+
+def _still_running(connection: Connection, sitting_id: str) -> None:
+    """Inside a write: the sitting is still running (its row locked till the commit, so a
+    submission scored meanwhile waits, and one scored before refuses this write)."""
+    held = connection.execute(
+        db.sittings.update()
+        .where(db.sittings.c.id == sitting_id, db.sittings.c.state == "started")
+        .values(state=db.sittings.c.state)
+    )
+    if held.rowcount == 0:
+        raise ApiError(409, "already_submitted", "This sitting has already been submitted.")
 
 
 def _shown(step: Step, bank: Mapping[str, BankItem], ends: int) -> dict[str, Any]:
@@ -332,40 +352,98 @@ def _choose(
 
 # -- scoring a sitting that was delivered adaptively ------------------------------------------
 
+# A fallback form is scored like a linear form as long as what fits in the time left after the
+# server last heard from the client, less this: the request that failed (the client waits 20 s)
+# and about one question's time on screen before it.
+FALLBACK_GRACE_S = 45.0
+
+
+def adaptive(sitting: RowMapping) -> bool:
+    """Whether the sitting was delivered adaptively: as its package says (pinned when it was
+    prepared, whatever the assessment says later)."""
+    if sitting["offline"] or not sitting["package"]:
+        return False
+    header = canonical.loads(sitting["package"]).get("body", {}).get("header", {})
+    return isinstance(header, dict) and header.get("adaptive") is True
+
 
 @dataclass(frozen=True)
 class Delivered:
-    """What scoring reads of an adaptive sitting: the items in the order the candidate met
-    them, and the answers the server received for those it served."""
+    """What scoring reads of an adaptive sitting."""
 
-    form: list[dict[str, Any]]
-    received: dict[str, list[str]]  # presented item id -> options, as the server got them
-
-
-def sitting_form(connection: Connection, sitting: RowMapping, log: Sequence[Event]) -> Delivered:
-    """The sitting's items as the log shows them met: the served ones it names (each must be the
-    one the server gave at that position), then, after a fallback, the package's linear form."""
-    given = [s for s in steps(connection, sitting["id"]) if s.entry is not None]
-    form: list[dict[str, Any]] = []
-    for event in log:
-        if event.type != "served":
-            continue
-        position = event.data["position"]
-        if position >= len(given) or given[position].entry["id"] != event.data["item"]:
-            raise MalformedData("The log shows a question the server did not give at that place.")
-        form.append(given[position].entry)
-    if any(event.type == "fallback" for event in log):
-        form.extend(canonical.loads(sitting["form"] or "[]"))
-    received = {
-        s.entry["id"]: s.answer for s in given if s.entry is not None and s.answer is not None
-    }
-    return Delivered(form, received)
+    form: list[dict[str, Any]]  # the items in the order the log met them
+    scored: list[dict[str, Any]]  # the items that count
+    received: dict[str, list[str]]  # presented id -> the answer the server received in time
+    unlogged: int  # served items the server received an answer to, missing from the log
 
 
-def reached(
-    form: Sequence[Mapping[str, Any]], log: Sequence[Event], answered: set[str]
-) -> list[dict[str, Any]]:
-    """The items that count: answered, or moved past. The item on screen when the time ran out,
-    unanswered, is not held against the candidate (an adaptive sitting has no fixed length)."""
-    passed = {event.data["from"] for event in log if event.type == "advance"}
-    return [dict(entry) for entry in form if entry["id"] in answered or entry["id"] in passed]
+def sitting_form(
+    connection: Connection,
+    sitting: RowMapping,
+    log: Sequence[Event],
+    ends_ms: int,
+) -> Delivered:
+    """The sitting as the server knows it, checked against the log.
+
+    The log must name the served items at their positions 0, 1, ... once each and in order,
+    before any fallback; a log naming others is refused. Every served item the server received
+    an answer to counts (an empty answer is a skip), logged or not. The last one served without
+    an answer counts if the log shows it answered or passed, unless the server had ended the
+    sitting for time (the answer came too late). After a fallback the package's form counts
+    like a linear form as far as the candidate got, and at least as far as was expected to fit
+    in the time left after the server last heard from the client."""
+    rows = [s for s in steps(connection, sitting["id"]) if s.entry is not None]
+    timed_out = any(s.end_reason == "time_up" for s in steps(connection, sitting["id"]))
+    positions = [event.data["position"] for event in log if event.type == "served"]
+    first_fallback = next((n for n, e in enumerate(log) if e.type == "fallback"), len(log))
+    late_served = any(e.type == "served" for e in log[first_fallback:])
+    if (
+        positions != list(range(len(positions)))
+        or len(positions) > len(rows)
+        or late_served
+        or any(
+            e.data["item"] != (rows[e.data["position"]].entry or {}).get("id")
+            for e in log
+            if e.type == "served"
+        )
+    ):
+        raise MalformedData(
+            "The log's questions are not the ones the server gave, in the order it gave them."
+        )
+    shown = [s.entry for s in rows[: len(positions)]]
+    fallback = list(canonical.loads(sitting["form"] or "[]")) if first_fallback < len(log) else []
+    form = [dict(e) for e in shown if e is not None] + fallback
+    received = {s.entry["id"]: list(s.answer) for s in rows if s.entry and s.answer is not None}
+    logged = {e["id"] for e in form}
+    answered = {e.data["item"] for e in log if e.type == "answer" and e.data["options"]}
+    passed = {e.data["from"] for e in log if e.type == "advance"}
+    scored: list[dict[str, Any]] = []
+    for number, s in enumerate(rows):
+        assert s.entry is not None
+        if s.answer is not None or (
+            number == len(rows) - 1
+            and s.entry["id"] in logged
+            and not timed_out
+            and (s.entry["id"] in answered or s.entry["id"] in passed)
+        ):
+            scored.append(dict(s.entry))
+    if fallback:
+        reached = sum(1 for e in fallback if e["id"] in answered or e["id"] in passed)
+        last_heard = max([sitting["started_ms"] or 0] + [s.served_ms for s in rows])
+        left = (ends_ms - last_heard) / 1000 - FALLBACK_GRACE_S
+        fitted = timing.load(connection)
+        fits, spent = 0, 0.0
+        for entry in fallback:
+            spent += timing.lookup(fitted, entry["item"]).expected_seconds()
+            if spent > left:
+                break
+            fits += 1
+        scored.extend(fallback[: max(reached, fits)])
+    if not any(not e.get("pretest") for e in scored):  # nothing counts: the first item met does
+        package_form = list(canonical.loads(sitting["form"] or "[]"))
+        first = next((e for e in form + package_form if not e.get("pretest")), None)
+        scored = [dict(first)] if first is not None else scored
+    unlogged = sum(
+        1 for s in rows if s.entry and s.answer is not None and s.entry["id"] not in logged
+    )
+    return Delivered(form, scored, received, unlogged)

@@ -51,6 +51,8 @@ REASONS = {
     "sequence_violation": "Answers or moves do not follow the form's order.",
     "answer_mismatch": "Answers in the log differ from those the server received during the "
     "adaptive sitting (the server's are scored).",
+    "served_not_logged": "Questions the server gave and received answers to are missing from "
+    "the log (they are scored as the server received them).",
     "over_time": "More time was used than the sitting allows.",
     "late_submission": "The online sitting was submitted after its time was up.",
     "clock_mismatch": "The client's clock disagrees with the server's times for this sitting.",
@@ -84,6 +86,8 @@ class Facts:
     sealed_seen_ms: int | None = None  # when that furthest point, the log's end, arrived
     # Adaptive sittings: served items whose answer in the log is not the one the server got.
     answers_differ: int = 0
+    # Adaptive sittings: served items the server got an answer to that the log leaves out.
+    unlogged: int = 0
 
 
 @dataclass
@@ -128,6 +132,8 @@ def judge(log: Sequence[Event], facts: Facts) -> dict[str, Any]:
         verdict.flag("voided", "The client ended the sitting as voided.")
     if facts.answers_differ:
         verdict.flag("answer_mismatch", f"{facts.answers_differ} answer(s) differ.")
+    if facts.unlogged:
+        verdict.flag("served_not_logged", f"{facts.unlogged} question(s) missing from the log.")
     outcome = "voided" if facts.end_reason == "voided" or expectations["void"] else "clean"
     if outcome == "clean" and verdict.flags:
         outcome = "flagged"

@@ -157,23 +157,21 @@ def verify(
     form = canonical.loads(sitting["form"])
     scored = form
     mismatched: list[str] = []
-    adaptive = not sitting["offline"] and bool(
-        canonical.loads(assessment["blueprint"]).get("adaptive")
-    )
-    if adaptive:  # the items as the candidate met them, served and (after a fallback) linear
-        delivered = delivery.sitting_form(connection, sitting, log)
-        form = delivered.form
+    unlogged = 0
+    adaptive = delivery.adaptive(sitting)
+    if adaptive:  # the items as the server gave them and the log met them
+        ends = int(sitting["started_ms"]) + sitting_ms(assessment, sitting)
+        delivered = delivery.sitting_form(connection, sitting, log, ends)
+        form, scored, unlogged = delivered.form, delivered.scored, delivered.unlogged
     responses = _responses(body, form)
     if {k: v for k, v in responses.items() if v} != _journalled_answers(log):
         raise MalformedData("The responses do not match the sitting's event log.")
     if adaptive:  # a served item's answer is the one the server received in time
+        shown = {entry["id"] for entry in form}
         for item, options in delivered.received.items():
-            if sorted(responses.get(item, [])) != sorted(options):
+            if item in shown and sorted(responses.get(item, [])) != sorted(options):
                 mismatched.append(item)
             responses[item] = list(options)
-        scored = delivery.reached(
-            form, log, {k for k, v in responses.items() if v} | set(delivered.received)
-        )
     opens, closes = window(sitting)
     handed_in_by = closes + int(assessment["sync_deadline_days"]) * DAY_MS
     if now > handed_in_by:
@@ -208,6 +206,7 @@ def verify(
         rolled_back=bool(sitting["rolled_back"]),
         sealed_seen_ms=sitting["sealed_seen_ms"],
         answers_differ=len(mismatched),
+        unlogged=unlogged,
     )
     return Verified(
         submission_id=body["submission_id"],

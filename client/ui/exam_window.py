@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from client.checks import Check
 from client.engine import Step, Stepper
-from client.errors import SaveFailed
+from client.errors import SaveFailed, SittingClosed, SittingLocked
 from client.proctor.lockdown import Lockdown
 from client.proctor.platform import PlatformGuard
 from client.session import ExamSession
@@ -231,8 +231,8 @@ class ExamWindow(QWidget):
         self.timer.start()
         self.report_timer.start()
         self._report()
-        if self.session.awaiting() and self.session.current is None and not self.session.locked:
-            self._fetch_next()  # an adaptive sitting's first question
+        if self.session.awaiting() and not self.session.locked:
+            self._fetch_next()  # an adaptive sitting's first question, or the check on a restart
         self._check_end()
 
     def _report(self) -> None:
@@ -329,6 +329,7 @@ class ExamWindow(QWidget):
         if (
             self.session.locked
             or self.save_failing
+            or self._fetching  # the answer is on its way: it stays as sent
             or self.pages.currentWidget() is not (self.exam_page)
         ):
             self.refresh_view()
@@ -424,6 +425,9 @@ class ExamWindow(QWidget):
             self.stepper.apply(self.session, step)
         except SaveFailed as error:
             self._save_failed(str(error))
+            return
+        except (SittingClosed, SittingLocked):  # the time ran out or a lock came meanwhile
+            self._check_end()
             return
         if step.fallback is not None:
             self._warn(

@@ -361,4 +361,23 @@ def test_a_restarted_adaptive_sitting_shows_the_items_it_was_given(
     again = adaptive_at(tmp_path / "j.db", clock, served={s.id: s for s in SERVED[:2]})
     assert again.items == SERVED[:2] and again.current == SERVED[1]
     assert again.positions == {"s0": 0, "s1": 1}
-    assert not again.awaiting()  # the candidate sees the last question again first
+    # Whether the last answer went is asked of the server first; till then it stays as it is.
+    assert again.awaiting() and again.confirming and again.step_request() == (None, None)
+    again.answer(["s1o2"])
+    assert again.answers["s1"] == ["s1o0"]
+    again.serve(SERVED[1], 1)  # the server: that question is still the one on screen
+    assert not again.awaiting() and again.current == SERVED[1]
+    again.answer(["s1o2"])
+    assert again.answers["s1"] == ["s1o2"]
+
+
+def test_an_answer_cannot_change_once_the_candidate_went_on(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = adaptive_at(tmp_path / "j.db", clock)
+    session.start()
+    session.serve(SERVED[0], 0)
+    session.answer(["s0o1"])
+    session.advance()  # the answer is on its way to the server
+    session.answer(["s0o2"])
+    assert session.answers["s0"] == ["s0o1"] and session.step_request() == (0, ["s0o1"])

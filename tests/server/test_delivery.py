@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from client.api import ApiClient
 from client.engine import Engine, Step
-from client.errors import ServerRefused
+from client.errors import ClientError, ServerRefused
 from client.session import ExamSession
 from client.simulate import answer_all
-from server import db
+from server import db, timing
 from server.context import Context
+from server.delivery import FALLBACK_GRACE_S
 from shared import canonical
 from shared.wire import PackageItem
 from tests.conftest import ManualClock, ThreadServer
@@ -196,6 +197,10 @@ def test_the_servers_clock_ends_the_sitting(
     api = engine.api()
     later = api.next_step(session.sitting_id)
     assert later["done"] and later["reason"] == "time_up"
+    engine.seal(session)
+    [delivered] = engine.sync()
+    [category] = [c for c in delivered.result["category_details"] if c["total"]]
+    assert category["total"] == 1 and category["correct"] == 0  # the late answer is not scored
 
 
 def test_step_requests_outside_a_running_adaptive_sitting_are_refused(
@@ -258,9 +263,16 @@ def test_a_lost_connection_continues_on_the_sealed_form_and_scores_alike(
     engine.seal(session)
     [delivered] = engine.sync()
     result = delivered.result
-    assert sum(c["total"] for c in result["category_details"]) == 5 + 4
+    # The sealed form counts like a linear form, as far as was expected to fit in the time
+    # left after the server last heard from the client (the time model's default with no data).
+    rows = steps(live.ctx, session.sitting_id)
+    started = rows[0]["served_ms"] - STEP_MS
+    left = (started + 8 * 60_000 - rows[-1]["served_ms"]) / 1000 - FALLBACK_GRACE_S
+    fits = min(len(session.fallback), int(left // timing.DEFAULT.expected_seconds()))
+    assert fits > 4
+    assert sum(c["total"] for c in result["category_details"]) == 5 + fits
     reasons = {flag["reason"] for flag in result["integrity"]["flags"]}
-    assert not reasons & {"sequence_violation", "answer_mismatch"}
+    assert not reasons & {"sequence_violation", "answer_mismatch", "served_not_logged"}
 
 
 def test_an_answer_the_log_changed_is_flagged_and_the_servers_is_scored(
@@ -309,7 +321,12 @@ def test_a_restarted_client_shows_the_items_it_was_given(
     assert [item.id for item in resumed.items] == before
     assert resumed.current is not None and resumed.current.id == before[-1]
     assert resumed.answers == session.answers
-    assert not resumed.awaiting()  # the candidate sees the question again, then goes on
+    # Whether the answer on screen already went is asked first; till then it cannot change.
+    assert resumed.awaiting() and resumed.step_request() == (None, None)
+    resumed.answer([before and resumed.items[-1].options[1].id])
+    assert resumed.answers == session.answers
+    again.next_question(resumed)  # it had not gone: the same question stays, open again
+    assert [item.id for item in resumed.items] == before and not resumed.awaiting()
     resumed.advance()
     adaptive.advance(STEP_MS)
     again.next_question(resumed)  # the answer on screen goes now, the next item comes
@@ -317,6 +334,15 @@ def test_a_restarted_client_shows_the_items_it_was_given(
     assert canonical.loads(steps(live.ctx, session.sitting_id)[2]["answer"]) == [
         resumed.items[2].options[0].id
     ]
+
+    # Killed again just after that answer went: the restart finds the next question given.
+    again.close()
+    third = make_engine()
+    third.request_clock = adaptive
+    back = third.unlock(session.sitting_id, code)
+    assert len(back.items) == 4 and back.confirming
+    third.next_question(back)
+    assert len(back.items) == 4 and not back.awaiting() and back.current is not None
 
 
 def test_an_employer_sets_an_assessment_adaptive_and_its_categories_bound_the_choice(
@@ -373,3 +399,59 @@ def test_a_client_answering_at_once_gets_no_more_than_twice_the_usual_questions(
         step = api.next_step(session.sitting_id, step["position"], [])
     assert step["reason"] == "exhausted"
     assert served == delivery.most_items(8 * 60_000) == 40
+
+
+def test_a_log_that_repeats_or_invents_served_questions_is_refused(
+    live: ThreadServer, adaptive: Shift, make_engine: Any
+) -> None:
+    engine = make_engine()
+    session = begin(live, engine, adaptive)
+    adaptive.advance(STEP_MS)
+    engine.next_question(session)
+    item = session.current
+    assert item is not None
+    session.answer([item.options[0].id])
+    for _ in range(4):  # a patched client: the one question shown five times
+        session._write("served", {"item": item.id, "position": 0})
+        session._write("advance", {"from": item.id, "to": item.id})
+    session.finish("finished")
+    engine.seal(session)
+    with pytest.raises(ClientError) as refused:
+        engine.sync(attempts=1)
+    assert "not the ones the server gave" in str(refused.value)
+
+
+def test_questions_left_out_of_the_log_are_scored_as_the_server_received_them(
+    live: ThreadServer, adaptive: Shift, make_engine: Any
+) -> None:
+    engine = make_engine()
+    session = begin(live, engine, adaptive)
+    api = engine.api()
+    step = api.next_step(session.sitting_id)
+    for _ in range(6):  # a script takes six questions without showing them in the log
+        adaptive.advance(STEP_MS)
+        step = api.next_step(session.sitting_id, step["position"], [])
+    session.fall_back("claimed")
+    while session.state == "running":
+        assert session.current is not None
+        session.answer([session.current.options[0].id])
+        session.advance()
+    engine.seal(session)
+    [delivered] = engine.sync()
+    result = delivered.result
+    scored = sum(c["total"] for c in result["category_details"])
+    assert scored == 6 + len(session.fallback)  # the six skipped ones count, as wrong
+    flags = {flag["reason"]: flag for flag in result["integrity"]["flags"]}
+    assert flags["served_not_logged"]["detail"].startswith("6 ")
+
+
+def test_a_server_with_no_question_to_give_leaves_the_sealed_form(
+    live: ThreadServer, adaptive: Shift, make_engine: Any
+) -> None:
+    engine = make_engine()
+    session = begin(live, engine, adaptive)
+    engine.apply_step(session, Step(done="exhausted"))  # nothing for this candidate at all
+    assert session.state == "running" and session.fell_back
+    assert session.current is session.fallback[0]
+    kinds = [e["data"] for e in session.journal.events if e["type"] == "fallback"]
+    assert kinds == [{"reason": "The server had no questions for this sitting (exhausted)."}]

@@ -4,10 +4,13 @@ away the exam carries on with the questions kept on this computer; the result co
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from pytestqt.qtbot import QtBot
 
+from client.engine import Step
+from client.session import ExamSession
 from client.ui.exam_window import ExamWindow
 from client.ui.main_window import MainWindow
 from client.ui.qt import Qt
@@ -76,3 +79,51 @@ def test_an_adaptive_sitting_with_the_keyboard_and_a_lost_connection(
     assert sum(c["total"] for c in result["category_details"]) == total
     reasons = {flag["reason"] for flag in result["integrity"]["flags"]}
     assert not reasons & {"sequence_violation", "answer_mismatch"}
+
+
+class HeldStepper:
+    """A stepper whose answer from the server waits until the test lets it through."""
+
+    def __init__(self, item: Any) -> None:
+        self.release = threading.Event()
+        self.item = item
+        self.applied: list[Any] = []
+
+    def fetcher(self, session: ExamSession) -> Any:
+        def fetch() -> Step:
+            self.release.wait(10)
+            return Step(item=self.item, position=len(session.positions))
+
+        return fetch
+
+    def apply(self, session: ExamSession, step: Step) -> None:
+        self.applied.append(step)
+        session.serve(step.item, step.position)  # type: ignore[arg-type]
+
+
+def test_keys_pressed_while_the_next_question_comes_change_nothing(
+    qtbot: QtBot, tmp_path: Any, clock: ManualClock
+) -> None:
+    from tests.client.test_session import ITEMS, SERVED, adaptive_at
+
+    session = adaptive_at(tmp_path / "j.db", clock)
+    stepper = HeldStepper(SERVED[0])
+    exam = ExamWindow(session, "Adaptive", lockdown=False, keyboard=False, stepper=stepper)  # type: ignore[arg-type]
+    qtbot.addWidget(exam)
+    stepper.release.set()  # the first question comes at once
+    exam.begin()
+    qtbot.waitUntil(exam.isActiveWindow, timeout=5_000)
+    qtbot.waitUntil(lambda: session.current == SERVED[0], timeout=5_000)
+    stepper.release.clear()
+    stepper.item = SERVED[1]
+    press(qtbot, Qt.Key.Key_1)
+    press(qtbot, Qt.Key.Key_Return)  # on: the answer goes, the next question is awaited
+    assert exam.saved.text() == "Getting the next question…" and not exam.question.isEnabled()
+    qtbot.keyClick(exam, Qt.Key.Key_2)  # another key meanwhile (under the grab: the window's)
+    assert session.answers["s0"] == ["s0o0"]
+    stepper.release.set()
+    qtbot.waitUntil(lambda: session.current == SERVED[1], timeout=5_000)
+    assert exam.question.isEnabled() and exam.position.text() == "Question 2"
+    assert session.answers == {"s0": ["s0o0"]} and ITEMS[0] not in session.items
+    session.finish("finished")
+    exam.tick()
