@@ -375,6 +375,7 @@ class Delivered:
     scored: list[dict[str, Any]]  # the items that count
     received: dict[str, list[str]]  # presented id -> the answer the server received in time
     unlogged: int  # served items the server received an answer to, missing from the log
+    late: frozenset[str]  # served items whose answer in the log does not count (never received)
 
 
 def sitting_form(
@@ -418,6 +419,7 @@ def sitting_form(
     answered = {e.data["item"] for e in log if e.type == "answer" and e.data["options"]}
     passed = {e.data["from"] for e in log if e.type == "advance"}
     scored: list[dict[str, Any]] = []
+    late: set[str] = set()
     for number, s in enumerate(rows):
         assert s.entry is not None
         if s.answer is not None or (
@@ -427,6 +429,8 @@ def sitting_form(
             and (s.entry["id"] in answered or s.entry["id"] in passed)
         ):
             scored.append(dict(s.entry))
+        else:
+            late.add(s.entry["id"])
     if fallback:
         reached = sum(1 for e in fallback if e["id"] in answered or e["id"] in passed)
         last_heard = max([sitting["started_ms"] or 0] + [s.served_ms for s in rows])
@@ -446,4 +450,4 @@ def sitting_form(
     unlogged = sum(
         1 for s in rows if s.entry and s.answer is not None and s.entry["id"] not in logged
     )
-    return Delivered(form, scored, received, unlogged)
+    return Delivered(form, scored, received, unlogged, frozenset(late))

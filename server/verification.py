@@ -172,6 +172,8 @@ def verify(
             if item in shown and sorted(responses.get(item, [])) != sorted(options):
                 mismatched.append(item)
             responses[item] = list(options)
+        for item in delivered.late:  # an answer the server never received in time
+            responses[item] = []
     opens, closes = window(sitting)
     handed_in_by = closes + int(assessment["sync_deadline_days"]) * DAY_MS
     if now > handed_in_by:

@@ -82,6 +82,14 @@ def stepping(engine: Engine, shift: Shift) -> Any:
     return next_question
 
 
+def next_shown(engine: Engine, session: ExamSession, shift: Shift) -> Any:
+    """The next question, fetched after one answer's time, on screen."""
+    shift.advance(STEP_MS)
+    engine.next_question(session)
+    assert session.current is not None
+    return session.current
+
+
 def steps(ctx: Context, sitting_id: str) -> list[Any]:
     with ctx.engine.connect() as connection:
         return list(
@@ -236,10 +244,8 @@ def test_a_lost_connection_continues_on_the_sealed_form_and_scores_alike(
     engine = make_engine()
     session = begin(live, engine, adaptive)
     for _ in range(5):
-        adaptive.advance(STEP_MS)
-        engine.next_question(session)
-        assert session.current is not None
-        session.answer([session.current.options[0].id])
+        shown = next_shown(engine, session, adaptive)
+        session.answer([shown.options[0].id])
         session.advance()  # on to the next: the server's
     served = [item.id for item in session.items]
     assert session.awaiting()
@@ -280,10 +286,7 @@ def test_an_answer_the_log_changed_is_flagged_and_the_servers_is_scored(
 ) -> None:
     engine = make_engine()
     session = begin(live, engine, adaptive)
-    adaptive.advance(STEP_MS)
-    engine.next_question(session)
-    item = session.current
-    assert item is not None
+    item = next_shown(engine, session, adaptive)
     session.answer([item.options[0].id])  # what the log will say...
     session.advance()
     api = engine.api()
@@ -306,10 +309,8 @@ def test_a_restarted_client_shows_the_items_it_was_given(
     engine = make_engine()
     session = begin(live, engine, adaptive)
     for _ in range(3):
-        adaptive.advance(STEP_MS)
-        engine.next_question(session)
-        assert session.current is not None
-        session.answer([session.current.options[0].id])
+        shown = next_shown(engine, session, adaptive)
+        session.answer([shown.options[0].id])
         session.advance()
     before = [item.id for item in session.items]
     code = engine.release_code(session.sitting_id)
@@ -406,10 +407,7 @@ def test_a_log_that_repeats_or_invents_served_questions_is_refused(
 ) -> None:
     engine = make_engine()
     session = begin(live, engine, adaptive)
-    adaptive.advance(STEP_MS)
-    engine.next_question(session)
-    item = session.current
-    assert item is not None
+    item = next_shown(engine, session, adaptive)
     session.answer([item.options[0].id])
     for _ in range(4):  # a patched client: the one question shown five times
         session._write("served", {"item": item.id, "position": 0})
@@ -432,10 +430,7 @@ def test_questions_left_out_of_the_log_are_scored_as_the_server_received_them(
         adaptive.advance(STEP_MS)
         step = api.next_step(session.sitting_id, step["position"], [])
     session.fall_back("claimed")
-    while session.state == "running":
-        assert session.current is not None
-        session.answer([session.current.options[0].id])
-        session.advance()
+    answer_all(session, "first", random.Random(0))  # the sealed form to its end
     engine.seal(session)
     [delivered] = engine.sync()
     result = delivered.result

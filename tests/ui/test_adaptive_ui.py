@@ -71,6 +71,10 @@ def test_an_adaptive_sitting_with_the_keyboard_and_a_lost_connection(
             press(qtbot, Qt.Key.Key_Return)
         confirm_finish(qtbot, exam)
     assert exam.session.end_reason == "finished"
+    # The app tries to send it (three times) and says it keeps it safe meanwhile.
+    qtbot.waitUntil(
+        lambda: "kept safely on this computer" in window.result_page.status.text(), timeout=60_000
+    )
 
     with ProcessServer(sqlite_live.settings, port=sqlite_live.port) as back:
         [delivered] = engine.sync()
