@@ -40,6 +40,7 @@ def test_an_adaptive_sitting_with_the_keyboard_and_a_lost_connection(
     with qtbot.waitSignal(window.exam_opened, timeout=15_000) as opened:
         window.ready_page.start_button.click()
     exam: ExamWindow = opened.args[0]
+    exam.resize(1100, 720)
     qtbot.waitUntil(lambda: exam.session.current is not None, timeout=10_000)
     assert exam.position.text() == "Question 1"  # no number of questions is promised
     assert exam.progress.accessibleName() == "Time used"
