@@ -160,6 +160,7 @@ class ExamSession:
         # After a restart on the last item given: whether its answer already went is asked of
         # the server (an empty request) before the candidate may change it.
         self.confirming = False
+        self._catch_up = False
         # The candidate's choice, made before the clock starts, of whether the inviting
         # organisation may see the result ({"organisation": id, "share": bool}); journalled
         # (so signed in the submission) just before the start.
@@ -230,6 +231,8 @@ class ExamSession:
         last = history[-1]
         self._charged_ms = last["elapsed_ms"]
         self.confirming = self.adaptive and not self.fell_back and bool(self.items)
+        # Stopped between a served question and the move to it: the move is made on resume.
+        self._catch_up = self.adaptive and not self.fell_back and self.index + 1 < len(self.items)
         if self.end_reason is not None:
             self.state = "ended"
         elif self.started_at_ms is not None:
@@ -237,6 +240,11 @@ class ExamSession:
             self._begin_run()
             downtime = self._downtime_since(last)
             self._write_now("resumed", {"downtime_ms": downtime, "item": self.current_id()})
+            if self._catch_up:
+                self._write_now(
+                    "advance", {"from": self.items[self.index].id, "to": self.items[-1].id}
+                )
+                self.index = len(self.items) - 1
             if self.downtime_ms() > self.policy.max_downtime_s * 1000 and (
                 self.policy.downtime_action == "void"
             ):
@@ -535,6 +543,8 @@ class ExamSession:
         if self.adaptive and (self.went_on or self.confirming) and self.at_frontier():
             return
         item = self._require_running()
+        if item.id in self.positions and self.positions[item.id] + 1 < len(self.positions):
+            return  # a later question was given: this one's answer went with that request
         valid = {option.id for option in item.options}
         chosen = [option for option in option_ids if option in valid]
         if not item.multiple:
@@ -557,6 +567,7 @@ class ExamSession:
             return
         self._write("advance", {"from": item.id, "to": self.items[self.index + 1].id})
         self.index += 1
+        self.went_on = False
 
     # -- adaptive sittings ---------------------------------------------------------------------
     def at_frontier(self) -> bool:
@@ -606,10 +617,13 @@ class ExamSession:
         if not self.adaptive or self.fell_back or self.state != "running":
             return
         self._require_unlocked_running()
+        went_on = self.went_on
         self._write("fallback", {"reason": reason[:200]})
         self.fell_back, self.went_on, self.confirming = True, False, False
         self.items.extend(self.fallback)
-        if self.index + 1 < len(self.items) and self.positions:
+        # On from the question on screen only if the candidate had gone on from it (after a
+        # restart it may still be unanswered: it stays, to be answered offline).
+        if self.index + 1 < len(self.items) and self.positions and went_on:
             self._write(
                 "advance", {"from": self.items[self.index].id, "to": self.items[self.index + 1].id}
             )

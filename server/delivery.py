@@ -319,6 +319,8 @@ def _choose(
 ) -> tuple[str | None, str]:
     """The next item for the sitting, or None and why the adaptive part ends."""
     index = _bank_index(ctx, bank, frozenset(blueprint.per_category))
+    if not index.items:  # the assessment's categories have no live item (all retired)
+        return None, "exhausted"
     with ctx.reader.connect() as connection:
         fitted = timing.load(connection)
         counts = exposure_counts(connection, assessment["id"])
@@ -328,7 +330,7 @@ def _choose(
         sittings = int(assessment["forms_issued"])
     times = [timing.lookup(fitted, item.id) for item in index.items]
     exposure = np.array([counts.get(item.id, 0) for item in index.items], dtype=float)
-    excluded = np.array([item.id in excluded_ids for item in index.items])
+    excluded = np.array([item.id in excluded_ids for item in index.items], dtype=bool)
     answered = [(s, index.position.get(s.entry["item"])) for s in done if s.entry]
     spent = sum(((s.answered_ms or s.served_ms) - s.served_ms) / 1000 for s, _ in answered)
     rules = Rules(
@@ -356,6 +358,9 @@ def _choose(
 # server last heard from the client, less this: the request that failed (the client waits 20 s)
 # and about one question's time on screen before it.
 FALLBACK_GRACE_S = 45.0
+# No one answers questions faster than this for long: answers on the fallback form beyond what
+# this pace allows in the time after the server last heard from the client do not count.
+QUICKEST_S = 8.0
 
 
 def adaptive(sitting: RowMapping) -> bool:
@@ -376,6 +381,7 @@ class Delivered:
     received: dict[str, list[str]]  # presented id -> the answer the server received in time
     unlogged: int  # served items the server received an answer to, missing from the log
     late: frozenset[str]  # served items whose answer in the log does not count (never received)
+    offline: int = 0  # fallback items answered with no server to time them
 
 
 def sitting_form(
@@ -388,13 +394,15 @@ def sitting_form(
 
     The log must name the served items at their positions 0, 1, ... once each and in order,
     before any fallback; a log naming others is refused. Every served item the server received
-    an answer to counts (an empty answer is a skip), logged or not. The last one served without
-    an answer counts if the log shows it answered or passed, unless the server had ended the
-    sitting for time (the answer came too late). After a fallback the package's form counts
-    like a linear form as far as the candidate got, and at least as far as was expected to fit
-    in the time left after the server last heard from the client."""
-    rows = [s for s in steps(connection, sitting["id"]) if s.entry is not None]
-    timed_out = any(s.end_reason == "time_up" for s in steps(connection, sitting["id"]))
+    an answer to counts (an empty answer is a skip), logged or not; so does every one the log
+    shows, as linear forms count an unanswered item, its answer from the log unless the server
+    had ended the sitting for time before it came (then it counts unanswered). After a fallback
+    the package's form counts like a linear form: as far as the candidate got, but no further
+    than a quick candidate could go in the time after the server last heard from the client,
+    and at least as far as this candidate's pace would have taken them in that time."""
+    every = steps(connection, sitting["id"])
+    rows = [s for s in every if s.entry is not None]
+    timed_out = any(s.end_reason == "time_up" for s in every)
     positions = [event.data["position"] for event in log if event.type == "served"]
     first_fallback = next((n for n, e in enumerate(log) if e.type == "fallback"), len(log))
     late_served = any(e.type == "served" for e in log[first_fallback:])
@@ -420,29 +428,39 @@ def sitting_form(
     passed = {e.data["from"] for e in log if e.type == "advance"}
     scored: list[dict[str, Any]] = []
     late: set[str] = set()
-    for number, s in enumerate(rows):
+    for s in rows:
         assert s.entry is not None
-        if s.answer is not None or (
-            number == len(rows) - 1
-            and s.entry["id"] in logged
-            and not timed_out
-            and (s.entry["id"] in answered or s.entry["id"] in passed)
-        ):
+        if s.answer is not None or s.entry["id"] in logged:
             scored.append(dict(s.entry))
+            if s.answer is None and timed_out:
+                late.add(s.entry["id"])  # on screen when the server's time ran out
         else:
-            late.add(s.entry["id"])
+            late.add(s.entry["id"])  # served, never shown: the reply was lost
+    offline = 0
     if fallback:
+        last_heard = max(
+            [sitting["started_ms"] or 0]
+            + [max(s.served_ms, s.answered_ms or 0) for s in rows]
+        )
+        downtime = sum(
+            int(e.data["downtime_ms"]) for e in log[first_fallback:] if e.type == "resumed"
+        )
+        window_s = max(0.0, (ends_ms - last_heard) / 1000)
         reached = sum(1 for e in fallback if e["id"] in answered or e["id"] in passed)
-        last_heard = max([sitting["started_ms"] or 0] + [s.served_ms for s in rows])
-        left = (ends_ms - last_heard) / 1000 - FALLBACK_GRACE_S
+        reached = min(reached, math.floor((window_s + STEP_GRACE_MS / 1000) / QUICKEST_S))
+        pace = _pace(rows)
+        left = window_s - downtime / 1000 - FALLBACK_GRACE_S
         fitted = timing.load(connection)
         fits, spent = 0, 0.0
         for entry in fallback:
-            spent += timing.lookup(fitted, entry["item"]).expected_seconds()
+            expected = timing.lookup(fitted, entry["item"]).expected_seconds()
+            spent += max(expected, pace or 0.0)
             if spent > left:
                 break
             fits += 1
-        scored.extend(fallback[: max(reached, fits)])
+        counted = fallback[: max(reached, fits)]
+        scored.extend(counted)
+        offline = sum(1 for e in counted if e["id"] in answered)
     if not any(not e.get("pretest") for e in scored):  # nothing counts: the first item met does
         package_form = list(canonical.loads(sitting["form"] or "[]"))
         first = next((e for e in form + package_form if not e.get("pretest")), None)
@@ -450,4 +468,13 @@ def sitting_form(
     unlogged = sum(
         1 for s in rows if s.entry and s.answer is not None and s.entry["id"] not in logged
     )
-    return Delivered(form, scored, received, unlogged, frozenset(late))
+    return Delivered(form, scored, received, unlogged, frozenset(late), offline)
+
+
+def _pace(rows: Sequence[Step]) -> float | None:
+    """The candidate's own seconds per question on the served ones (median), if three or more
+    were answered: the fallback form is judged at this pace, not the average's."""
+    times = sorted(
+        (s.answered_ms - s.served_ms) / 1000 for s in rows if s.answered_ms is not None
+    )
+    return times[len(times) // 2] if len(times) >= 3 else None

@@ -53,6 +53,8 @@ REASONS = {
     "adaptive sitting (the server's are scored).",
     "served_not_logged": "Questions the server gave and received answers to are missing from "
     "the log (they are scored as the server received them).",
+    "answered_offline": "Part of this adaptive sitting was answered on the sealed form after "
+    "the connection to the server was lost, so the server could not time those answers.",
     "over_time": "More time was used than the sitting allows.",
     "late_submission": "The online sitting was submitted after its time was up.",
     "clock_mismatch": "The client's clock disagrees with the server's times for this sitting.",
@@ -88,6 +90,8 @@ class Facts:
     answers_differ: int = 0
     # Adaptive sittings: served items the server got an answer to that the log leaves out.
     unlogged: int = 0
+    # Adaptive sittings: answers given on the sealed form after the connection was lost.
+    offline_answers: int = 0
 
 
 @dataclass
@@ -134,6 +138,8 @@ def judge(log: Sequence[Event], facts: Facts) -> dict[str, Any]:
         verdict.flag("answer_mismatch", f"{facts.answers_differ} answer(s) differ.")
     if facts.unlogged:
         verdict.flag("served_not_logged", f"{facts.unlogged} question(s) missing from the log.")
+    if facts.offline_answers:
+        verdict.flag("answered_offline", f"{facts.offline_answers} answer(s) given offline.")
     outcome = "voided" if facts.end_reason == "voided" or expectations["void"] else "clean"
     if outcome == "clean" and verdict.flags:
         outcome = "flagged"

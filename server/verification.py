@@ -157,12 +157,13 @@ def verify(
     form = canonical.loads(sitting["form"])
     scored = form
     mismatched: list[str] = []
-    unlogged = 0
+    unlogged = offline = 0
     adaptive = delivery.adaptive(sitting)
     if adaptive:  # the items as the server gave them and the log met them
         ends = int(sitting["started_ms"]) + sitting_ms(assessment, sitting)
         delivered = delivery.sitting_form(connection, sitting, log, ends)
         form, scored, unlogged = delivered.form, delivered.scored, delivered.unlogged
+        offline = delivered.offline
     responses = _responses(body, form)
     if {k: v for k, v in responses.items() if v} != _journalled_answers(log):
         raise MalformedData("The responses do not match the sitting's event log.")
@@ -209,6 +210,7 @@ def verify(
         sealed_seen_ms=sitting["sealed_seen_ms"],
         answers_differ=len(mismatched),
         unlogged=unlogged,
+        offline_answers=offline,
     )
     return Verified(
         submission_id=body["submission_id"],

@@ -409,7 +409,12 @@ class ExamWindow(QWidget):
         self.question.setEnabled(False)
         self.saved.setText("Getting the next question…")
         announce(self, "Getting the next question.")
-        run_in_background(self.stepper.fetcher(self.session), self._fetched, self._fetch_failed)
+        try:
+            work = self.stepper.fetcher(self.session)
+        except Exception as error:
+            self._fetch_failed(error)
+            return
+        run_in_background(work, self._fetched, self._fetch_failed)
 
     def _fetched(self, step: Step) -> None:
         self._fetching = False

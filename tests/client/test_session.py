@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from client.errors import SittingClosed, SittingLocked
+from client.errors import SaveFailed, SittingClosed, SittingLocked
 from client.journal import Journal
 from client.session import BACKOFF_MS, HEARTBEAT_MS, ExamSession, Item, Option, UnlockChecks
 from client.store import connect
@@ -381,3 +381,59 @@ def test_an_answer_cannot_change_once_the_candidate_went_on(
     session.advance()  # the answer is on its way to the server
     session.answer(["s0o2"])
     assert session.answers["s0"] == ["s0o1"] and session.step_request() == (0, ["s0o1"])
+
+
+def test_a_restart_without_the_server_leaves_the_question_on_screen_to_be_answered(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = adaptive_at(tmp_path / "j.db", clock)
+    session.start()
+    session.serve(SERVED[0], 0)  # the candidate is still reading it when the app stops
+    again = adaptive_at(tmp_path / "j.db", clock, served={"s0": SERVED[0]})
+    again.fall_back("The exam server cannot be reached.")  # the check after the restart failed
+    assert again.current == SERVED[0] and not again.awaiting()
+    again.answer(["s0o2"])  # answered offline, then on to the sealed form
+    again.advance()
+    assert again.current == ITEMS[0] and again.answers["s0"] == ["s0o2"]
+
+
+def test_a_stop_between_a_served_question_and_the_move_to_it_is_caught_up(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    session = adaptive_at(tmp_path / "j.db", clock)
+    session.start()
+    session.serve(SERVED[0], 0)
+    session.answer(["s0o1"])
+    session.advance()
+    session._write("served", {"item": "s1", "position": 1})  # the app stopped right here
+    again = adaptive_at(tmp_path / "j.db", clock, served={s.id: s for s in SERVED[:2]})
+    assert again.current == SERVED[1] and again.index == 1
+    assert again.journal.events[-1]["data"] == {"from": "s0", "to": "s1"}
+    again.answer(["s0o0"])  # only the question on screen can be answered
+    assert again.answers == {"s0": ["s0o1"]}
+
+
+def test_a_failed_move_to_a_served_question_does_not_skip_the_next(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = adaptive_at(tmp_path / "j.db", clock)
+    session.start()
+    session.serve(SERVED[0], 0)
+    session.answer(["s0o1"])
+    session.advance()
+    append = session._append
+
+    def full_disk(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        if kind == "advance":
+            raise SaveFailed("disk full")
+        return append(kind, data)
+
+    monkeypatch.setattr(session, "_append", full_disk)
+    with pytest.raises(SaveFailed):
+        session.serve(SERVED[1], 1)
+    monkeypatch.setattr(session, "_append", append)
+    assert session.recover()
+    session.answer(["s0o2"])  # the sent answer stays as sent
+    session.advance()  # on to the question already given
+    assert session.current == SERVED[1] and not session.awaiting()
+    assert session.answers == {"s0": ["s0o1"]}

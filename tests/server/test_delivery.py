@@ -19,7 +19,7 @@ from client.session import ExamSession
 from client.simulate import answer_all
 from server import db, timing
 from server.context import Context
-from server.delivery import FALLBACK_GRACE_S
+from server.delivery import FALLBACK_GRACE_S, QUICKEST_S
 from shared import canonical
 from shared.wire import PackageItem
 from tests.conftest import ManualClock, ThreadServer
@@ -300,7 +300,10 @@ def test_an_answer_the_log_changed_is_flagged_and_the_servers_is_scored(
     [delivered] = engine.sync()
     flags = {flag["reason"]: flag for flag in delivered.result["integrity"]["flags"]}
     assert "answer_mismatch" in flags
-    assert sum(c["total"] for c in delivered.result["category_details"]) == 1
+    # Both count: the one answered as the server received it, the one left on screen as
+    # unanswered (a sitting ended early does not drop the question shown).
+    details = delivered.result["category_details"]
+    assert sum(c["total"] for c in details) == 2
 
 
 def test_a_restarted_client_shows_the_items_it_was_given(
@@ -450,3 +453,36 @@ def test_a_server_with_no_question_to_give_leaves_the_sealed_form(
     assert session.current is session.fallback[0]
     kinds = [e["data"] for e in session.journal.events if e["type"] == "fallback"]
     assert kinds == [{"reason": "The server had no questions for this sitting (exhausted)."}]
+
+
+def test_answers_on_the_sealed_form_count_no_faster_than_a_person_answers_and_are_flagged(
+    live: ThreadServer, adaptive: Shift, make_engine: Any
+) -> None:
+    engine = make_engine()
+    session = begin(live, engine, adaptive)
+    for _ in range(2):
+        shown = next_shown(engine, session, adaptive)
+        session.answer([shown.options[0].id])
+        session.advance()
+    # A patched client: with 40 s left it sends the answer on screen (the server serves one
+    # more, never shown), claims a lost connection and answers the whole sealed form at once.
+    rows = steps(live.ctx, session.sitting_id)
+    started = rows[0]["served_ms"] - STEP_MS
+    adaptive.offset = started + 8 * 60_000 - 40_000 - (time.time_ns() // 1_000_000)
+    position, options = session.step_request()
+    engine.api().next_step(session.sitting_id, position, options)
+    session.fall_back("claimed")
+    answer_all(session, "first", random.Random(0))
+    engine.seal(session)
+    [delivered] = engine.sync()
+    result = delivered.result
+    quickest = int((40 + delivery_grace_s()) // QUICKEST_S)
+    assert sum(c["total"] for c in result["category_details"]) == 2 + quickest
+    flags = {flag["reason"]: flag for flag in result["integrity"]["flags"]}
+    assert flags["answered_offline"]["detail"] == f"{quickest} answer(s) given offline."
+
+
+def delivery_grace_s() -> float:
+    from server.delivery import STEP_GRACE_MS
+
+    return STEP_GRACE_MS / 1000

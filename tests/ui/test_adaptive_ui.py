@@ -4,6 +4,7 @@ away the exam carries on with the questions kept on this computer; the result co
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import Any
 
@@ -103,7 +104,10 @@ class HeldStepper:
 
     def apply(self, session: ExamSession, step: Step) -> None:
         self.applied.append(step)
-        session.serve(step.item, step.position)  # type: ignore[arg-type]
+        if step.fallback is not None:
+            session.fall_back(step.fallback)
+        else:
+            session.serve(step.item, step.position)  # type: ignore[arg-type]
 
 
 def test_keys_pressed_while_the_next_question_comes_change_nothing(
@@ -130,5 +134,30 @@ def test_keys_pressed_while_the_next_question_comes_change_nothing(
     qtbot.waitUntil(lambda: session.current == SERVED[1], timeout=5_000)
     assert exam.question.isEnabled() and exam.position.text() == "Question 2"
     assert session.answers == {"s0": ["s0o0"]} and ITEMS[0] not in session.items
+    session.finish("finished")
+    exam.tick()
+
+
+class BrokenStepper(HeldStepper):
+    """A stepper that cannot even make its request (the local database failed)."""
+
+    def fetcher(self, session: ExamSession) -> Any:
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+def test_a_request_that_cannot_be_made_goes_on_with_the_sealed_form(
+    qtbot: QtBot, tmp_path: Any, clock: ManualClock
+) -> None:
+    from tests.client.test_session import ITEMS, SERVED, adaptive_at
+
+    session = adaptive_at(tmp_path / "j.db", clock)
+    exam = ExamWindow(
+        session, "Adaptive", lockdown=False, keyboard=False, stepper=BrokenStepper(SERVED[0])
+    )  # type: ignore[arg-type]
+    qtbot.addWidget(exam)
+    exam.begin()
+    qtbot.waitUntil(lambda: session.fell_back, timeout=5_000)
+    assert session.current == ITEMS[0] and exam.question.isEnabled()
+    assert exam.next_button.text() == "Next" and "connection" in exam.warning_text
     session.finish("finished")
     exam.tick()
