@@ -439,8 +439,7 @@ def sitting_form(
     offline = 0
     if fallback:
         last_heard = max(
-            [sitting["started_ms"] or 0]
-            + [max(s.served_ms, s.answered_ms or 0) for s in rows]
+            [sitting["started_ms"] or 0] + [max(s.served_ms, s.answered_ms or 0) for s in rows]
         )
         downtime = sum(
             int(e.data["downtime_ms"]) for e in log[first_fallback:] if e.type == "resumed"
@@ -474,7 +473,5 @@ def sitting_form(
 def _pace(rows: Sequence[Step]) -> float | None:
     """The candidate's own seconds per question on the served ones (median), if three or more
     were answered: the fallback form is judged at this pace, not the average's."""
-    times = sorted(
-        (s.answered_ms - s.served_ms) / 1000 for s in rows if s.answered_ms is not None
-    )
+    times = sorted((s.answered_ms - s.served_ms) / 1000 for s in rows if s.answered_ms is not None)
     return times[len(times) // 2] if len(times) >= 3 else None
