@@ -366,8 +366,8 @@ QUICKEST_S = 8.0
 def adaptive(sitting: RowMapping) -> bool:
     """Whether the sitting was delivered adaptively: as its package says (pinned when it was
     prepared, whatever the assessment says later)."""
-    if sitting["offline"] or not sitting["package"]:
-        return False
+    if sitting["offline"] or not sitting["package"] or '"adaptive":true' not in sitting["package"]:
+        return False  # (canonical JSON: the flag reads so when set; most packages are not read)
     header = canonical.loads(sitting["package"]).get("body", {}).get("header", {})
     return isinstance(header, dict) and header.get("adaptive") is True
 
