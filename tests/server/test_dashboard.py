@@ -243,6 +243,12 @@ def test_an_owner_creates_invites_by_csv_runs_the_room_and_unlocks_a_client(
     tab.get_by_role("button", name="Save as a draft").click()
     assert "saved as a draft" in tab.inner_text("[role=status]")
     _shot(tab, "assessments")
+    tab.get_by_label("Title").fill("Adaptive screen")
+    tab.get_by_label("Deep learning foundations").fill("3")
+    tab.get_by_label(re.compile("^Adaptive online sittings")).check()
+    tab.get_by_role("button", name="Save as a draft").click()
+    adaptive_row = tab.get_by_role("row", name=re.compile("Adaptive screen"))
+    assert "Online, adaptive" in adaptive_row.inner_text()
     pages = [tab.url]
     tab.get_by_role("button", name="Publish Data scientist screen").click()
     tab.get_by_role("link", name="Invite").click()
