@@ -339,6 +339,30 @@ def test_a_zip_that_lies_about_its_sizes_is_stopped_on_the_bytes_read(tmp_path: 
     assert peak < 64 * 1024 * 1024  # never the 200 MiB the member inflates to
 
 
+def test_a_member_whose_compressed_bytes_are_damaged_is_named_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    buffer = io.BytesIO()
+    item = b"<a>" + b"".join(b"line %d of a real item\n" % n for n in range(2000)) + b"</a>"
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "imsmanifest.xml",
+            b'<manifest><resources><resource type="imsqti_item_xmlv2p1" href="item.xml"/>'
+            b"</resources></manifest>",
+        )
+        archive.writestr("item.xml", item)
+    data = bytearray(buffer.getvalue())
+    start = data.find(b"PK\x03\x04", data.find(b"item.xml") - 40)
+    body = start + 30 + len(b"item.xml")  # the member's compressed bytes begin here
+    for offset in range(body + 20, body + 60):
+        data[offset] ^= 0xFF
+    path = tmp_path / "damaged.zip"
+    path.write_bytes(bytes(data))
+    [outcome] = read_items(path, ANY).outcomes
+    assert outcome.item is None
+    assert outcome.notes[0].startswith("item.xml in the package is damaged")
+
+
 def test_deep_nesting_is_refused_with_a_sentence(tmp_path: Path) -> None:
     path = tmp_path / "deep.xml"
     path.write_text(
