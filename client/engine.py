@@ -94,8 +94,8 @@ class Stepper:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def fetcher(self, session: ExamSession) -> Callable[[], Step]:
-        api = self.engine.api(timeout_s=STEP_TIMEOUT_S)
+    def fetcher(self, session: ExamSession, api: ApiClient | None = None) -> Callable[[], Step]:
+        api = api or self.engine.api(timeout_s=STEP_TIMEOUT_S)
         position, options = session.step_request()
         return lambda: Engine.ask_step(api, session.sitting_id, position, options)
 
@@ -331,10 +331,8 @@ class Engine:
 
     # -- adaptive sittings ---------------------------------------------------------------------
     def fetch_step(self, session: ExamSession, api: ApiClient | None = None) -> Step:
-        """Send the answer on screen and fetch the server's next item."""
-        position, options = session.step_request()
-        api = api or self.api(timeout_s=STEP_TIMEOUT_S)
-        return self.ask_step(api, session.sitting_id, position, options)
+        """Send the answer on screen and fetch the server's next item, in this thread."""
+        return self.stepper().fetcher(session, api)()
 
     def stepper(self) -> Stepper:
         """What an exam window uses to fetch an adaptive sitting's questions."""

@@ -160,7 +160,6 @@ class ExamSession:
         # After a restart on the last item given: whether its answer already went is asked of
         # the server (an empty request) before the candidate may change it.
         self.confirming = False
-        self._catch_up = False
         # The candidate's choice, made before the clock starts, of whether the inviting
         # organisation may see the result ({"organisation": id, "share": bool}); journalled
         # (so signed in the submission) just before the start.
@@ -232,7 +231,7 @@ class ExamSession:
         self._charged_ms = last["elapsed_ms"]
         self.confirming = self.adaptive and not self.fell_back and bool(self.items)
         # Stopped between a served question and the move to it: the move is made on resume.
-        self._catch_up = self.adaptive and not self.fell_back and self.index + 1 < len(self.items)
+        catch_up = self.adaptive and not self.fell_back and self.index + 1 < len(self.items)
         if self.end_reason is not None:
             self.state = "ended"
         elif self.started_at_ms is not None:
@@ -240,7 +239,7 @@ class ExamSession:
             self._begin_run()
             downtime = self._downtime_since(last)
             self._write_now("resumed", {"downtime_ms": downtime, "item": self.current_id()})
-            if self._catch_up:
+            if catch_up:
                 self._write_now(
                     "advance", {"from": self.items[self.index].id, "to": self.items[-1].id}
                 )

@@ -34,8 +34,8 @@ class Context:
     rng: random.Random = field(default_factory=random.SystemRandom)
     # The bank as last read, with its version (server.bank.store.cached_items).
     bank_cache: tuple[int, dict[str, Any]] | None = None
-    # That bank's live items as arrays for adaptive selection (per set of categories), with the
-    # bank they came from.
+    # That bank's live items as arrays, with their time parameters, for adaptive selection (per
+    # set of categories), with the bank they came from.
     bank_index: tuple[dict[str, Any], dict[frozenset[str], Any]] | None = None
     # Enrolled devices' signing keys, as read (a device's key never changes; see server.auth).
     device_keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)

@@ -122,7 +122,8 @@ def step(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str,
         assessment = assessment_of(connection, sitting)
         blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
         _refuse_unless_running(sitting)
-        ends = int(sitting["started_ms"]) + sitting_ms(assessment, sitting)
+        allowed = sitting_ms(assessment, sitting)
+        ends = int(sitting["started_ms"]) + allowed
         done = steps(connection, sitting_id)
         bank = cached_items(ctx, connection)
     ended = next((s for s in done if s.end_reason is not None), None)
@@ -137,11 +138,7 @@ def step(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str,
         options = _checked(given.entry, options, bank[given.entry["item"]].multiple)
         if given.answer is not None:
             if given.answer != options:
-                raise ApiError(
-                    409,
-                    "already_answered",
-                    "That question was answered already; answers are final.",
-                )
+                raise _answered_already()
         elif now > ends + STEP_GRACE_MS:
             return _end(ctx, sitting_id, len(done), "time_up", now, ends, bank)
         else:
@@ -151,32 +148,15 @@ def step(ctx: Context, device_id: str, sitting_id: str, raw: bytes) -> dict[str,
         return _shown(current, bank, ends)
     if now >= ends:
         return _end(ctx, sitting_id, len(done), "time_up", now, ends, bank)
-    if len(done) >= most_items(sitting_ms(assessment, sitting)):
+    if len(done) >= most_items(allowed):
         return _end(ctx, sitting_id, len(done), "exhausted", now, ends, bank)
     chosen, reason = _choose(ctx, sitting, assessment, blueprint, done, bank, now, ends)
     if chosen is None:
         return _end(ctx, sitting_id, len(done), reason, now, ends, bank)
     entry = _entry(ctx.rng, bank[chosen], done)
-    with ctx.engine.begin() as connection:
-        _still_running(connection, sitting_id)
-        inserted = db.insert_if_absent(
-            connection,
-            "adaptive_steps",
-            {
-                "sitting_id": sitting_id,
-                "position": len(done),
-                "item_id": chosen,
-                "entry": canonical.to_text(entry),
-                "served_ms": now,
-            },
-            "position",
-        )
-        if inserted is not None:
-            count_exposure(connection, assessment["id"], [chosen], new_form=False)
-        else:  # a concurrent request served this position first: show that one
-            raced = steps(connection, sitting_id)[len(done)]
-            return _shown(raced, bank, ends)
-    return _shown(Step(len(done), entry, now, None, None, None), bank, ends)
+    values = {"item_id": chosen, "entry": canonical.to_text(entry)}
+    raced = _place(ctx, sitting_id, len(done), now, values, assessment["id"], bank, ends)
+    return raced or _shown(Step(len(done), entry, now, None, None, None), bank, ends)
 
 
 def most_items(allowed_ms: int) -> int:
@@ -195,6 +175,12 @@ def _refuse_unless_running(sitting: RowMapping) -> None:
         raise ApiError(409, "not_started", "Start this exam before asking for its questions.")
 
 
+def _answered_already() -> ApiError:
+    return ApiError(
+        409, "already_answered", "That question was answered already; answers are final."
+    )
+
+
 def _record(ctx: Context, sitting_id: str, given: Step, options: list[str], now: int) -> Step:
     """Store the answer unless one was stored meanwhile; the answer that stands."""
     with ctx.engine.begin() as connection:
@@ -211,11 +197,7 @@ def _record(ctx: Context, sitting_id: str, given: Step, options: list[str], now:
         if stored.rowcount == 0:
             standing = steps(connection, sitting_id)[given.position]
             if standing.answer != options:
-                raise ApiError(
-                    409,
-                    "already_answered",
-                    "That question was answered already; answers are final.",
-                )
+                raise _answered_already()
             return standing
     return Step(given.position, given.entry, given.served_ms, options, now, None)
 
@@ -231,22 +213,30 @@ def _end(
 ) -> dict[str, Any]:
     """Close the adaptive part at ``position`` (once: a later request reads the same end; if a
     concurrent request served an item there first, that item stands)."""
+    raced = _place(ctx, sitting_id, position, now, {"end_reason": reason}, None, bank, ends)
+    return raced or {"done": True, "reason": reason, "position": position, "ends_ms": ends}
+
+
+def _place(
+    ctx: Context,
+    sitting_id: str,
+    position: int,
+    now: int,
+    values: dict[str, Any],
+    assessment_id: str | None,
+    bank: Mapping[str, BankItem],
+    ends: int,
+) -> dict[str, Any] | None:
+    """Write the row at ``position`` (an item served, counted as shown, or the end) unless a
+    concurrent request wrote one there first: None, or what that row shows."""
     with ctx.engine.begin() as connection:
         _still_running(connection, sitting_id)
-        inserted = db.insert_if_absent(
-            connection,
-            "adaptive_steps",
-            {
-                "sitting_id": sitting_id,
-                "position": position,
-                "served_ms": now,
-                "end_reason": reason,
-            },
-            "position",
-        )
-        if inserted is None:
+        row = {"sitting_id": sitting_id, "position": position, "served_ms": now, **values}
+        if db.insert_if_absent(connection, "adaptive_steps", row, "position") is None:
             return _shown(steps(connection, sitting_id)[position], bank, ends)
-    return {"done": True, "reason": reason, "position": position, "ends_ms": ends}
+        if assessment_id is not None:
+            count_exposure(connection, assessment_id, [values["item_id"]], new_form=False)
+    return None
 
 
 def _still_running(connection: Connection, sitting_id: str) -> None:
@@ -293,18 +283,32 @@ def correct(item: BankItem, entry: Mapping[str, Any], options: Sequence[str]) ->
     return {to_bank[o] for o in options if o in to_bank} == set(item.key)
 
 
-def _bank_index(ctx: Context, bank: dict[str, BankItem], categories: frozenset[str]) -> BankIndex:
-    """The live items of the blueprint's categories as arrays, built once per bank as cached
-    (``cached_items``) and set of categories."""
+@dataclass(frozen=True)
+class _Pool:
+    """The live items of a set of categories as arrays, with each item's time parameters."""
+
+    index: BankIndex
+    times: list[timing.ItemTime]
+
+
+def _pool(
+    ctx: Context, connection: Connection, bank: dict[str, BankItem], categories: frozenset[str]
+) -> _Pool:
+    """Built once per bank as cached (``cached_items``: its version moves when items or their
+    fitted times change) and set of categories."""
     held = ctx.bank_index
     if held is None or held[0] is not bank:
         held = (bank, {})
         ctx.bank_index = held
-    index = held[1].get(categories)
-    if index is None:
+    pool = held[1].get(categories)
+    if pool is None:
         live = [i for i in exposed_from(bank) if i.status == "live" and i.category in categories]
-        index = held[1][categories] = BankIndex(live)
-    return index
+        index = BankIndex(live)
+        fitted = timing.load(connection)
+        pool = held[1][categories] = _Pool(
+            index, [timing.lookup(fitted, item.id) for item in index.items]
+        )
+    return pool
 
 
 def _choose(
@@ -318,17 +322,16 @@ def _choose(
     ends: int,
 ) -> tuple[str | None, str]:
     """The next item for the sitting, or None and why the adaptive part ends."""
-    index = _bank_index(ctx, bank, frozenset(blueprint.per_category))
-    if not index.items:  # the assessment's categories have no live item (all retired)
-        return None, "exhausted"
     with ctx.reader.connect() as connection:
-        fitted = timing.load(connection)
+        pool = _pool(ctx, connection, bank, frozenset(blueprint.per_category))
+        if not pool.index.items:  # the assessment's categories have no live item (all retired)
+            return None, "exhausted"
         counts = exposure_counts(connection, assessment["id"])
         excluded_ids = seen(connection, sitting) | {
             entry["item"] for entry in canonical.loads(sitting["form"] or "[]")
         }
         sittings = int(assessment["forms_issued"])
-    times = [timing.lookup(fitted, item.id) for item in index.items]
+    index, times = pool.index, pool.times
     exposure = np.array([counts.get(item.id, 0) for item in index.items], dtype=float)
     excluded = np.array([item.id in excluded_ids for item in index.items], dtype=bool)
     answered = [(s, index.position.get(s.entry["item"])) for s in done if s.entry]

@@ -357,6 +357,7 @@ def _times(args: argparse.Namespace) -> int:
             return 0
         with engine.begin() as connection:
             stored = timing.save(connection, fitted, time.time_ns() // 1_000_000)
+            bump_version(connection)  # serving processes read the bank and its times again
     finally:
         engine.dispose()
     if not args.json:

@@ -300,6 +300,16 @@ def adaptive_at(
     )  # fmt: skip
 
 
+def one_sent(path: Path, clock: ManualClock) -> ExamSession:
+    """An adaptive sitting whose first question was answered and gone on from."""
+    session = adaptive_at(path, clock)
+    session.start()
+    session.serve(SERVED[0], 0)
+    session.answer(["s0o1"])
+    session.advance()
+    return session
+
+
 def test_an_adaptive_sitting_waits_for_the_server_only_when_the_candidate_goes_on(
     tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -329,11 +339,7 @@ def test_an_adaptive_sitting_waits_for_the_server_only_when_the_candidate_goes_o
 def test_a_fallback_continues_on_the_package_form_and_survives_a_restart(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    session = adaptive_at(tmp_path / "j.db", clock)
-    session.start()
-    session.serve(SERVED[0], 0)
-    session.answer(["s0o1"])
-    session.advance()
+    session = one_sent(tmp_path / "j.db", clock)
     session.fall_back("The exam server cannot be reached.")
     assert session.fell_back and not session.awaiting()
     assert session.current == ITEMS[0] and session.total == 1 + len(ITEMS)
@@ -400,11 +406,7 @@ def test_a_restart_without_the_server_leaves_the_question_on_screen_to_be_answer
 def test_a_stop_between_a_served_question_and_the_move_to_it_is_caught_up(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    session = adaptive_at(tmp_path / "j.db", clock)
-    session.start()
-    session.serve(SERVED[0], 0)
-    session.answer(["s0o1"])
-    session.advance()
+    session = one_sent(tmp_path / "j.db", clock)
     session._write("served", {"item": "s1", "position": 1})  # the app stopped right here
     again = adaptive_at(tmp_path / "j.db", clock, served={s.id: s for s in SERVED[:2]})
     assert again.current == SERVED[1] and again.index == 1
@@ -416,11 +418,7 @@ def test_a_stop_between_a_served_question_and_the_move_to_it_is_caught_up(
 def test_a_failed_move_to_a_served_question_does_not_skip_the_next(
     tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    session = adaptive_at(tmp_path / "j.db", clock)
-    session.start()
-    session.serve(SERVED[0], 0)
-    session.answer(["s0o1"])
-    session.advance()
+    session = one_sent(tmp_path / "j.db", clock)
     append = session._append
 
     def full_disk(kind: str, data: dict[str, Any]) -> dict[str, Any]:

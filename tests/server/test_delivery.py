@@ -90,6 +90,10 @@ def next_shown(engine: Engine, session: ExamSession, shift: Shift) -> Any:
     return session.current
 
 
+def flag_reasons(result: dict[str, Any]) -> set[str]:
+    return {flag["reason"] for flag in result["integrity"]["flags"]}
+
+
 def steps(ctx: Context, sitting_id: str) -> list[Any]:
     with ctx.engine.connect() as connection:
         return list(
@@ -141,7 +145,7 @@ def test_an_adaptive_sitting_is_served_item_by_item_and_scored(
     assert delivered.submission_id == submission_id
     scored = sum(c["total"] for c in result["category_details"])
     assert scored == len(answered)  # every answered item, and nothing else, counted
-    reasons = {flag["reason"] for flag in result["integrity"]["flags"]}
+    reasons = flag_reasons(result)
     assert not reasons & {"sequence_violation", "answer_mismatch", "over_time"}
 
 
@@ -277,7 +281,7 @@ def test_a_lost_connection_continues_on_the_sealed_form_and_scores_alike(
     fits = min(len(session.fallback), int(left // timing.DEFAULT.expected_seconds()))
     assert fits > 4
     assert sum(c["total"] for c in result["category_details"]) == 5 + fits
-    reasons = {flag["reason"] for flag in result["integrity"]["flags"]}
+    reasons = flag_reasons(result)
     assert not reasons & {"sequence_violation", "answer_mismatch", "served_not_logged"}
 
 
