@@ -249,6 +249,7 @@ def test_an_owner_creates_invites_by_csv_runs_the_room_and_unlocks_a_client(
     tab.get_by_role("button", name="Save as a draft").click()
     adaptive_row = tab.get_by_role("row", name=re.compile("Adaptive screen"))
     assert "Online, adaptive" in adaptive_row.inner_text()
+    _shot(tab, "assessments-adaptive")
     pages = [tab.url]
     tab.get_by_role("button", name="Publish Data scientist screen").click()
     tab.get_by_role("link", name="Invite").click()
