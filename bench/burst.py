@@ -392,11 +392,13 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _figures(outcome: list[tuple[int, float]], elapsed: float) -> dict[str, Any]:
-    ok = [seconds for status, seconds in outcome if status == 200]
+    # 200: scored before the answer; 202: received under load, receipted, scored moments later
+    ok = [seconds for status, seconds in outcome if status in (200, 202)]
     every = [seconds for _, seconds in outcome]
-    errors = Counter(str(status) for status, _ in outcome if status != 200)
+    errors = Counter(str(status) for status, _ in outcome if status not in (200, 202))
     return {
         "ok": len(ok),
+        "receipted_then_scored": sum(1 for status, _ in outcome if status == 202),
         "errors": sum(errors.values()),
         "errors_by_status": dict(errors),
         "p50_ms": round(_percentile(every, 0.50) * 1000, 1),
@@ -416,6 +418,17 @@ def _drain(url: str, limit_s: float = 600) -> float:
                 return time.monotonic() - started
         except requests.RequestException:
             pass
+        time.sleep(0.25)
+    return float("nan")
+
+
+def _scored(database_url: str, n: int, limit_s: float = 600) -> float:
+    """Seconds until ``n`` results are stored (uploads receipted under load are scored by the
+    ``score`` job after their answer)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        if _rows(database_url)["results"] >= n:
+            return time.monotonic() - started
         time.sleep(0.25)
     return float("nan")
 
@@ -536,6 +549,7 @@ def burst(n: int, kind: str, workers: int, window: float, separate: bool = False
         worker_before = cpu_seconds(worker) if worker else 0.0
         outcome, elapsed = asyncio.run(_fire(url, load, window))
         fired_cpu = cpu_seconds(process) - before
+        scored_s = _scored(database_url, sum(1 for status, _ in outcome if status in (200, 202)))
         drain_s = _drain(url)
         total_cpu = cpu_seconds(process) - before
         worker_cpu = cpu_seconds(worker) - worker_before if worker else 0.0
@@ -553,12 +567,48 @@ def burst(n: int, kind: str, workers: int, window: float, separate: bool = False
         **rows,
         "job_worker_cpu_s": round(worker_cpu, 2),
         "uploads_by_process": shares,
-        "scored_exactly_once": rows["rows"] == rows["unique_ids"] == figures["ok"] == n,
+        "scored_exactly_once": (
+            rows["rows"] == rows["unique_ids"] == rows["results"] == figures["ok"] == n
+        ),
+        "results_scored_s": round(scored_s, 2),
         "certificates_drained_s": round(drain_s, 2),
         "server_cpu_s_during_burst": round(fired_cpu, 2),
         "server_cpu_s_with_certificates": round(total_cpu, 2),
         "server_cpu_ms_per_submission": round(1000 * fired_cpu / max(1, figures["ok"]), 2),
     }
+
+
+def profile(n: int, kind: str) -> dict[str, Any]:
+    """The upload path in this process, without HTTP: ``results.submit`` for ``n`` prepared
+    submissions under cProfile; prints where the time goes."""
+    import cProfile
+    import pstats
+
+    from server import results
+    from server.context import Context
+    from server.settings import Settings
+
+    folder = snapshot(kind, n)
+    lines = (folder / "submissions.jsonl").read_text().splitlines()[:n]
+    prepared = [json.loads(line) for line in lines]
+    with restored(folder, kind) as (data, _url):
+        ctx = Context.open(Settings.load(data))
+        try:
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            for entry in prepared:
+                results.submit(ctx, entry["device_id"], entry["document"].encode())
+            profiler.disable()
+            elapsed = time.perf_counter() - started
+        finally:
+            ctx.dispose()
+    per_ms = 1000 * elapsed / max(1, n)
+    print(f"{n} submissions in process ({kind}): {per_ms:.2f} ms each (under the profiler)")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+    return {"kind": "profile", "database": kind, "n": n, "ms_per_submission": round(per_ms, 2)}
 
 
 # -- downloads -------------------------------------------------------------------------------
@@ -620,7 +670,7 @@ def downloads(n: int, kind: str, workers: int, window: float, prepared: bool) ->
 
 
 def _print(run: dict[str, Any]) -> None:
-    if run["kind"] == "percentiles":
+    if run["kind"] in ("percentiles", "profile"):
         return  # printed as measured
     print(
         f"{run['kind']:9} {run['database']:10} workers {run['workers']}"
@@ -632,9 +682,11 @@ def _print(run: dict[str, Any]) -> None:
     )
     if run["kind"] == "burst":
         print(
-            f"          rows {run['rows']} unique ids {run['unique_ids']} results "
-            f"{run['results']} certificates {run['certificates']} (drained "
-            f"{run['certificates_drained_s']} s after the burst); server CPU "
+            f"          {run['receipted_then_scored']} receipted at once and scored after "
+            f"(all scored {run['results_scored_s']} s after the burst); rows {run['rows']} "
+            f"unique ids {run['unique_ids']} results {run['results']} certificates "
+            f"{run['certificates']} (drained {run['certificates_drained_s']} s after the "
+            f"burst); server CPU "
             f"{run['server_cpu_s_during_burst']} s in the burst, "
             f"{run['server_cpu_ms_per_submission']} ms a submission",
             flush=True,
@@ -663,6 +715,9 @@ def main(argv: list[str] | None = None) -> int:
         "--percentiles", action="store_true", help="the percentile's cost, 100 to 100,000 results"
     )
     parser.add_argument(
+        "--profile", action="store_true", help="the upload path in process, under cProfile"
+    )
+    parser.add_argument(
         "--separate-worker",
         action="store_true",
         help="PostgreSQL: serve --no-jobs and one examgate-server worker process",
@@ -686,6 +741,9 @@ def main(argv: list[str] | None = None) -> int:
             _print(runs[-1])
     elif args.percentiles:
         runs.append(percentiles())
+    elif args.profile:
+        runs.append(profile(args.n, _kind(args.database)))
+        return 0
     elif args.downloads:
         for prepared in (False, True):
             runs.append(

@@ -145,7 +145,20 @@ class ApiClient:
         return dict(answer)
 
     def submit(self, document: bytes) -> dict[str, Any]:
+        """The server's answer: ``result`` and ``receipt``; under load (202) the receipt alone,
+        ``result`` None, and the result comes from ``result`` a moment later."""
         response = self.request("POST", "/submissions", document)
+        answer = dict(canonical.loads(response.content))
+        if response.status_code == 202:
+            answer["retry_after_s"] = _retry_after(response)
+        return answer
+
+    def result(self, submission_id: str) -> dict[str, Any] | float:
+        """The result of a received submission; or, while the server is still scoring it (202),
+        how many seconds it asks the client to wait before asking again."""
+        response = self.request("GET", f"/results/{submission_id}")
+        if response.status_code == 202:
+            return _retry_after(response)
         return dict(canonical.loads(response.content))
 
     def practice(self) -> list[dict[str, Any]]:
@@ -198,8 +211,7 @@ class ApiClient:
         the server asks the client to wait."""
         response = self.request("GET", f"/results/{submission_id}/credential")
         if response.status_code == 202:
-            retry = response.headers.get("Retry-After", "")
-            return float(retry) if retry.isdigit() else 1.0
+            return _retry_after(response)
         found: dict[str, Any] = response.json()
         return found
 
@@ -208,6 +220,10 @@ class ApiClient:
         seconds it asks the client to wait before asking again."""
         response = self.request("GET", f"/results/{submission_id}/certificate")
         if response.status_code == 202:
-            retry = response.headers.get("Retry-After", "")
-            return float(retry) if retry.isdigit() else 1.0
+            return _retry_after(response)
         return response.content
+
+
+def _retry_after(response: requests.Response) -> float:
+    retry = response.headers.get("Retry-After", "")
+    return float(retry) if retry.isdigit() else 1.0

@@ -56,6 +56,9 @@ from shared.wire import PackageHeader, PackageItem, SittingSummary
 # results at the end of an exam queues them: on one SQLite process, about 90 s for the last of
 # 2,000 uploaded within 10 s, measured with python -m bench.burst).
 CERTIFICATE_WAIT_S = 180.0
+# A server under load receipts an upload and scores it moments later: how long ``sync`` waits
+# for such a result before leaving it to ``sync_due`` (which keeps asking while the app runs).
+RESULT_WAIT_S = 120.0
 
 # An adaptive sitting's next question: how long one try waits (two tries, then the sitting goes
 # on with the sealed form), so a candidate never waits long on a dead connection.
@@ -421,13 +424,19 @@ class Engine:
         attempts: int | None = 6,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        result_wait_s: float = RESULT_WAIT_S,
     ) -> list[Delivered]:
         """Upload every pending submission (each up to ``attempts`` times this call; None: until
         it is received or refused for good) and return what the server acknowledged. Every
-        failure is recorded in the outbox; if nothing could be delivered, the first is raised."""
+        failure is recorded in the outbox; if nothing could be delivered, the first is raised.
+
+        A server under load receipts an upload before scoring it: its result (and that of any
+        earlier such upload) is waited for, politely, up to ``result_wait_s``; one that has
+        not come by then is delivered with ``result`` None, and ``sync_due`` asks again later."""
         enrolment = self.enrolment()
         public = crypto.b64decode(enrolment.server_public)
         api = self.api()
+        rng = rng or random.Random()  # noqa: S311 (jitter)
         delivered, errors = [], []
         for sid in self.outbox.pending():
             try:
@@ -446,11 +455,50 @@ class Engine:
                 errors.append(error)
         if errors and not delivered:
             raise errors[0]
-        return delivered
+        received = {d.submission_id for d in delivered}
+        earlier = [Delivered(sid, None) for sid in self.outbox.unscored() if sid not in received]
+        return [
+            self._await_result(d, api, result_wait_s, sleep, rng) if d.result is None else d
+            for d in delivered + earlier
+        ]
+
+    def _await_result(
+        self,
+        delivered: Delivered,
+        api: ApiClient,
+        wait_s: float,
+        sleep: Callable[[float], None],
+        rng: random.Random,
+    ) -> Delivered:
+        """The result of a receipted upload, asked for when the server says (after the scoring
+        jobs ahead of it; a little later, so a room's devices do not ask together) for up to
+        ``wait_s``; ``delivered`` as it was if it has not come by then or cannot be
+        asked for now (recorded in the outbox either way)."""
+        deadline = time.monotonic() + wait_s
+        due = self.outbox.next_attempt_ms(delivered.submission_id)
+        first = max(0.0, ((due or 0) - self.request_clock()) / 1000)
+        if first:  # not before the server said: the jobs ahead of it take that long
+            if time.monotonic() + first > deadline:
+                return delivered
+            sleep(first)
+        while True:
+            try:
+                answer = self.outbox.fetch_result(
+                    delivered.submission_id, api, self.request_clock(), rng
+                )
+            except ClientError:
+                return delivered  # refused (kept as failed, with why) or unreachable for now
+            if isinstance(answer, dict):
+                return Delivered(delivered.submission_id, answer)
+            pause = max(1.0, answer) * rng.uniform(1.0, 1.2)  # as the server says, spread
+            if time.monotonic() + pause > deadline:
+                return delivered
+            sleep(pause)
 
     def sync_due(self, rng: random.Random | None = None) -> list[Delivered]:
-        """One attempt for each submission whose next attempt is due (the app calls this on a
-        timer, so the outbox keeps trying for as long as it runs)."""
+        """One attempt for each submission whose next attempt is due, and one question for each
+        result the server was still scoring (the app calls this on a timer, so the outbox keeps
+        trying for as long as it runs)."""
         enrolment = self.enrolment()
         public = crypto.b64decode(enrolment.server_public)
         api = self.api()
@@ -461,6 +509,13 @@ class Engine:
                 delivered.append(self.outbox.attempt(sid, api, public, self.request_clock(), rng))
             except ClientError:
                 continue  # recorded in the outbox; the sync view shows it
+        for sid in self.outbox.results_due(self.request_clock()):
+            try:
+                answer = self.outbox.fetch_result(sid, api, self.request_clock(), rng)
+            except ClientError:
+                continue
+            if isinstance(answer, dict):
+                delivered.append(Delivered(sid, answer))
         return delivered
 
     def sync_status(self) -> list[tuple[Status, str]]:

@@ -95,6 +95,14 @@ class CertificateNotReady(ClientError):
         )
 
 
+class ResultNotReady(ClientError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The server has received your answers (its receipt is kept on this computer) and "
+            "is still scoring them. Your result appears under Finished exams when it is ready."
+        )
+
+
 class SittingLocked(ClientError):
     def __init__(self) -> None:
         super().__init__("The sitting is locked: your proctor must unlock it before you go on.")

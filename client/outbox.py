@@ -7,7 +7,10 @@ receipt. Nothing here ever gives up silently:
 - a refusal no retry can change (the server says the submission is wrong, or too late) marks the
   submission *failed* with the server's sentence, and it stays here, ready to export;
 - the submission id is the idempotency key, so a repeat after a dropped connection is answered,
-  never double-counted.
+  never double-counted;
+- a server under load (an end-of-exam burst) may receipt a submission before scoring it: the
+  receipt is kept (the answers are safe) and the result is asked for, politely, until it comes
+  (``results_due``, ``fetch_result``), or until the server says why it cannot be scored.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from shared import canonical, crypto
 from shared.errors import InvalidSignature
 from shared.wire import Receipt, Result
 
+RESULT_FIRST_ASK_S = 2.0  # after a receipt without a result, if the server named no time
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
 # Refusals a later attempt can overcome: a clock to be set right, a request in flight, a limit.
@@ -48,7 +52,7 @@ def backoff_s(failures: int, rng: random.Random) -> float:
 @dataclass(frozen=True)
 class Delivered:
     submission_id: str
-    result: dict[str, Any]
+    result: dict[str, Any] | None  # None: received, and the server is still scoring it
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class Status:
 
     submission_id: str
     sitting_id: str
-    state: str  # "pending", "received" or "failed"
+    state: str  # "pending", "scoring" (received, no result yet), "received" or "failed"
     attempts: int
     last_error: str | None
     next_attempt_ms: int | None
@@ -98,6 +102,30 @@ class Outbox:
         )
         return [row[0] for row in rows]
 
+    def next_attempt_ms(self, submission_id: str) -> int | None:
+        row = self.db.execute(
+            "SELECT next_attempt_ms FROM outbox WHERE submission_id = ?", (submission_id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def results_due(self, now_ms: int) -> list[str]:
+        """Received submissions the server is still scoring whose next question is due."""
+        rows = self.db.execute(
+            "SELECT submission_id FROM outbox WHERE receipt IS NOT NULL AND result IS NULL "
+            "AND failed IS NULL AND (next_attempt_ms IS NULL OR next_attempt_ms <= ?) "
+            "ORDER BY rowid",
+            (now_ms,),
+        )
+        return [row[0] for row in rows]
+
+    def unscored(self) -> list[str]:
+        """Received submissions whose result has not come back yet."""
+        rows = self.db.execute(
+            "SELECT submission_id FROM outbox WHERE receipt IS NOT NULL AND result IS NULL "
+            "AND failed IS NULL ORDER BY rowid"
+        )
+        return [row[0] for row in rows]
+
     def entry(self, submission_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
             "SELECT sitting_id, attempts, last_error, result, receipt, certificate, failed "
@@ -120,16 +148,24 @@ class Outbox:
     def statuses(self) -> list[Status]:
         rows = self.db.execute(
             "SELECT submission_id, sitting_id, attempts, last_error, next_attempt_ms, receipt, "
-            "failed, exported FROM outbox ORDER BY rowid"
+            "failed, exported, result IS NOT NULL FROM outbox ORDER BY rowid"
         )
         found = []
-        for sid, sitting, attempts, error, due, receipt, failed, exported in rows:
+        for sid, sitting, attempts, error, due, receipt, failed, exported, scored in rows:
             received = (
                 int(canonical.loads(receipt)["body"]["received_ms"])
                 if receipt is not None
                 else None
             )
-            state = "received" if receipt else "failed" if failed else "pending"
+            state = (
+                "failed"
+                if failed
+                else "received"
+                if receipt and scored
+                else "scoring"
+                if receipt
+                else "pending"
+            )
             found.append(
                 Status(sid, sitting, state, attempts, failed or error, due, received, exported)
             )
@@ -171,26 +207,57 @@ class Outbox:
         document = self.document(submission_id)
         try:
             answer = api.submit(document.encode())
-            return Delivered(
-                submission_id, self._accept(submission_id, document, answer, server_public)
-            )
+            result = self._accept(submission_id, document, answer, server_public, now_ms, rng)
+            return Delivered(submission_id, result)
         except ClientError as error:
-            if retryable(error):
-                failures = self._failures(submission_id) + 1
-                delay_ms = int(backoff_s(failures, rng) * 1000)
-                if isinstance(error, ServerRefused) and error.retry_after_s:
-                    delay_ms = max(delay_ms, error.retry_after_s * 1000)
-                self.db.execute(
-                    "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_ms = ? "
-                    "WHERE submission_id = ?",
-                    (failures, str(error), now_ms + delay_ms, submission_id),
-                )
-            else:
-                self.db.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, failed = ? WHERE submission_id = ?",
-                    (str(error), submission_id),
-                )
+            self._failed(submission_id, error, now_ms, rng)
             raise
+
+    def fetch_result(
+        self, submission_id: str, api: ApiClient, now_ms: int, rng: random.Random
+    ) -> dict[str, Any] | float:
+        """Ask once for the result of a submission the server received before scoring it:
+        the result (kept here), or the seconds the server asks to wait. A refusal (scoring
+        found the submission wrong) marks it failed with the server's sentence and is raised."""
+        try:
+            answer = api.result(submission_id)
+        except ClientError as error:
+            self._failed(submission_id, error, now_ms, rng)
+            raise
+        if isinstance(answer, float):
+            self.db.execute(
+                "UPDATE outbox SET next_attempt_ms = ? WHERE submission_id = ?",
+                (now_ms + int(answer * 1000 * rng.uniform(1.0, 1.2)), submission_id),
+            )
+            return answer
+        result = Result.from_json(answer).to_json()
+        self.db.execute(
+            "UPDATE outbox SET result = ?, last_error = NULL, next_attempt_ms = NULL "
+            "WHERE submission_id = ?",
+            (canonical.to_text(result), submission_id),
+        )
+        return result
+
+    def _failed(
+        self, submission_id: str, error: ClientError, now_ms: int, rng: random.Random
+    ) -> None:
+        """Record a failed attempt: a retryable one schedules the next, any other marks the
+        submission failed with the server's reason."""
+        if retryable(error):
+            failures = self._failures(submission_id) + 1
+            delay_ms = int(backoff_s(failures, rng) * 1000)
+            if isinstance(error, ServerRefused) and error.retry_after_s:
+                delay_ms = max(delay_ms, error.retry_after_s * 1000)
+            self.db.execute(
+                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_ms = ? "
+                "WHERE submission_id = ?",
+                (failures, str(error), now_ms + delay_ms, submission_id),
+            )
+        else:
+            self.db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, failed = ? WHERE submission_id = ?",
+                (str(error), submission_id),
+            )
 
     def _failures(self, submission_id: str) -> int:
         row = self.db.execute(
@@ -227,14 +294,32 @@ class Outbox:
                 sleep(max(0.0, (int(row[0]) - now_ms()) / 1000))
 
     def _accept(
-        self, submission_id: str, document: str, answer: dict[str, Any], server_public: bytes
-    ) -> dict[str, Any]:
+        self,
+        submission_id: str,
+        document: str,
+        answer: dict[str, Any],
+        server_public: bytes,
+        now_ms: int,
+        rng: random.Random,
+    ) -> dict[str, Any] | None:
         receipt = Receipt.from_json(
             crypto.verify_document(answer.get("receipt"), server_public, "receipt")
         )
         expected = hashlib.sha256(document.encode()).hexdigest()
         if receipt.submission_id != submission_id or receipt.submission_sha256 != expected:
             raise InvalidSignature("receipt")
+        if answer.get("result") is None and answer.get("status") == "pending":
+            wait_s = float(answer.get("retry_after_s") or RESULT_FIRST_ASK_S)
+            self.db.execute(  # received; the result is asked for when the server said
+                "UPDATE outbox SET receipt = ?, last_error = NULL, next_attempt_ms = ? "
+                "WHERE submission_id = ?",
+                (
+                    canonical.dumps(answer["receipt"]).decode(),
+                    now_ms + int(wait_s * 1000 * rng.uniform(1.0, 1.2)),
+                    submission_id,
+                ),
+            )
+            return None
         result = Result.from_json(answer.get("result")).to_json()
         self.db.execute(
             "UPDATE outbox SET result = ?, receipt = ?, last_error = NULL, next_attempt_ms = NULL "

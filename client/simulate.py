@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from client.engine import Engine
+from client.errors import ResultNotReady
 from client.session import ExamSession
 
 STRATEGIES = ("random", "first")
@@ -58,6 +59,8 @@ def run(
     submission_id = engine.seal(session)
     delivered = {d.submission_id: d.result for d in engine.sync()}
     result = delivered[submission_id]
+    if result is None:
+        raise ResultNotReady()
     certificate = engine.save_certificate(submission_id, certificate_dir)
     return {
         "submission_id": submission_id,

@@ -51,10 +51,10 @@ from server import (
 from server.auth import authenticate
 from server.bank.store import cached_items, practice_items, practice_view
 from server.context import Context
-from server.errors import ApiError
+from server.errors import ApiError, refusal
 from server.settings import Settings
 from shared import canonical
-from shared.errors import ExamgateError, InvalidSignature, MalformedData
+from shared.errors import ExamgateError, MalformedData
 from shared.protocol import (
     API_PREFIX,
     HEADER_DEVICE,
@@ -122,6 +122,9 @@ class BodyLimit:
             await _too_large(self.limit)(scope, receive, send)
 
 
+PROBES = frozenset({"/health", "/ready", "/metrics"})
+
+
 class SecurityHeaders:
     """Headers every response carries, and a strict policy on HTML pages; a request id (the
     proxy's ``X-Request-ID`` or a new one) on the response and on every log line of the
@@ -140,7 +143,9 @@ class SecurityHeaders:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = logs.new_request_id(given)
         token = logs.request_id.set(rid)
-        jobs.request_started()
+        counted = scope["path"] not in PROBES  # a monitor's polling does not hold jobs back
+        if counted:
+            jobs.request_started()
 
         async def with_headers(message: Message) -> None:
             nonlocal status
@@ -181,7 +186,8 @@ class SecurityHeaders:
                 extra={"route": template, "status": status, "ms": round(elapsed * 1000, 1)},
             )
             logs.request_id.reset(token)
-            jobs.request_finished()
+            if counted:
+                jobs.request_finished()
 
 
 def _too_large(limit: int) -> Response:
@@ -359,13 +365,25 @@ async def checkpoint(request: Request) -> JSONResponse:
 
 
 async def submit(request: Request) -> JSONResponse:
-    ctx = _ctx(request)
+    """An upload is scored before it is answered, unless more than the settings' inline limit
+    are in flight in this process (an end-of-exam burst): then it is verified, stored and
+    receipted at once (202), and the device asks for its result a moment later."""
+    ctx, state = _ctx(request), request.app.state
+    state.uploads += 1
+    defer = state.uploads > ctx.settings.score_inline_limit
 
-    def receive(device_id: str, body: bytes) -> dict[str, Any]:
-        answer = results.submit(ctx, device_id, body)
-        return {"result": answer, "receipt": results.receipt(ctx, answer)}
+    def receive(device_id: str, body: bytes) -> tuple[dict[str, Any], dict[str, Any], int]:
+        answer = results.submit(ctx, device_id, body, defer=defer)
+        retry = results.result_retry_s(ctx) if answer.get("result_pending") else 0
+        return answer, results.receipt(ctx, answer), retry
 
-    return JSONResponse(await _as_device(request, "submit", receive))
+    try:
+        answer, receipt, retry = await _as_device(request, "submit", receive)
+    finally:
+        state.uploads -= 1
+    if answer.get("result_pending"):  # GET /results/{submission_id} has it once scored
+        return _pending("result", {"result": None, "receipt": receipt}, retry)
+    return JSONResponse({"result": answer, "receipt": receipt})
 
 
 async def hand_in(request: Request) -> JSONResponse:
@@ -402,7 +420,10 @@ async def result_share_revoke(request: Request) -> Response:
 async def result(request: Request) -> JSONResponse:
     device_id, _ = await _device(request)
     submission_id = request.path_params["submission_id"]
-    found = await run_in_threadpool(results.result_for, _ctx(request), device_id, submission_id)
+    ctx = _ctx(request)
+    found = await run_in_threadpool(results.result_for, ctx, device_id, submission_id)
+    if found.get("result_pending"):
+        return _pending("result", retry_s=await run_in_threadpool(results.result_retry_s, ctx))
     return JSONResponse(found)
 
 
@@ -424,12 +445,15 @@ async def certificate(request: Request) -> Response:
     return Response(pdf, media_type="application/pdf")
 
 
-def _pending(what: str) -> JSONResponse:
-    """202: stored, and the certify job has not issued ``what`` yet; ask again shortly."""
+def _pending(
+    what: str, more: dict[str, Any] | None = None, retry_s: int = CERTIFICATE_RETRY_S
+) -> JSONResponse:
+    """202: stored, and the job that makes ``what`` has not run yet; ask again shortly."""
+    message = f"The {what} is being prepared; ask again in a moment."
     return JSONResponse(
-        {"status": "pending", "message": f"The {what} is being prepared; ask again in a moment."},
+        {**(more or {}), "status": "pending", "message": message},
         status_code=202,
-        headers={"Retry-After": str(CERTIFICATE_RETRY_S)},
+        headers={"Retry-After": str(retry_s)},
     )
 
 
@@ -556,11 +580,8 @@ async def _api_error(request: Request, error: Exception) -> Response:
 
 
 async def _examgate_error(request: Request, error: Exception) -> Response:
-    if isinstance(error, InvalidSignature):
-        return _error(400, "bad_signature", str(error))
-    if isinstance(error, MalformedData):
-        return _error(400, "malformed", str(error))
-    return _error(400, "refused", str(error))
+    refused = refusal(error)
+    return _error(refused.status, refused.code, refused.message)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
@@ -643,6 +664,7 @@ def create_app(ctx: Context, run_jobs: bool = False) -> Starlette:
 
     app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
     app.state.ctx = ctx
+    app.state.uploads = 0  # uploads in flight in this process (server.app.submit)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

@@ -291,6 +291,9 @@ def _import_submissions(args: argparse.Namespace) -> int:
                 refused += 1
                 print(f"{path}: refused: {error}")
                 continue
+            if answer.get("result_pending"):  # uploaded under load before: the job scores it
+                print(f"{path}: received: submission {answer['submission_id']}, being scored")
+                continue
             outcome = answer["integrity"]["outcome"]
             print(
                 f"{path}: received: submission {answer['submission_id']}, overall "

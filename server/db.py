@@ -299,6 +299,11 @@ submissions = Table(
     Column("device_id", String(32), ForeignKey("devices.id"), nullable=False),
     Column("document", Text, nullable=False),
     Column("received_ms", BigInteger, nullable=False),
+    # Received under load and scored by the ``score`` job: the id its result will have (the
+    # receipt names it), and, if scoring refused the submission, the refusal as JSON
+    # ({"status", "error", "message"}).
+    Column("result_id", String(32), nullable=True),
+    Column("refusal", Text, nullable=True),
 )
 
 results = Table(

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.errors import ExamgateError, InvalidSignature, MalformedData
+
 
 class ApiError(Exception):
     def __init__(
@@ -48,3 +50,16 @@ class RateLimited(ApiError):
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"No such {what}.")
+
+
+def refusal(error: Exception) -> ApiError:
+    """``error`` as the API answers it: an ApiError as it is; a shared error as its 400."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, InvalidSignature):
+        return ApiError(400, "bad_signature", str(error))
+    if isinstance(error, MalformedData):
+        return ApiError(400, "malformed", str(error))
+    if isinstance(error, ExamgateError):
+        return ApiError(400, "refused", str(error))
+    raise TypeError(f"not a refusal: {type(error).__name__}")

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server import db, metrics
@@ -47,6 +47,8 @@ Task = Callable[["Context", str], None]
 TASKS: dict[str, Task] = {}
 
 MAX_ATTEMPTS = 6  # then the job is kept as failed, with its reason
+# Higher runs first: a candidate waiting for a result comes before certificates and e-mail.
+PRIORITY = {"score": 10}
 FIRST_WAIT_S = 2  # the wait before a retry doubles from this: 2, 4, 8, 16, 32 s
 QUEUE = "examgate"
 STALLED_CHECK_S = 30
@@ -122,12 +124,16 @@ def _now_ms() -> int:
 
 
 # -- yielding to requests -----------------------------------------------------------------
-# A worker inside the app process shares its interpreter with the requests: while any are in
-# flight it waits (up to YIELD_MAX_S a job, so a steady load still gets its certificates), and
-# an upload burst is answered first. Separate worker processes never wait.
+# A worker inside the app process shares its interpreter with the requests: it starts a job
+# only once no request has been in flight for QUIET_S (or after YIELD_MAX_S, so a steady load
+# still gets its results and certificates), and an upload burst is answered first: a job
+# started in a gap between two uploads would hold the interpreter while the next ones wait.
+# Separate worker processes never wait.
 
 YIELD_MAX_S = 2.0
+QUIET_S = 0.25
 _in_flight = 0
+_last_request = 0.0  # time.monotonic() when a request last finished
 _idle = threading.Condition()
 
 
@@ -138,9 +144,10 @@ def request_started() -> None:
 
 
 def request_finished() -> None:
-    global _in_flight
+    global _in_flight, _last_request
     with _idle:
         _in_flight -= 1
+        _last_request = time.monotonic()
         if _in_flight == 0:
             _idle.notify_all()
 
@@ -158,11 +165,16 @@ def idle_request() -> Iterator[None]:
 def yield_to_requests(
     max_wait_s: float = YIELD_MAX_S, stopping: threading.Event | None = None
 ) -> None:
+    """Wait until this process has had no request in flight for QUIET_S, at most ``max_wait_s``."""
+    deadline = time.monotonic() + max_wait_s
     with _idle:
-        _idle.wait_for(
-            lambda: _in_flight <= 0 or (stopping is not None and stopping.is_set()),
-            timeout=max_wait_s,
-        )
+        while stopping is None or not stopping.is_set():
+            now = time.monotonic()
+            quiet_for = now - _last_request
+            if (_in_flight <= 0 and quiet_for >= QUIET_S) or now >= deadline:
+                return
+            pause = deadline - now if _in_flight > 0 else min(deadline - now, QUIET_S - quiet_for)
+            _idle.wait(pause)
 
 
 def _wake_all() -> None:
@@ -282,7 +294,7 @@ class TableWorker:
                 connection.execute(
                     select(db.jobs)
                     .where(db.jobs.c.state == "todo", db.jobs.c.run_after_ms <= now)
-                    .order_by(db.jobs.c.id)
+                    .order_by(_FIRST, db.jobs.c.id)
                     .limit(1)
                 )
                 .mappings()
@@ -307,6 +319,11 @@ class TableWorker:
         with self.ctx.engine.begin() as connection:
             connection.execute(db.jobs.update().where(db.jobs.c.id == row["id"]).values(**values))
         return True
+
+
+_FIRST = case(
+    *((db.jobs.c.task == name, -priority) for name, priority in PRIORITY.items()), else_=0
+)
 
 
 # -- the PostgreSQL queue (Procrastinate) ---------------------------------------------------
@@ -339,6 +356,7 @@ def _register(app: procrastinate.App, name: str) -> None:
     app.task(
         name=name,
         queue=QUEUE,
+        priority=PRIORITY.get(name, 0),
         retry=procrastinate.RetryStrategy(
             max_attempts=MAX_ATTEMPTS - 1,
             exponential_wait=FIRST_WAIT_S,
@@ -470,6 +488,32 @@ def start_worker(ctx: Context) -> TableWorker | ProcrastinateWorker:
 
 
 # -- what is queued ------------------------------------------------------------------------
+
+
+_pending_seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+
+def pending(ctx: Context, task: str, max_age_s: float = 1.0) -> int:
+    """How many ``task`` jobs wait to run, as read at most ``max_age_s`` ago in this process
+    (asked on every upload of a burst, read once a second)."""
+    key = (ctx.settings.database_url, task)
+    now = time.monotonic()
+    seen = _pending_seen.get(key)
+    if seen is not None and now - seen[0] < max_age_s:
+        return seen[1]
+    with ctx.reader.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            found = connection.exec_driver_sql(
+                "SELECT count(*) FROM procrastinate_jobs "
+                "WHERE status = 'todo' AND task_name = %(task)s",
+                {"task": task},
+            ).scalar_one()
+        else:
+            found = connection.execute(
+                select(func.count()).where(db.jobs.c.state == "todo", db.jobs.c.task == task)
+            ).scalar_one()
+    _pending_seen[key] = (now, int(found))
+    return int(found)
 
 
 def status(ctx: Context) -> dict[str, Any]:

@@ -34,6 +34,10 @@ REQUEST_SECONDS = Histogram(
 SUBMISSIONS_SCORED = Counter(
     "examgate_submissions_scored", "Submissions verified, scored and stored (each once)."
 )
+SUBMISSIONS_DEFERRED = Counter(
+    "examgate_submissions_deferred",
+    "Submissions received under load: receipted at once, scored by the score job after.",
+)
 JOB_SECONDS = Histogram(
     "examgate_job_seconds",
     "Time a job took, by task (successful attempts).",

@@ -229,6 +229,14 @@ SCHEMAS: dict[str, Any] = {
         ],
     },
     "SubmitResponse": _object({"result": _ref("Result"), "receipt": _ref("SignedDocument")}),
+    "SubmitReceived": _object(
+        {
+            "result": {"type": "null"},
+            "receipt": _ref("SignedDocument"),
+            "status": {"const": "pending"},
+            "message": _STR,
+        }
+    ),
     "HandInReceipt": _object({"submission_id": _STR, "receipt": _ref("SignedDocument")}),
     "Verification": {
         "type": "object",
@@ -427,6 +435,13 @@ PATHS: dict[str, Any] = {
             "requestBody": _body("Submission"),
             "responses": {
                 "200": _ok("SubmitResponse", "The result and the server's signed receipt"),
+                "202": {
+                    "description": "Received under load: the signed receipt now, the result "
+                    "from GET /results/{submission_id} after Retry-After seconds (the scoring "
+                    "jobs ahead of it: 2 s to 2 minutes)",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": {JSON: {"schema": _ref("SubmitReceived")}},
+                },
                 **_errors(*_DEVICE_ERRORS, "Forbidden", "NotFound", "Conflict", "Unprocessable"),
             },
         }
@@ -480,7 +495,14 @@ PATHS: dict[str, Any] = {
             "parameters": [_path_param("submission_id", _ID, "The submission")],
             "responses": {
                 "200": _ok("Result", "The result"),
-                **_errors(*_DEVICE_ERRORS, "NotFound"),
+                "202": {
+                    "description": "Received; the result is still being scored: ask again "
+                    "after Retry-After seconds",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": {JSON: {"schema": _ref("Pending")}},
+                },
+                # 400 and 409 too: what scoring refused after the submission was received
+                **_errors(*_DEVICE_ERRORS, "NotFound", "Conflict"),
             },
         }
     },

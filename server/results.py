@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -23,41 +24,56 @@ from server import credentials, db, employer_results, jobs, metrics, verificatio
 from server.assembly import Blueprint
 from server.bank.store import cached_items
 from server.context import Context
-from server.errors import ApiError, not_found
+from server.errors import ApiError, not_found, refusal
 from server.integrity import judge
 from server.invitations import own_sitting
 from server.scoring import score
 from shared import canonical, crypto
-from shared.errors import MalformedData
+from shared.errors import ExamgateError, MalformedData
 from shared.models import MIN_COHORT
 from shared.protocol import HAND_IN_FORMAT
 from shared.wire import Receipt
+
+log = logging.getLogger("examgate.results")
 
 # A claim on a submission id still "processing" after this long is taken to be abandoned (the
 # worker holding it died); a repeat may then process it.
 CLAIM_STALE_MS = 30_000
 
 
-def submit(ctx: Context, device_id: str, raw: bytes) -> dict[str, Any]:
+def submit(ctx: Context, device_id: str, raw: bytes, *, defer: bool = False) -> dict[str, Any]:
     """Verify, score and store a signed submission, exactly once per submission id.
 
     The id is the idempotency key (as in the IETF Idempotency-Key draft): a repeat with the same
     body gets the identical answer; the same id with another body is refused (422); a repeat
     while the first is still being processed gets 409 ``in_flight`` with Retry-After. Scoring
     and every row it writes are one transaction: a crash anywhere leaves nothing half-written.
+
+    ``defer`` (the server is under load): verify the signature and the sitting, store the
+    submission and a ``score`` job in one transaction, and answer at once with what the
+    receipt needs and ``"result_pending": True``; the job does everything else moments later, and
+    ``result_for`` answers with the result from then on.
     """
     document = verification.parse(raw, device_id)
     body = document["body"]
     submission_id = body["submission_id"]
-    with ctx.reader.connect() as connection:
-        sitting = own_sitting(connection, device_id, body["sitting_id"])  # 404 before anything
     signed, stored = crypto.signed_document_bytes(document)
     digest = hashlib.sha256(stored).hexdigest()
+    now = ctx.now_ms()
+    with ctx.reader.connect() as connection:
+        sitting = own_sitting(connection, device_id, body["sitting_id"])  # 404 before anything
+        first = defer and connection.execute(_CLAIM, {"key": submission_id}).first() is None
+        if first:  # the first upload of this id, under load: the checks before a receipt
+            verification.admit(ctx, connection, device_id, document, now, sitting, signed)
+    if first:
+        return _accept(ctx, device_id, submission_id, stored.decode(), digest, sitting, now)
     done = _claim(ctx, submission_id, device_id, digest)
     if done is not None:
         return done
     try:
-        return _process(ctx, device_id, document, stored.decode(), digest, sitting, signed)
+        answer = _process(ctx, device_id, document, stored.decode(), digest, sitting, signed)
+        assert answer is not None  # answered: not received under load
+        return answer
     except BaseException:
         _release(ctx, submission_id)
         raise
@@ -152,6 +168,134 @@ def _release(ctx: Context, key: str) -> None:
         )
 
 
+def _accept(
+    ctx: Context,
+    device_id: str,
+    submission_id: str,
+    text: str,
+    digest: str,
+    sitting: RowMapping,
+    now: int,
+) -> dict[str, Any]:
+    """Receive under load, once admitted: the id claimed as done, the submission and its
+    ``score`` job, in one transaction (a crash leaves all or none)."""
+    result_id = _new_result_id(ctx)
+    with ctx.engine.begin() as connection:
+        claimed = db.insert_if_absent(
+            connection,
+            "idempotency",
+            {
+                "key": submission_id,
+                "device_id": device_id,
+                "body_sha256": digest,
+                "state": "done",
+                "started_ms": now,
+                "finished_ms": now,
+            },
+            "key",
+        )
+        if claimed is None:  # the same id arrived twice at once: the repeat asks again
+            raise _in_flight()
+        inserted = db.insert_if_absent(
+            connection,
+            "submissions",
+            {
+                "id": submission_id,
+                "sitting_id": sitting["id"],
+                "device_id": device_id,
+                "document": text,
+                "received_ms": now,
+                "result_id": result_id,
+            },
+            "id",
+        )
+        if inserted is None:
+            raise _already_submitted()
+        jobs.defer(connection, "score", submission_id)
+    metrics.SUBMISSIONS_DEFERRED.inc()
+    return _receiving(submission_id, result_id, now, digest)
+
+
+def _receiving(submission_id: str, result_id: str, received_ms: int, digest: str) -> dict[str, Any]:
+    """The answer while a received submission waits for its ``score`` job."""
+    return {
+        "submission_id": submission_id,
+        "result_id": result_id,
+        "received_ms": received_ms,
+        "submission_sha256": digest,
+        "result_pending": True,
+    }
+
+
+# About how long the score job takes, per submission and process (bench.burst: 2,000 scored in
+# about 18 s by one SQLite process after a burst).
+SCORE_JOB_S = 0.01
+RESULT_RETRY_MAX_S = 120
+
+
+def result_retry_s(ctx: Context) -> int:
+    """When a device should ask for a result still being scored: after the jobs ahead of it
+    (2 s at least, 2 minutes at most), so a room's worth of devices asks about once each."""
+    backlog = jobs.pending(ctx, "score")
+    return min(RESULT_RETRY_MAX_S, 2 + math.ceil(backlog * SCORE_JOB_S))
+
+
+def _new_result_id(ctx: Context) -> str:
+    return f"{ctx.rng.getrandbits(64):016x}"
+
+
+@jobs.task("score")
+def score_received(ctx: Context, submission_id: str) -> None:
+    """Score a submission received under load, once. What scoring refuses (a log that does
+    not verify) is kept as the submission's refusal: its device is told when it asks."""
+    with ctx.reader.connect() as connection:
+        row = connection.execute(_RECEIVED, {"id": submission_id}).mappings().first()
+        if row is None or row["scored"] or row["refusal"] is not None:
+            return  # unknown (erased), or done already
+        sitting = own_sitting(connection, row["device_id"], row["sitting_id"])
+    document = canonical.loads(row["document"])
+    signed, stored = crypto.signed_document_bytes(document)
+    digest = hashlib.sha256(stored).hexdigest()
+    try:
+        _process(
+            ctx,
+            row["device_id"],
+            document,
+            row["document"],
+            digest,
+            sitting,
+            signed,
+            received=(row["received_ms"], row["result_id"]),
+        )
+    except (ApiError, ExamgateError) as error:
+        refused = refusal(error)
+        text = canonical.to_text(
+            {"status": refused.status, "error": refused.code, "message": refused.message}
+        )
+        with ctx.engine.begin() as connection:
+            connection.execute(
+                db.submissions.update()
+                .where(db.submissions.c.id == submission_id, db.submissions.c.refusal.is_(None))
+                .values(refusal=text)
+            )
+        log.warning(
+            "a submission received under load was refused when scored",
+            extra={"submission": submission_id, "error": refused.code},
+        )
+
+
+_RECEIVED = (
+    select(
+        db.submissions,
+        db.results.c.id.is_not(None).label("scored"),
+    )
+    .select_from(
+        db.submissions.outerjoin(db.results, db.results.c.submission_id == db.submissions.c.id)
+    )
+    .where(db.submissions.c.id == bindparam("id"))
+)
+
+
 def _process(
     ctx: Context,
     device_id: str,
@@ -160,14 +304,21 @@ def _process(
     digest: str,
     sitting: RowMapping,
     signed: bytes,
-) -> dict[str, Any]:
+    received: tuple[int, str] | None = None,
+) -> dict[str, Any] | None:
     """Verify and score with no lock held (scoring takes a while), then write every row in one
     short transaction that checks again that nothing came first; answer from what was written
-    (a repeat reads the same back from the database)."""
+    (a repeat reads the same back from the database).
+
+    ``received``: the submission was stored under load at that time with that result id (the
+    ``score`` job): it is judged as of when it was received, and nothing is answered."""
     submission_id = document["body"]["submission_id"]
     now = ctx.now_ms()
+    received_ms = now if received is None else received[0]
     with ctx.reader.connect() as connection:
-        checked = verification.verify(ctx, connection, device_id, document, now, sitting, signed)
+        checked = verification.verify(
+            ctx, connection, device_id, document, received_ms, sitting, signed
+        )
         assessment = checked.assessment
         blueprint = Blueprint.from_json(canonical.loads(assessment["blueprint"]))
         report = score(
@@ -183,7 +334,7 @@ def _process(
         )
     report["integrity"] = judge(checked.log, checked.facts)
     verification_code = crypto.new_unlock_code(ctx.rng.randrange)
-    result_id = f"{ctx.rng.getrandbits(64):016x}"
+    result_id = _new_result_id(ctx) if received is None else received[1]
     theta = report["overall_detail"]["theta"]
     share = sitting["kind"] == "employer" and employer_results.chosen_share(
         checked.log, assessment["employer_id"]
@@ -197,22 +348,25 @@ def _process(
         "integrity": report["integrity"]["outcome"],
     }
     with ctx.engine.begin() as connection:
-        inserted = db.insert_if_absent(
+        if received is None:
+            inserted = db.insert_if_absent(
+                connection,
+                "submissions",
+                {
+                    "id": submission_id,
+                    "sitting_id": sitting["id"],
+                    "device_id": device_id,
+                    "document": text,
+                    "received_ms": now,
+                    "result_id": result_id,
+                },
+                "id",
+            )
+            if inserted is None:  # a submission for this sitting was stored meanwhile (its id
+                raise _already_submitted()  # and its sitting are each unique)
+        scored = db.insert_if_absent(
             connection,
-            "submissions",
-            {
-                "id": submission_id,
-                "sitting_id": sitting["id"],
-                "device_id": device_id,
-                "document": text,
-                "received_ms": now,
-            },
-            "id",
-        )
-        if inserted is None:  # a submission for this sitting was stored meanwhile (its id
-            raise _already_submitted()  # and its sitting are each unique)
-        connection.execute(
-            db.results.insert(),
+            "results",
             {
                 **stored,
                 "submission_id": submission_id,
@@ -221,15 +375,21 @@ def _process(
                 "verification_code": verification_code,
                 "certificate": None,
             },
+            "id",
         )
+        if scored is None:  # scored meanwhile (a job run twice): nothing more to write
+            return None
         _count_in_distribution(connection, assessment["id"], theta)
         employer_results.on_scored(
             ctx, connection, stored, sitting, assessment["employer_id"], share
         )
         jobs.defer(connection, "certify", result_id)
         connection.execute(_SCORED, {"sitting": sitting["id"]})
-        connection.execute(_DONE, {"claimed": submission_id, "digest": digest, "now": now})
+        if received is None:
+            connection.execute(_DONE, {"claimed": submission_id, "digest": digest, "now": now})
     metrics.SUBMISSIONS_SCORED.inc()
+    if received is not None:
+        return None
     with ctx.reader.connect() as connection:  # after the commit: the result counts in it
         percentile, cohort = _percentile(
             connection, assessment["id"], theta, ctx.settings.min_cohort
@@ -281,13 +441,29 @@ def _stored(connection: Connection, submission_id: str) -> dict[str, Any] | None
 
 
 def _answer(ctx: Context, connection: Connection, submission_id: str) -> dict[str, Any]:
-    row = connection.execute(_ANSWER, {"submission_id": submission_id}).mappings().one()
+    """The answer for a stored submission: its result; while its ``score`` job has not run,
+    what the receipt needs and ``"result_pending": True``; if scoring refused it, the refusal."""
+    row = connection.execute(_ANSWER, {"submission_id": submission_id}).mappings().first()
+    if row is None:
+        received = _stored(connection, submission_id)
+        if received is None:
+            raise not_found("result")
+        _raise_refusal(received)
+        digest = hashlib.sha256(received["document"].encode()).hexdigest()
+        return _receiving(submission_id, received["result_id"], received["received_ms"], digest)
     percentile, cohort = _percentile(
         connection, row["assessment_id"], row["overall_theta"], ctx.settings.min_cohort
     )
     facts = dict(row)
     facts["submission_sha256"] = hashlib.sha256(row["document"].encode()).hexdigest()
     return _compose(ctx, facts, canonical.loads(row["report"]), percentile, cohort)
+
+
+def _raise_refusal(submission: dict[str, Any]) -> None:
+    """Scoring refused this submission after it was received: say so, as scoring said it."""
+    if submission["refusal"] is not None:
+        refused = canonical.loads(submission["refusal"])
+        raise ApiError(refused["status"], refused["error"], refused["message"])
 
 
 _ANSWER = (
@@ -428,7 +604,10 @@ def certificate_for(ctx: Context, device_id: str, submission_id: str) -> bytes |
             select(db.results.c.certificate, db.results.c.review, db.results.c.integrity).where(
                 db.results.c.submission_id == submission_id
             )
-        ).one()
+        ).first()
+    if row is None:  # received under load, not scored yet (or refused when scored)
+        _raise_refusal(existing)
+        return None
     if row.integrity == "voided":
         raise ApiError(
             410,
@@ -452,6 +631,7 @@ def credential_for(ctx: Context, device_id: str, submission_id: str) -> dict[str
         existing = _stored(connection, submission_id)
         if existing is None or existing["device_id"] != device_id:
             raise not_found("credential")
+    _raise_refusal(existing)
     return credentials.stored_credential(ctx, db.results.c.submission_id == submission_id)
 
 

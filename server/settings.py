@@ -107,6 +107,11 @@ class Settings:
     issuer_name: str = "examgate"
     # An RFC 3161 timestamp authority: certificates' signatures then carry its timestamp (B-T).
     timestamp_url: str | None = None
+    # Uploads are scored as they arrive while at most this many are in flight in a process;
+    # past it (an end-of-exam burst) each is verified, stored and receipted at once and scored
+    # by the ``score`` job moments later (0: always so). EXAMGATE_SCORE_INLINE_LIMIT or
+    # "score_inline_limit" in server.json.
+    score_inline_limit: int = 4
 
     @property
     def signing_files(self) -> SigningFiles:
@@ -163,6 +168,13 @@ class Settings:
             or os.environ.get("EXAMGATE_WEBHOOK_PRIVATE_ADDRESSES") == "1",
             issuer_name=str(saved.get("issuer_name") or cls.issuer_name),
             timestamp_url=os.environ.get("EXAMGATE_TIMESTAMP_URL") or saved.get("timestamp_url"),
+            score_inline_limit=max(
+                0,
+                int(
+                    os.environ.get("EXAMGATE_SCORE_INLINE_LIMIT")
+                    or saved.get("score_inline_limit", cls.score_inline_limit)
+                ),
+            ),
         )
 
     def save(self) -> None:
@@ -185,6 +197,8 @@ class Settings:
             body["issuer_name"] = self.issuer_name
         if self.timestamp_url:
             body["timestamp_url"] = self.timestamp_url
+        if self.score_inline_limit != Settings.score_inline_limit:
+            body["score_inline_limit"] = self.score_inline_limit
         path = self.data_dir / CONFIG_FILE
         # The database URL may hold a password: the file is the server user's alone.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -125,7 +125,7 @@ def _first_key(ctx: Context, sitting_id: str, chain_public: object) -> bytes | N
         return None
 
 
-def verify(
+def admit(
     ctx: Context,
     connection: Connection,
     device_id: str,
@@ -133,10 +133,11 @@ def verify(
     now: int,
     sitting: RowMapping,
     signed: bytes | None = None,
-) -> Verified:
-    """Check ``document`` for ``device_id`` against the database; raise on anything refusable.
-    ``sitting`` is the device's own sitting the document names (``own_sitting``); ``signed``
-    the body's canonical bytes, when the caller has them."""
+) -> tuple[dict[str, Any], RowMapping]:
+    """The checks that take no reading of the log: the device's signature, the package, the
+    sitting's state and the last day to hand in. An upload received under load passes these
+    before its receipt; ``verify`` makes them all again when it is scored. Returns the signed
+    body and the sitting's assessment."""
     key = device_key(ctx, device_id)
     if key is None:
         raise not_found("device")
@@ -151,9 +152,34 @@ def verify(
             "not_started",
             "This online sitting was never started on the server, so there is nothing to submit.",
         )
+    assessment = assessment_of(connection, sitting)
+    handed_in_by = window(sitting)[1] + int(assessment["sync_deadline_days"]) * DAY_MS
+    if now > handed_in_by:
+        raise ApiError(
+            409,
+            "sync_deadline_passed",
+            f"This exam reached the server after the last day to hand it in "
+            f"({utc(handed_in_by)}), so it cannot be scored. Contact the organisation that "
+            "invited you; your answers stay on this computer.",
+        )
+    return body, assessment
+
+
+def verify(
+    ctx: Context,
+    connection: Connection,
+    device_id: str,
+    document: dict[str, Any],
+    now: int,
+    sitting: RowMapping,
+    signed: bytes | None = None,
+) -> Verified:
+    """Check ``document`` for ``device_id`` against the database; raise on anything refusable.
+    ``sitting`` is the device's own sitting the document names (``own_sitting``); ``signed``
+    the body's canonical bytes, when the caller has them."""
+    body, assessment = admit(ctx, connection, device_id, document, now, sitting, signed)
     log = events.parse(body["events"])
     events.verify_chain(body["events"], body["sitting_id"])
-    assessment = assessment_of(connection, sitting)
     form = canonical.loads(sitting["form"])
     scored = form
     mismatched: list[str] = []
@@ -176,15 +202,6 @@ def verify(
         for item in delivered.late:  # an answer the server never received in time
             responses[item] = []
     opens, closes = window(sitting)
-    handed_in_by = closes + int(assessment["sync_deadline_days"]) * DAY_MS
-    if now > handed_in_by:
-        raise ApiError(
-            409,
-            "sync_deadline_passed",
-            f"This exam reached the server after the last day to hand it in "
-            f"({utc(handed_in_by)}), so it cannot be scored. Contact the organisation that "
-            "invited you; your answers stay on this computer.",
-        )
     committed = sitting["chain_public"] == body["chain_public"]
     facts = Facts(
         sitting_id=sitting["id"],

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from client.engine import Engine
+from client.errors import ResultNotReady
 from client.session import ExamSession
 from client.ui.background import run_in_background
 from client.ui.display_page import DisplayPage, apply_display, load_display, save_display
@@ -268,12 +269,18 @@ class MainWindow(QMainWindow):
     def _sync_in_background(self) -> None:
         if self._syncing or (self.exam is not None and not self.exam.done):
             return
-        if self.engine.state.enrolment() is None or not self.engine.outbox.pending():
+        outbox = self.engine.outbox
+        if self.engine.state.enrolment() is None or not (outbox.pending() or outbox.unscored()):
             return
         self._syncing = True
 
-        def finished(_delivered: object) -> None:
+        def finished(delivered: object) -> None:
             self._syncing = False
+            waiting = self.stack.currentWidget() is self.result_page and not self.result_page.result
+            for item in delivered if isinstance(delivered, list) and waiting else []:
+                if item.submission_id == self.submission_id and item.result is not None:
+                    self.show_result(item.result)  # the result a busy server scored meanwhile
+                    return
             if self.stack.currentWidget() is self.sync_page:
                 self.sync_page.refresh()
             elif self.stack.currentWidget() is self.home_page:
@@ -387,13 +394,30 @@ class MainWindow(QMainWindow):
         self.result_page.waiting("")
         self.result_page.status.setText("Your answers are sealed and signed. Sending them…")
         self._page(self.result_page, "Your result")
-        run_in_background(lambda: self.engine.sync(attempts=3), self._synced, self._offline)
+        run_in_background(
+            lambda: self.engine.sync(attempts=3, result_wait_s=0), self._synced, self._offline
+        )
 
-    def _synced(self, delivered: list[Any]) -> None:
+    def _synced(self, delivered: list[Any], waited: bool = False) -> None:
         for item in delivered:
-            if item.submission_id == self.submission_id:
+            if item.submission_id != self.submission_id:
+                continue
+            if item.result is not None:
                 self.show_result(item.result)
-                return
+            elif not waited:  # receipted by a server under load: it scores it in a moment
+                self.result_page.waiting(
+                    "Your answers were received by the server, and its receipt is kept on "
+                    "this computer. It is scoring them now; your result appears here in a "
+                    "moment."
+                )
+                run_in_background(
+                    lambda: self.engine.sync(attempts=1),
+                    lambda later: self._synced(later, waited=True),
+                    self._offline,
+                )
+            else:
+                self.result_page.offline(str(ResultNotReady()))
+            return
         self._offline(None)
 
     def _offline(self, error: Exception | None) -> None:

@@ -1,7 +1,8 @@
 """The sync view: every finished exam on this computer and how far it has got to the server:
-waiting to be sent (with the last reason and the next try), received (with the receipt's time),
-or refused (with the server's reason and what to do). Each can be sent now or saved to a file
-for hand-in when this computer cannot reach the server."""
+waiting to be sent (with the last reason and the next try), received (with the receipt's time;
+its result ready, or still being scored by a server under load), or refused (with the server's
+reason and what to do). Each can be sent now or saved to a file for hand-in when this computer
+cannot reach the server."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ def describe_status(status: Status, now_ms: int) -> tuple[str, str]:
     """The state in words, and what the candidate can do about it."""
     if status.state == "received":
         return f"Received {_when(status.received_ms)}", "Nothing to do: your result is ready."
+    if status.state == "scoring":
+        return (
+            f"Received {_when(status.received_ms)}",
+            "Nothing to do: the server is scoring it, and your result appears here when ready.",
+        )
     if status.state == "failed":
         return (
             "Refused by the server",
@@ -135,7 +141,7 @@ class SyncPage(QWidget):
 
     def _update_buttons(self) -> None:
         chosen = self.selected()
-        self.export_button.setEnabled(bool(chosen and chosen.state != "received"))
+        self.export_button.setEnabled(bool(chosen and chosen.state in ("pending", "failed")))
         self.send_button.setEnabled(any(s.state == "pending" for s in self.statuses))
 
     def send(self) -> None:
@@ -146,7 +152,9 @@ class SyncPage(QWidget):
             self.refresh(f"{len(delivered)} exam(s) received by the server." if delivered else "")
 
         run_in_background(
-            lambda: self.engine.sync(attempts=1), sent, lambda e: self.refresh(describe(e))
+            lambda: self.engine.sync(attempts=1, result_wait_s=0),
+            sent,
+            lambda e: self.refresh(describe(e)),
         )
 
     def export(self) -> None:

@@ -344,3 +344,34 @@ def test_a_procrastinate_job_whose_worker_died_is_run_again(
                     {"id": stranded[0][0]},
                 ).scalar_one()
             assert status == "succeeded"
+
+
+def test_a_job_in_the_app_process_waits_for_a_quiet_moment_but_not_for_ever() -> None:
+    """A burst is answered first: a job starts once no request has been in flight for a
+    quarter second; with requests always in flight, after the longest wait."""
+    import threading
+    import time
+
+    jobs.request_started()
+    jobs.request_finished()  # a request just ended: not quiet yet
+    started = time.monotonic()
+    jobs.yield_to_requests(max_wait_s=5)
+    waited = time.monotonic() - started
+    assert jobs.QUIET_S * 0.8 <= waited < 5
+    jobs.request_started()  # one request stays in flight
+    try:
+        started = time.monotonic()
+        jobs.yield_to_requests(max_wait_s=0.5)
+        assert time.monotonic() - started >= 0.45  # the longest wait, then it goes ahead
+        stop = threading.Event()
+
+        def stopping() -> None:  # as TableWorker.stop does
+            stop.set()
+            jobs._wake_all()
+
+        threading.Timer(0.2, stopping).start()
+        started = time.monotonic()
+        jobs.yield_to_requests(max_wait_s=5, stopping=stop)
+        assert time.monotonic() - started < 4  # a stopping worker does not wait on
+    finally:
+        jobs.request_finished()

@@ -32,7 +32,7 @@ def test_upgrading_from_the_first_schema_keeps_the_data(tmp_path: Path) -> None:
         assert tuple(row) == ("X-1", "[]")
         assert "item_exposure" in inspect(connection).get_table_names()
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == ScriptDirectory.from_config(config).get_current_head() == "0013"
+    assert version == ScriptDirectory.from_config(config).get_current_head() == "0014"
     engine.dispose()
 
 
