@@ -135,6 +135,23 @@ def running_server(data: Path, workers: int, log: Path, jobs: bool = True) -> It
         yield process, url
 
 
+def database_cpu_seconds() -> float:
+    """CPU time of this machine's PostgreSQL processes (0 when none run here)."""
+    total = 0.0
+    for each in psutil.process_iter(["name"]):
+        if each.info["name"] in ("postgres", "postmaster"):
+            with contextlib.suppress(psutil.Error):
+                times = each.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+def own_cpu_seconds() -> float:
+    """CPU time of the load generator (this process and its children)."""
+    times = psutil.Process().cpu_times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
     try:
         parent = psutil.Process(process.pid)
@@ -547,8 +564,11 @@ def burst(n: int, kind: str, workers: int, window: float, separate: bool = False
         worker = stack.enter_context(job_worker(data, data / "worker.log")) if separate else None
         before = cpu_seconds(process)
         worker_before = cpu_seconds(worker) if worker else 0.0
+        database_before, generator_before = database_cpu_seconds(), own_cpu_seconds()
         outcome, elapsed = asyncio.run(_fire(url, load, window))
         fired_cpu = cpu_seconds(process) - before
+        database_cpu = database_cpu_seconds() - database_before
+        generator_cpu = own_cpu_seconds() - generator_before
         scored_s = _scored(database_url, sum(1 for status, _ in outcome if status in (200, 202)))
         drain_s = _drain(url)
         total_cpu = cpu_seconds(process) - before
@@ -575,6 +595,13 @@ def burst(n: int, kind: str, workers: int, window: float, separate: bool = False
         "server_cpu_s_during_burst": round(fired_cpu, 2),
         "server_cpu_s_with_certificates": round(total_cpu, 2),
         "server_cpu_ms_per_submission": round(1000 * fired_cpu / max(1, figures["ok"]), 2),
+        # Where the machine's cores went while the burst was fired and answered.
+        "database_cpu_s_during_burst": round(database_cpu, 2),
+        "generator_cpu_s_during_burst": round(generator_cpu, 2),
+        "cores_busy_during_burst": round(
+            (fired_cpu + database_cpu + generator_cpu) / max(elapsed, 1e-9), 2
+        ),
+        "cores": os.cpu_count(),
     }
 
 
@@ -688,7 +715,10 @@ def _print(run: dict[str, Any]) -> None:
             f"{run['certificates']} (drained {run['certificates_drained_s']} s after the "
             f"burst); server CPU "
             f"{run['server_cpu_s_during_burst']} s in the burst, "
-            f"{run['server_cpu_ms_per_submission']} ms a submission",
+            f"{run['server_cpu_ms_per_submission']} ms a submission; database CPU "
+            f"{run['database_cpu_s_during_burst']} s, load generator "
+            f"{run['generator_cpu_s_during_burst']} s: {run['cores_busy_during_burst']} of "
+            f"{run['cores']} cores busy",
             flush=True,
         )
     else:

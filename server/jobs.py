@@ -83,9 +83,11 @@ def retry_wait_s(attempts: int) -> int:
 _wake = threading.Event()  # set when a job is deferred in this process: the worker looks at once
 
 
-def defer(connection: Connection, name: str, key: str) -> None:
+def defer(connection: Connection, name: str, key: str, first: bool = False) -> None:
     """Queue task ``name`` for ``key`` in the caller's open transaction: it commits with the
-    caller's writes or not at all. Deferring the same task and key again adds nothing."""
+    caller's writes or not at all. Deferring the same task and key again adds nothing.
+    ``first``: the caller's own writes already make this the only deferral (a unique row
+    inserted in the same transaction), so PostgreSQL needs no lock or savepoint for it."""
     if name not in load_tasks():
         raise KeyError(f"no task {name!r}")
     if connection.dialect.name == "postgresql":
@@ -93,6 +95,10 @@ def defer(connection: Connection, name: str, key: str) -> None:
 
         raw = connection.connection.driver_connection
         task_ = _deferring_app().tasks[name]
+        if first:
+            task_.configure(connection=raw).defer(key=key)
+            _wake.set()
+            return
         try:
             with connection.begin_nested():  # a refused insert must not end the caller's work
                 task_.configure(connection=raw, queueing_lock=f"{name}:{key}"[:128]).defer(key=key)

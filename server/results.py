@@ -211,7 +211,7 @@ def _accept(
         )
         if inserted is None:
             raise _already_submitted()
-        jobs.defer(connection, "score", submission_id)
+        jobs.defer(connection, "score", submission_id, first=True)  # its submission is new
     metrics.SUBMISSIONS_DEFERRED.inc()
     return _receiving(submission_id, result_id, now, digest)
 
