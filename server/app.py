@@ -123,6 +123,14 @@ class BodyLimit:
 
 
 PROBES = frozenset({"/health", "/ready", "/metrics"})
+_RESULTS = f"{API_PREFIX}/results/"
+
+
+def _polling(scope: Scope) -> bool:
+    """A monitor's probe, or a device asking after its result (a light read, and asked for
+    by every device of a burst while the jobs it waits for run)."""
+    path = scope["path"]
+    return path in PROBES or (scope.get("method") == "GET" and path.startswith(_RESULTS))
 
 
 class SecurityHeaders:
@@ -143,7 +151,7 @@ class SecurityHeaders:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = logs.new_request_id(given)
         token = logs.request_id.set(rid)
-        counted = scope["path"] not in PROBES  # a monitor's polling does not hold jobs back
+        counted = not _polling(scope)  # a monitor's or a device's polling holds no job back
         if counted:
             jobs.request_started()
 

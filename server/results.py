@@ -250,13 +250,14 @@ def score_received(ctx: Context, submission_id: str) -> None:
     not verify) is kept as the submission's refusal: its device is told when it asks."""
     with ctx.reader.connect() as connection:
         row = connection.execute(_RECEIVED, {"id": submission_id}).mappings().first()
-        if row is None or row["scored"] or row["refusal"] is not None:
-            return  # unknown (erased), or done already
-        sitting = own_sitting(connection, row["device_id"], row["sitting_id"])
-    document = canonical.loads(row["document"])
-    signed, stored = crypto.signed_document_bytes(document)
-    digest = hashlib.sha256(stored).hexdigest()
+    if row is None or row["scored"] or row["refusal"] is not None:
+        return  # unknown (erased), or done already
     try:
+        with ctx.reader.connect() as connection:
+            sitting = own_sitting(connection, row["device_id"], row["sitting_id"])
+        document = canonical.loads(row["document"])
+        signed, stored = crypto.signed_document_bytes(document)
+        digest = hashlib.sha256(stored).hexdigest()
         _process(
             ctx,
             row["device_id"],
@@ -273,9 +274,15 @@ def score_received(ctx: Context, submission_id: str) -> None:
             {"status": refused.status, "error": refused.code, "message": refused.message}
         )
         with ctx.engine.begin() as connection:
-            connection.execute(
+            connection.execute(  # not if a run of the same job scored it meanwhile
                 db.submissions.update()
-                .where(db.submissions.c.id == submission_id, db.submissions.c.refusal.is_(None))
+                .where(
+                    db.submissions.c.id == submission_id,
+                    db.submissions.c.refusal.is_(None),
+                    ~select(db.results.c.id)
+                    .where(db.results.c.submission_id == submission_id)
+                    .exists(),
+                )
                 .values(refusal=text)
             )
         log.warning(

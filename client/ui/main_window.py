@@ -399,11 +399,20 @@ class MainWindow(QMainWindow):
         )
 
     def _synced(self, delivered: list[Any], waited: bool = False) -> None:
+        if waited and (
+            self.stack.currentWidget() is not self.result_page or self.result_page.result
+        ):
+            return  # the candidate has moved on; Finished exams has the result
         for item in delivered:
             if item.submission_id != self.submission_id:
                 continue
+            failed = (self.engine.outbox.entry(item.submission_id) or {}).get("failed")
             if item.result is not None:
                 self.show_result(item.result)
+            elif failed:  # scoring refused it after the receipt: the server's reason
+                self.result_page.offline(
+                    f"{failed} Your answers stay on this computer; Finished exams has them."
+                )
             elif not waited:  # receipted by a server under load: it scores it in a moment
                 self.result_page.waiting(
                     "Your answers were received by the server, and its receipt is kept on "
@@ -418,7 +427,8 @@ class MainWindow(QMainWindow):
             else:
                 self.result_page.offline(str(ResultNotReady()))
             return
-        self._offline(None)
+        if not waited:
+            self._offline(None)
 
     def _offline(self, error: Exception | None) -> None:
         reason = describe(error) + " " if error else ""

@@ -44,8 +44,11 @@ def stored_times(connection: Connection) -> list[tuple[str, str, float]]:
     screen: how long it was shown in all, from the event log's charged time (``elapsed_ms``,
     which a crash or the machine sleeping does not inflate). The items show in form order
     from ``started``; each ``advance`` moves from one to another."""
-    query = select(db.sittings.c.id, db.sittings.c.form, db.submissions.c.document).join(
-        db.submissions, db.submissions.c.sitting_id == db.sittings.c.id
+    query = (
+        select(db.sittings.c.id, db.sittings.c.form, db.submissions.c.document)
+        .join(db.submissions, db.submissions.c.sitting_id == db.sittings.c.id)
+        # scored only: a submission received under load is stored before it is verified
+        .join(db.results, db.results.c.submission_id == db.submissions.c.id)
     )
     found: list[tuple[str, str, float]] = []
     for sitting_id, form_text, document in connection.execute(query):

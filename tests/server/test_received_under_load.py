@@ -123,3 +123,35 @@ def test_below_the_limit_an_upload_is_scored_before_it_is_answered(
     )
     assert response.status_code == 200 and response.json()["result"]["overall"]
     assert queued(idle_live.ctx, "score", every=True) == 0
+
+
+def test_a_submission_not_yet_scored_feeds_no_item_times(
+    idle_live: ThreadServer, make_engine: Any
+) -> None:
+    """Stored before it is verified, so its log is not yet evidence of anything."""
+    from server.bank.responses import stored_times
+
+    under_load(idle_live)
+    engine = make_engine()
+    session = sit(engine, idle_live.url, idle_live.invite())
+    engine.seal(session)
+    engine.sync(result_wait_s=0)
+    with idle_live.ctx.reader.connect() as connection:
+        assert not [row for row in stored_times(connection) if row[0] == session.sitting_id]
+    while run_queued(idle_live.ctx):
+        pass
+    with idle_live.ctx.reader.connect() as connection:
+        assert [row for row in stored_times(connection) if row[0] == session.sitting_id]
+
+
+def test_a_devices_polling_for_its_result_holds_no_job_back() -> None:
+    from server.app import _polling
+
+    def scope(method: str, path: str) -> dict[str, Any]:
+        return {"method": method, "path": path}
+
+    assert _polling(scope("GET", "/api/v1/results/abc"))
+    assert _polling(scope("GET", "/api/v1/results/abc/certificate"))
+    assert _polling(scope("GET", "/ready"))
+    assert not _polling(scope("POST", "/api/v1/submissions"))
+    assert not _polling(scope("POST", "/api/v1/results/abc/shares"))
