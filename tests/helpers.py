@@ -94,6 +94,29 @@ def run_queued(ctx: Context) -> int:
     return ran
 
 
+def settle_jobs(ctx: Context, timeout_s: float = 30.0) -> None:
+    """Run every due job here, and wait for any a live server's own worker holds (it starts a
+    job only once requests have paused), until none is running."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        ran = run_queued(ctx)
+        with ctx.reader.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                sql = "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'"
+                running = int(connection.exec_driver_sql(sql).scalar_one())
+            else:
+                running = int(
+                    connection.execute(
+                        select(func.count()).where(db.jobs.c.state == "doing")
+                    ).scalar_one()
+                )
+        if not ran and not running:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{running} job(s) still running after {timeout_s} s")
+        time.sleep(0.05)
+
+
 def stored_document(engine: Engine, submission_id: str) -> str:
     row = engine.db.execute(
         "SELECT document FROM outbox WHERE submission_id = ?", (submission_id,)

@@ -109,7 +109,7 @@ class World:
         """A result of this organisation, shared with it and flagged (so it can be reviewed),
         with its certificate rendered: one for the whole matrix."""
         if self._result is None:
-            from tests.helpers import run_queued, sit
+            from tests.helpers import settle_jobs, sit
 
             strict = assessments.create(
                 self.live.ctx, self.operator, self.org["id"],
@@ -123,7 +123,7 @@ class World:
             engine = self.make_engine("matrix-candidate")
             engine.seal(sit(engine, self.live.url, invitation, share=True))
             [delivered] = engine.sync()
-            run_queued(self.live.ctx)
+            settle_jobs(self.live.ctx)
             self._result = str(delivered.result["result_id"])
         return self._result
 

@@ -19,7 +19,7 @@ import requests
 from client.simulate import answer_all
 from server import accounts, assessments, roster
 from tests.conftest import Mailbox, Templates, ThreadServer, need
-from tests.helpers import run_queued, sit
+from tests.helpers import settle_jobs, sit
 from tests.server.test_verify_page import CHROMIUM
 
 PASSWORD = "correct horse battery staple"
@@ -88,7 +88,7 @@ def _world(live: ThreadServer, make_engine: Any) -> dict[str, Any]:
     engine = make_engine()
     engine.seal(sit(engine, live.url, invitation, share=True))
     [delivered] = engine.sync()
-    run_queued(ctx)
+    settle_jobs(ctx)
     return {"org": org, "result": delivered.result}
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from server import db, jobs, retention
 from server.bank.responses import stored_responses
 from tests.conftest import Mailbox, ThreadServer
-from tests.helpers import queued, run_queued, sit
+from tests.helpers import queued, run_queued, settle_jobs, sit
 from tests.server.test_employers import _member, _org, _published, api, sign_in
 
 NAME = "Zelda Quixote-Erasure"
@@ -65,7 +65,7 @@ def test_export_then_erasure_leaves_no_personal_data(
     engine = make_engine()
     engine.seal(sit(engine, live.url, invited, share=True))
     engine.sync()
-    run_queued(live.ctx)  # the certificate, with the name on it
+    settle_jobs(live.ctx)  # the certificate, with the name on it
     with live.ctx.reader.connect() as connection:
         before = stored_responses(connection, assessment["id"])
         code = connection.execute(select(db.results.c.verification_code)).scalar_one()

@@ -17,7 +17,7 @@ from server import db
 from server.employer_results import CSV_COLUMNS
 from shared.models import LEVELS
 from tests.conftest import ThreadServer
-from tests.helpers import run_queued, signed_headers, sit
+from tests.helpers import settle_jobs, signed_headers, sit
 from tests.server.test_employers import _member, _org, _published, api, sign_in
 
 
@@ -94,7 +94,7 @@ def test_consent_given_refused_and_revoked(live: ThreadServer, make_engine: Any)
     assert body["skills"] and body["category_details"] and body["integrity_record"]
     kinds = [event["type"] for event in body["timeline"]]
     assert kinds[0] == "started" and kinds[-1] == "ended" and "answer" not in kinds
-    run_queued(live.ctx)
+    settle_jobs(live.ctx)
     pdf = api(
         live, "GET", f"/orgs/{org['id']}/results/{shared['result_id']}/certificate", recruiter
     )
@@ -226,7 +226,7 @@ def test_review_clears_or_voids_a_flagged_result_and_a_void_revokes_the_certific
     detail = api(live, "GET", f"{path}/{by_name['Eve Flagged']}", recruiter).json()
     assert detail["review"] == "cleared" and detail["review_note"] == "Proctor saw no issue."
 
-    run_queued(live.ctx)
+    settle_jobs(live.ctx)
     assert (
         api(live, "GET", f"{path}/{by_name['Finn Flagged']}/certificate", recruiter).status_code
         == 410
