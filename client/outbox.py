@@ -287,11 +287,7 @@ class Outbox:
                 tried += 1
                 if not retryable(error) or (attempts is not None and tried >= attempts):
                     raise
-                row = self.db.execute(
-                    "SELECT next_attempt_ms FROM outbox WHERE submission_id = ?",
-                    (submission_id,),
-                ).fetchone()
-                sleep(max(0.0, (int(row[0]) - now_ms()) / 1000))
+                sleep(max(0.0, ((self.next_attempt_ms(submission_id) or 0) - now_ms()) / 1000))
 
     def _accept(
         self,

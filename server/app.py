@@ -429,9 +429,14 @@ async def result(request: Request) -> JSONResponse:
     device_id, _ = await _device(request)
     submission_id = request.path_params["submission_id"]
     ctx = _ctx(request)
-    found = await run_in_threadpool(results.result_for, ctx, device_id, submission_id)
+
+    def look() -> tuple[dict[str, Any], int]:  # one hand-over: devices poll this in a burst
+        found = results.result_for(ctx, device_id, submission_id)
+        return found, results.result_retry_s(ctx) if found.get("result_pending") else 0
+
+    found, retry = await run_in_threadpool(look)
     if found.get("result_pending"):
-        return _pending("result", retry_s=await run_in_threadpool(results.result_retry_s, ctx))
+        return _pending("result", retry_s=retry)
     return JSONResponse(found)
 
 

@@ -196,24 +196,38 @@ def _accept(
         )
         if claimed is None:  # the same id arrived twice at once: the repeat asks again
             raise _in_flight()
-        inserted = db.insert_if_absent(
-            connection,
-            "submissions",
-            {
-                "id": submission_id,
-                "sitting_id": sitting["id"],
-                "device_id": device_id,
-                "document": text,
-                "received_ms": now,
-                "result_id": result_id,
-            },
-            "id",
-        )
-        if inserted is None:
-            raise _already_submitted()
+        _store_submission(connection, submission_id, sitting, device_id, text, now, result_id)
         jobs.defer(connection, "score", submission_id, first=True)  # its submission is new
     metrics.SUBMISSIONS_DEFERRED.inc()
     return _receiving(submission_id, result_id, now, digest)
+
+
+def _store_submission(
+    connection: Connection,
+    submission_id: str,
+    sitting: RowMapping,
+    device_id: str,
+    text: str,
+    received_ms: int,
+    result_id: str,
+) -> None:
+    """Store the signed document once; 409 if this sitting's submission was stored meanwhile
+    (its id and its sitting are each unique)."""
+    inserted = db.insert_if_absent(
+        connection,
+        "submissions",
+        {
+            "id": submission_id,
+            "sitting_id": sitting["id"],
+            "device_id": device_id,
+            "document": text,
+            "received_ms": received_ms,
+            "result_id": result_id,
+        },
+        "id",
+    )
+    if inserted is None:
+        raise _already_submitted()
 
 
 def _receiving(submission_id: str, result_id: str, received_ms: int, digest: str) -> dict[str, Any]:
@@ -356,21 +370,7 @@ def _process(
     }
     with ctx.engine.begin() as connection:
         if received is None:
-            inserted = db.insert_if_absent(
-                connection,
-                "submissions",
-                {
-                    "id": submission_id,
-                    "sitting_id": sitting["id"],
-                    "device_id": device_id,
-                    "document": text,
-                    "received_ms": now,
-                    "result_id": result_id,
-                },
-                "id",
-            )
-            if inserted is None:  # a submission for this sitting was stored meanwhile (its id
-                raise _already_submitted()  # and its sitting are each unique)
+            _store_submission(connection, submission_id, sitting, device_id, text, now, result_id)
         scored = db.insert_if_absent(
             connection,
             "results",

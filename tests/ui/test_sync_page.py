@@ -52,6 +52,14 @@ def test_a_finished_exam_is_followed_from_waiting_to_received(
     assert not page.export_button.isEnabled()
 
 
+def busy_server(tmp_path: Path, templates: Templates, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """A server whose every upload counts as one past the inline limit (as in a burst)."""
+    monkeypatch.setenv("EXAMGATE_SCORE_INLINE_LIMIT", "0")
+    settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv.db'}")
+    templates.initialise(settings)
+    return settings
+
+
 def test_a_result_scored_after_the_receipt_follows_once_ready(
     qtbot: QtBot,
     tmp_path: Path,
@@ -61,9 +69,7 @@ def test_a_result_scored_after_the_receipt_follows_once_ready(
 ) -> None:
     """A server under load receipts the upload at once and scores it moments later: the row
     says received and scoring, and the result comes to this computer when it is ready."""
-    monkeypatch.setenv("EXAMGATE_SCORE_INLINE_LIMIT", "0")  # every upload as in a burst
-    settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv.db'}")
-    templates.initialise(settings)
+    settings = busy_server(tmp_path, templates, monkeypatch)
     engine = make_engine()
     page = SyncPage(engine, folder=lambda: str(tmp_path))
     qtbot.addWidget(page)
@@ -103,9 +109,7 @@ def test_after_the_exam_a_busy_servers_receipt_is_said_then_the_result_shown(
     were received and are being scored, then shows the result when it comes."""
     from client.ui.main_window import MainWindow
 
-    monkeypatch.setenv("EXAMGATE_SCORE_INLINE_LIMIT", "0")
-    settings = Settings(tmp_path / "srv", f"sqlite:///{tmp_path / 'srv.db'}")
-    templates.initialise(settings)
+    settings = busy_server(tmp_path, templates, monkeypatch)
     engine = make_engine()
     window = MainWindow(engine, lockdown=False)
     qtbot.addWidget(window)
