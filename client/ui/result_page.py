@@ -116,6 +116,8 @@ class ResultPage(QWidget):
         self.error.setText("")
         for each in (self.open_button, self.save_button, self.badge_button, self.linkedin_button):
             each.setEnabled(False)
+        for control in self._sharing():  # nothing to share before there is a result
+            control.setEnabled(False)
         self.back_button.setEnabled(bool(text))
         if text:
             announce(self, text)
@@ -126,8 +128,13 @@ class ResultPage(QWidget):
         self.back_button.setFocus()
         announce(self, text)
 
+    def _sharing(self) -> tuple[QWidget, ...]:
+        return (self.share_field, self.share_button, self.unshare_button)
+
     def show_result(self, result: dict[str, Any], earlier: bool = False) -> None:
         self.result = result
+        for control in self._sharing():
+            control.setEnabled(True)
         self.status.setText(
             "This result was received earlier and is kept on this computer. Overall level:"
             if earlier

@@ -121,5 +121,6 @@ def test_after_the_exam_a_busy_servers_receipt_is_said_then_the_result_shown(
             window._exam_finished(session)
             qtbot.waitUntil(lambda: "received by the server" in window.result_page.status.text())
             said.append(window.result_page.status.text())
+            assert not window.result_page.share_button.isEnabled()  # no result to share yet
     assert "scoring them now" in said[0] and "receipt is kept" in said[0]
     assert shown.args[0]["overall"] and window.result_page.result == shown.args[0]
