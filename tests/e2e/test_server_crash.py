@@ -71,70 +71,77 @@ def test_a_server_killed_mid_burst_loses_and_doubles_nothing(kind: str, tmp_path
         )
         settings = Settings.load(data)
         ctx = Context.open(settings)
-        port = free_port()
-        log = tmp_path / "serve.log"
-        server = serve(data, port, log)
-        base = f"http://127.0.0.1:{port}"
-        engines = []
-        for n in range(CANDIDATES):
-            client = ClientSettings.load(tmp_path / f"c{n}")
-            engine = Engine(client, FileKeyStore(client.home))
-            invitation = create_invitation(ctx, "deep-learning", f"C {n}", True)
-            engine.seal(sit(engine, base, invitation))
-            # Uploads give up on a dead server quickly (preparing took the usual patience).
-            engine.settings = dataclasses.replace(client, timeout_s=2.0)
-            engines.append(engine)
-
-        def deliver(engine: Engine) -> str:
-            while engine.outbox.pending():
-                with contextlib.suppress(Exception):
-                    engine.sync(attempts=None, sleep=lambda s: time.sleep(min(s, 0.2)))
-            [status] = engine.outbox.statuses()
-            return status.state
-
-        def stored() -> int:
-            with ctx.reader.connect() as connection:
-                return int(
-                    connection.execute(
-                        select(func.count()).select_from(db.submissions)
-                    ).scalar_one()
-                )
-
+        engines: list[Engine] = []
         try:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-                states = [pool.submit(deliver, engine) for engine in engines]
-                deadline = time.monotonic() + 60
-                while stored() < CANDIDATES // 4 and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                server.send_signal(signal.SIGKILL)  # mid-burst: uploads are in flight
-                server.wait()
-                killed_at = stored()
-                time.sleep(1.0)
-                server = serve(data, port, log)
-                results = [state.result(timeout=240) for state in states]
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-        assert killed_at < CANDIDATES, "the kill came after the burst"
-        assert results == ["received"] * CANDIDATES
+            run_burst(ctx, data, tmp_path, engines)
+        finally:  # closed even when an assertion fails: no connection outlives the test
+            for engine in engines:
+                engine.close()
+            ctx.dispose()
+
+
+def run_burst(ctx: Context, data: Path, tmp_path: Path, engines: list[Engine]) -> None:
+    """The candidates upload together; the server is killed with a quarter stored, then
+    restarted; each ends received and scored exactly once."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    server = serve(data, port, log)
+    base = f"http://127.0.0.1:{port}"
+    for n in range(CANDIDATES):
+        client = ClientSettings.load(tmp_path / f"c{n}")
+        engine = Engine(client, FileKeyStore(client.home))
+        invitation = create_invitation(ctx, "deep-learning", f"C {n}", True)
+        engine.seal(sit(engine, base, invitation))
+        # Uploads give up on a dead server quickly (preparing took the usual patience).
+        engine.settings = dataclasses.replace(client, timeout_s=2.0)
+        engines.append(engine)
+
+    def deliver(engine: Engine) -> str:
+        # Until received and scored: an upload receipted in the burst is scored by a job,
+        # whose result is asked for again after the restart.
+        while engine.outbox.pending() or engine.outbox.unscored():
+            with contextlib.suppress(Exception):
+                engine.sync(attempts=None, sleep=lambda s: time.sleep(min(s, 0.2)))
+            time.sleep(0.05)  # a result asked of a dead server fails at once: ask again soon
+        [status] = engine.outbox.statuses()
+        return status.state
+
+    def stored() -> int:
         with ctx.reader.connect() as connection:
-            submissions = connection.execute(
-                select(func.count()).select_from(db.submissions)
-            ).scalar_one()
-            results_rows = connection.execute(
-                select(func.count()).select_from(db.results)
-            ).scalar_one()
-            orphans = connection.execute(
-                select(func.count())
-                .select_from(db.submissions)
-                .outerjoin(db.results, db.results.c.submission_id == db.submissions.c.id)
-                .where(db.results.c.id.is_(None))
-            ).scalar_one()
-            claims = connection.execute(
-                select(db.idempotency.c.state, func.count()).group_by(db.idempotency.c.state)
-            ).all()
-        assert submissions == results_rows == CANDIDATES and orphans == 0
-        assert dict(claims) == {"done": CANDIDATES}
-        for engine in engines:
-            engine.close()
-        ctx.dispose()
+            return int(
+                connection.execute(select(func.count()).select_from(db.submissions)).scalar_one()
+            )
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            states = [pool.submit(deliver, engine) for engine in engines]
+            deadline = time.monotonic() + 60
+            while stored() < CANDIDATES // 4 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            server.send_signal(signal.SIGKILL)  # mid-burst: uploads are in flight
+            server.wait()
+            killed_at = stored()
+            time.sleep(1.0)
+            server = serve(data, port, log)
+            results = [state.result(timeout=240) for state in states]
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    assert killed_at < CANDIDATES, "the kill came after the burst"
+    assert results == ["received"] * CANDIDATES
+    with ctx.reader.connect() as connection:
+        submissions = connection.execute(
+            select(func.count()).select_from(db.submissions)
+        ).scalar_one()
+        results_rows = connection.execute(select(func.count()).select_from(db.results)).scalar_one()
+        orphans = connection.execute(
+            select(func.count())
+            .select_from(db.submissions)
+            .outerjoin(db.results, db.results.c.submission_id == db.submissions.c.id)
+            .where(db.results.c.id.is_(None))
+        ).scalar_one()
+        claims = connection.execute(
+            select(db.idempotency.c.state, func.count()).group_by(db.idempotency.c.state)
+        ).all()
+    assert submissions == results_rows == CANDIDATES and orphans == 0
+    assert dict(claims) == {"done": CANDIDATES}
