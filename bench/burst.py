@@ -349,6 +349,20 @@ def _set_database(data: Path, url: str) -> None:
 # -- firing ----------------------------------------------------------------------------------
 
 
+def _signed_headers(method: str, route: str, body: bytes, device: str, key: Any) -> dict[str, str]:
+    """The headers a device signs a request with, as the client makes them."""
+    timestamp = str(time.time_ns() // 1_000_000)
+    nonce = secrets.token_urlsafe(16)
+    digest = hashlib.sha256(body).hexdigest()
+    message = request_signing_bytes(method, API_PREFIX + route, timestamp, nonce, digest)
+    return {
+        "device": device,
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "signature": crypto.b64encode(key.sign(message)),
+    }
+
+
 async def _one(
     url: str, at: float, method: str, route: str, body: bytes, device: str, key: Any
 ) -> tuple[int, float]:
@@ -358,17 +372,13 @@ async def _one(
         await asyncio.sleep(delay)
     parts = urlsplit(url)
     target = API_PREFIX + route
-    timestamp = str(time.time_ns() // 1_000_000)
-    nonce = secrets.token_urlsafe(16)
-    message = request_signing_bytes(
-        method, target, timestamp, nonce, hashlib.sha256(body).hexdigest()
-    )
+    signed = _signed_headers(method, route, body, device, key)
     headers = {
         "Host": parts.netloc,
-        HEADER_DEVICE: device,
-        HEADER_TIMESTAMP: timestamp,
-        HEADER_NONCE: nonce,
-        HEADER_SIGNATURE: crypto.b64encode(key.sign(message)),
+        HEADER_DEVICE: signed["device"],
+        HEADER_TIMESTAMP: signed["timestamp"],
+        HEADER_NONCE: signed["nonce"],
+        HEADER_SIGNATURE: signed["signature"],
         "Content-Type": "application/json",
         "Content-Length": str(len(body)),
         "Connection": "close",
@@ -605,37 +615,82 @@ def burst(n: int, kind: str, workers: int, window: float, separate: bool = False
     }
 
 
-def profile(n: int, kind: str) -> dict[str, Any]:
-    """The upload path in this process, without HTTP: ``results.submit`` for ``n`` prepared
-    submissions under cProfile; prints where the time goes."""
+def profile(n: int, kind: str, defer: bool) -> dict[str, Any]:
+    """The upload path in this process, without HTTP: the request's authentication and
+    ``results.submit`` (receipted as under load with ``defer``) for ``n`` prepared
+    submissions, under cProfile; prints where the time goes and, on PostgreSQL, how many
+    round trips to the database each upload makes (every wait of psycopg for the server)."""
     import cProfile
     import pstats
 
-    from server import results
+    from server import auth, results
     from server.context import Context
     from server.settings import Settings
 
     folder = snapshot(kind, n)
     lines = (folder / "submissions.jsonl").read_text().splitlines()[:n]
     prepared = [json.loads(line) for line in lines]
+    waits = Counter[str]()
+    original = psycopg.Connection.wait
+
+    def reads(gen: Any) -> Any:
+        """``gen`` as psycopg runs it, counting each time it waits to read the server's answer
+        (a round trip; work that needs no answer, such as a setting, waits for none)."""
+        try:
+            value = gen.send(None)
+        except StopIteration as done:
+            return done.value
+        while True:
+            if int(value) & int(psycopg.waiting.Wait.R):
+                waits["round trips"] += 1
+            sent = yield value
+            try:
+                value = gen.send(sent)
+            except StopIteration as done:
+                return done.value
+
+    def counted(self: psycopg.Connection[Any], gen: Any, *args: Any, **kwargs: Any) -> Any:
+        return original(self, reads(gen), *args, **kwargs)
+
     with restored(folder, kind) as (data, _url):
         ctx = Context.open(Settings.load(data))
+        signed = []
+        for entry in prepared:
+            body = entry["document"].encode()
+            key = Ed25519PrivateKey.from_private_bytes(crypto.b64decode(entry["key"]))
+            signed.append((entry["device_id"], body, key))
         try:
             profiler = cProfile.Profile()
+            psycopg.Connection.wait = counted  # type: ignore[method-assign]
             started = time.perf_counter()
             profiler.enable()
-            for entry in prepared:
-                results.submit(ctx, entry["device_id"], entry["document"].encode())
+            for device, body, key in signed:
+                headers = _signed_headers("POST", "/submissions", body, device, key)
+                auth.authenticate(ctx, "POST", API_PREFIX + "/submissions", headers, body,
+                                  ("device", "submit"))  # fmt: skip
+                results.submit(ctx, device, body, defer=defer)
             profiler.disable()
             elapsed = time.perf_counter() - started
         finally:
+            psycopg.Connection.wait = original  # type: ignore[method-assign]
             ctx.dispose()
     per_ms = 1000 * elapsed / max(1, n)
-    print(f"{n} submissions in process ({kind}): {per_ms:.2f} ms each (under the profiler)")
+    trips = waits["round trips"] / max(1, n)
+    how = "receipted, scored later" if defer else "scored inline"
+    print(f"{n} uploads in process ({kind}, {how}): {per_ms:.2f} ms each (under the profiler)")
+    if kind == "postgresql":
+        print(f"database round trips: {trips:.1f} an upload")
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
-    return {"kind": "profile", "database": kind, "n": n, "ms_per_submission": round(per_ms, 2)}
+    return {
+        "kind": "profile",
+        "database": kind,
+        "n": n,
+        "deferred": defer,
+        "ms_per_submission": round(per_ms, 2),
+        "round_trips_per_submission": round(trips, 1) if kind == "postgresql" else None,
+    }
 
 
 # -- downloads -------------------------------------------------------------------------------
@@ -748,6 +803,11 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", action="store_true", help="the upload path in process, under cProfile"
     )
     parser.add_argument(
+        "--deferred",
+        action="store_true",
+        help="--profile: uploads receipted and scored later, as under load",
+    )
+    parser.add_argument(
         "--separate-worker",
         action="store_true",
         help="PostgreSQL: serve --no-jobs and one examgate-server worker process",
@@ -772,7 +832,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.percentiles:
         runs.append(percentiles())
     elif args.profile:
-        runs.append(profile(args.n, _kind(args.database)))
+        runs.append(profile(args.n, _kind(args.database), args.deferred))
         return 0
     elif args.downloads:
         for prepared in (False, True):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette import responses
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -610,6 +611,25 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     )
 
 
+async def _database_error(request: Request, error: Exception) -> Response:
+    """The database went away or refused for a moment (a restart, a failover, a lost
+    connection): a 503 the device retries, not a 500. Any other database error is a bug."""
+    assert isinstance(error, DBAPIError)
+    if not (error.connection_invalidated or isinstance(error, OperationalError)):
+        return await _unexpected(request, error)
+    log.warning(
+        "database unavailable on %s (%s)",
+        getattr(request.scope.get("route"), "path", "?"),
+        type(error.orig).__name__,
+    )
+    return _error(
+        503,
+        "unavailable",
+        "The server cannot reach its database just now. Try again in a moment.",
+        {"Retry-After": "2"},
+    )
+
+
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
@@ -662,6 +682,7 @@ def create_app(ctx: Context, run_jobs: bool = False) -> Starlette:
         ApiError: _api_error,
         ExamgateError: _examgate_error,
         HTTPException: _http_error,
+        DBAPIError: _database_error,
         Exception: _unexpected,
     }
 

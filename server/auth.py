@@ -43,28 +43,19 @@ def remember_nonce(ctx: Context, subject: str, nonce: str) -> None:
 
 def admit(ctx: Context, subject: str, nonce: str, kinds: tuple[str, ...]) -> None:
     """Remember ``subject``'s nonce (refusing one used within the skew window) and count the
-    request against ``subject``'s limits of ``kinds``, in one transaction. Not flushed to disk
-    on its own (``db.begin_light``): after a power cut the last moments' nonces and counts may
-    be forgotten, and those requests' signatures are minutes from expiring."""
+    request against ``subject``'s limits of ``kinds``, in one transaction (``limits.record``:
+    one round trip on PostgreSQL)."""
     if not 16 <= len(nonce) <= 64:
         raise _REFUSED
     now = ctx.now_ms()
-    counted: list[limits.Counted] = []
-    with db.begin_light(ctx.engine) as connection:
-        fresh = db.insert_if_absent(
-            connection,
-            "request_nonces",
-            {"device_id": subject, "nonce": nonce, "seen_ms": now},
-            "device_id",
-        )
-        if fresh is not None:  # a replay is not counted: it is refused below
-            counted = limits.count(ctx, connection, ((kind, subject) for kind in kinds))
-        if ctx.rng.random() < _PURGE_CHANCE:
-            cutoff = now - 2 * REQUEST_CLOCK_SKEW_S * 1000
+    counted = limits.record(ctx, ((kind, subject) for kind in kinds), (subject, nonce, now))
+    if ctx.rng.random() < _PURGE_CHANCE:
+        cutoff = now - 2 * REQUEST_CLOCK_SKEW_S * 1000
+        with db.begin_light(ctx.engine) as connection:
             connection.execute(
                 db.request_nonces.delete().where(db.request_nonces.c.seen_ms < cutoff)
             )
-    if fresh is None:
+    if counted is None:
         raise ApiError(
             401, "replayed", "This request was already received once; it was not repeated."
         )

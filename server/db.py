@@ -10,6 +10,7 @@ import contextlib
 import functools
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    exc,
     false,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -533,10 +535,39 @@ def make_engine(url: str, *, reading: bool = False) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    sizes = {"pool_size": PG_POOL, "max_overflow": PG_OVERFLOW, "pool_pre_ping": True}
+    sizes = {"pool_size": PG_POOL, "max_overflow": PG_OVERFLOW}
     if reading:
-        return create_engine(url, isolation_level="AUTOCOMMIT", **sizes)
-    return create_engine(url, **sizes)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT", **sizes)
+    else:
+        engine = create_engine(url, **sizes)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled PostgreSQL connection idle this long is pinged before use (one round trip).
+PING_IDLE_S = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle for ``PING_IDLE_S``: one that
+    the database or a proxy closed while the pool held it is replaced before a request meets
+    it. A connection in steady use is not pinged (SQLAlchemy's ``pool_pre_ping`` pings on
+    every checkout: a round trip more for every transaction of a burst); if the database
+    goes away while it is in use, the request fails with a 503 and the pool is renewed."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["examgate_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("examgate_idle_since", None)
+        if since is None or time.monotonic() - since < PING_IDLE_S:
+            return  # just made, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool replaces it and checks out again
+            raise exc.DisconnectionError("the pooled connection is gone") from error
 
 
 @functools.cache

@@ -73,25 +73,101 @@ def refuse_if_over(ctx: Context, kind: str, subject: str) -> None:
 
 
 Counted = tuple[int, Limit, int, int, int]  # the count, the limit, now, window start, span
+Nonce = tuple[str, str, int]  # whose, the nonce, when it was seen (ms)
 
 
-def count(ctx: Context, connection: Connection, pairs: Iterable[tuple[str, str]]) -> list[Counted]:
-    """Count one request for each ``(kind, subject)`` in the caller's transaction (kinds with
-    no limit are not counted); ``refuse_past`` then says whether any limit was passed."""
-    counted = []
+def record(
+    ctx: Context, pairs: Iterable[tuple[str, str]], nonce: Nonce | None = None
+) -> list[Counted] | None:
+    """Count one request for each ``(kind, subject)`` (kinds with no limit are not counted);
+    ``refuse_past`` then says whether any limit was passed. With ``nonce``, the request's
+    nonce is remembered in the same transaction and nothing is counted if it was seen
+    before: None then (a replay). Not flushed to disk on its own (``db.begin_light``): a
+    power cut may forget the last moments' counts and nonces, whose signatures are minutes
+    from expiring. On PostgreSQL this is one statement, one round trip: every device
+    request makes it, so in a burst it is paid thousands of times a second."""
+    plans = []
     for kind, subject in pairs:
         limit = ctx.settings.limits.get(kind)
-        if limit is None:
-            continue
-        now, window, span = _window(ctx, limit)
-        counted.append(
-            (_increment(connection, _bucket(kind, subject), window), limit, now, window, span)
+        if limit is not None:
+            plans.append((_bucket(kind, subject), limit, *_window(ctx, limit)))
+    if not plans and nonce is None:
+        return []
+    windows = {bucket: window for bucket, _limit, _now, window, _span in plans}
+    if ctx.engine.dialect.name == "postgresql":
+        found = _record_postgresql(ctx, windows, nonce)
+    else:
+        found = _record(ctx, windows, nonce)
+    if found is None:
+        return None
+    if plans and ctx.rng.random() < _PURGE_CHANCE:
+        with db.begin_light(ctx.engine) as connection:
+            connection.execute(
+                db.rate_limits.delete().where(db.rate_limits.c.window_ms < plans[0][2] - 86_400_000)
+            )
+    return [(found[bucket], limit, now, window, span) for bucket, limit, now, window, span in plans]
+
+
+def _record(ctx: Context, windows: dict[str, int], nonce: Nonce | None) -> dict[str, int] | None:
+    with db.begin_light(ctx.engine) as connection:
+        if nonce is not None:
+            who, value, seen_ms = nonce
+            fresh = db.insert_if_absent(
+                connection,
+                "request_nonces",
+                {"device_id": who, "nonce": value, "seen_ms": seen_ms},
+                "device_id",
+            )
+            if fresh is None:  # a replay is not counted
+                return None
+        return {
+            bucket: _increment(connection, bucket, window) for bucket, window in windows.items()
+        }
+
+
+# The nonce (if any) and every counter in one statement, as one implicit transaction whose
+# commit is not flushed on its own (synchronous_commit off for this transaction only).
+_RECORD_POSTGRESQL = """
+WITH light AS (SELECT set_config('synchronous_commit', 'off', true)),
+nonce AS (
+    INSERT INTO request_nonces (device_id, nonce, seen_ms)
+    SELECT %(who)s::text, %(nonce)s::text, %(seen_ms)s::bigint WHERE %(who)s::text IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+),
+counted AS (
+    INSERT INTO rate_limits (bucket, window_ms, count)
+    SELECT wanted.bucket, wanted.window_ms, 1
+    FROM unnest(%(buckets)s::text[], %(windows)s::bigint[]) AS wanted (bucket, window_ms)
+    WHERE %(who)s::text IS NULL OR EXISTS (SELECT FROM nonce)
+    ON CONFLICT (bucket, window_ms) DO UPDATE SET count = rate_limits.count + 1
+    RETURNING bucket, count
+)
+SELECT (SELECT count(*) FROM light), (SELECT count(*) FROM nonce), counted.bucket, counted.count
+FROM (VALUES (1)) AS one LEFT JOIN counted ON true
+"""
+
+
+def _record_postgresql(
+    ctx: Context, windows: dict[str, int], nonce: Nonce | None
+) -> dict[str, int] | None:
+    who, value, seen_ms = nonce if nonce is not None else (None, None, None)
+    parameters = {
+        "who": who,
+        "nonce": value,
+        "seen_ms": seen_ms,
+        "buckets": list(windows),
+        "windows": list(windows.values()),
+    }
+    with ctx.engine.connect() as connection:
+        rows = (
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            .exec_driver_sql(_RECORD_POSTGRESQL, parameters)
+            .all()
         )
-    if counted and ctx.rng.random() < _PURGE_CHANCE:
-        connection.execute(
-            db.rate_limits.delete().where(db.rate_limits.c.window_ms < counted[0][2] - 86_400_000)
-        )
-    return counted
+    if nonce is not None and rows[0][1] == 0:
+        return None
+    return {bucket: int(count) for _light, _fresh, bucket, count in rows if bucket is not None}
 
 
 def refuse_past(counted: list[Counted]) -> None:
@@ -102,8 +178,7 @@ def refuse_past(counted: list[Counted]) -> None:
 
 def hit(ctx: Context, kind: str, subject: str, *more: tuple[str, str]) -> None:
     """Count one request of ``kind`` for ``subject`` (and of each further ``(kind, subject)``)
-    in one transaction; refuse it past any of those limits. Counters are not flushed to disk
-    on their own (``db.begin_light``): a power cut may forget the last moments' counts."""
-    with db.begin_light(ctx.engine) as connection:
-        counted = count(ctx, connection, ((kind, subject), *more))
+    in one transaction; refuse it past any of those limits."""
+    counted = record(ctx, ((kind, subject), *more))
+    assert counted is not None  # no nonce: never a replay
     refuse_past(counted)

@@ -313,6 +313,10 @@ RESPONSES: dict[str, Any] = {
         "Too many requests",
         {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
     ),
+    "Unavailable": _error(
+        "The database cannot be reached for a moment (a restart or failover): retry",
+        {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+    ),
 }
 
 _SIGNED: list[dict[str, list[str]]] = [
@@ -336,6 +340,7 @@ def _errors(*names: str) -> dict[str, Any]:
         "TooLarge": "413",
         "Unprocessable": "422",
         "TooMany": "429",
+        "Unavailable": "503",
     }
     return {codes[name]: {"$ref": f"#/components/responses/{name}"} for name in names}
 
@@ -354,7 +359,7 @@ def _body(schema: str) -> dict[str, Any]:
     return {"required": True, "content": {JSON: {"schema": _ref(schema)}}}
 
 
-_DEVICE_ERRORS = ("BadRequest", "Unauthenticated", "TooLarge", "TooMany")
+_DEVICE_ERRORS = ("BadRequest", "Unauthenticated", "TooLarge", "TooMany", "Unavailable")
 
 PATHS: dict[str, Any] = {
     "/health": {

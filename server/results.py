@@ -61,11 +61,19 @@ def submit(ctx: Context, device_id: str, raw: bytes, *, defer: bool = False) -> 
     digest = hashlib.sha256(stored).hexdigest()
     now = ctx.now_ms()
     with ctx.reader.connect() as connection:
-        sitting = own_sitting(connection, device_id, body["sitting_id"])  # 404 before anything
-        first = defer and connection.execute(_CLAIM, {"key": submission_id}).first() is None
-        if first:  # the first upload of this id, under load: the checks before a receipt
-            verification.admit(ctx, connection, device_id, document, now, sitting, signed)
-    if first:
+        sitting = (
+            connection.execute(
+                _RECEIVING, {"id": body["sitting_id"], "device": device_id, "key": submission_id}
+            )
+            .mappings()
+            .first()
+        )
+    if sitting is None:  # 404 before anything, never saying whose it is
+        raise not_found("sitting")
+    first = defer and sitting["examgate_claimed"] is None
+    if first:  # the first upload of this id, under load: the checks before a receipt
+        deadline_days = int(sitting["examgate_sync_deadline_days"])
+        verification.admit(ctx, device_id, document, now, sitting, deadline_days, signed)
         return _accept(ctx, device_id, submission_id, stored.decode(), digest, sitting, now)
     done = _claim(ctx, submission_id, device_id, digest)
     if done is not None:
@@ -147,6 +155,21 @@ def _claim(ctx: Context, key: str, device_id: str, digest: str) -> dict[str, Any
 
 
 _CLAIM = select(db.idempotency).where(db.idempotency.c.key == bindparam("key"))
+
+# The device's own sitting (``own_sitting``), its assessment's last day to hand in and whether
+# the submission id was claimed: what an upload needs before anything, in one round trip.
+_RECEIVING = (
+    select(
+        db.sittings,
+        db.assessments.c.sync_deadline_days.label("examgate_sync_deadline_days"),
+        select(db.idempotency.c.key)
+        .where(db.idempotency.c.key == bindparam("key"))
+        .scalar_subquery()
+        .label("examgate_claimed"),
+    )
+    .join(db.assessments, db.assessments.c.id == db.sittings.c.assessment_id)
+    .where(db.sittings.c.id == bindparam("id"), db.sittings.c.device_id == bindparam("device"))
+)
 
 
 def _in_flight() -> ApiError:

@@ -127,17 +127,17 @@ def _first_key(ctx: Context, sitting_id: str, chain_public: object) -> bytes | N
 
 def admit(
     ctx: Context,
-    connection: Connection,
     device_id: str,
     document: dict[str, Any],
     now: int,
     sitting: RowMapping,
+    sync_deadline_days: int,
     signed: bytes | None = None,
-) -> tuple[dict[str, Any], RowMapping]:
+) -> dict[str, Any]:
     """The checks that take no reading of the log: the device's signature, the package, the
-    sitting's state and the last day to hand in. An upload received under load passes these
-    before its receipt; ``verify`` makes them all again when it is scored. Returns the signed
-    body and the sitting's assessment."""
+    sitting's state and the last day to hand in (``sync_deadline_days``, the assessment's,
+    after the window). An upload received under load passes these before its receipt;
+    ``verify`` makes them all again when it is scored. Returns the signed body."""
     key = device_key(ctx, device_id)
     if key is None:
         raise not_found("device")
@@ -152,8 +152,7 @@ def admit(
             "not_started",
             "This online sitting was never started on the server, so there is nothing to submit.",
         )
-    assessment = assessment_of(connection, sitting)
-    handed_in_by = window(sitting)[1] + int(assessment["sync_deadline_days"]) * DAY_MS
+    handed_in_by = window(sitting)[1] + sync_deadline_days * DAY_MS
     if now > handed_in_by:
         raise ApiError(
             409,
@@ -162,7 +161,7 @@ def admit(
             f"({utc(handed_in_by)}), so it cannot be scored. Contact the organisation that "
             "invited you; your answers stay on this computer.",
         )
-    return body, assessment
+    return body
 
 
 def verify(
@@ -177,7 +176,9 @@ def verify(
     """Check ``document`` for ``device_id`` against the database; raise on anything refusable.
     ``sitting`` is the device's own sitting the document names (``own_sitting``); ``signed``
     the body's canonical bytes, when the caller has them."""
-    body, assessment = admit(ctx, connection, device_id, document, now, sitting, signed)
+    assessment = assessment_of(connection, sitting)
+    deadline_days = int(assessment["sync_deadline_days"])
+    body = admit(ctx, device_id, document, now, sitting, deadline_days, signed)
     log = events.parse(body["events"])
     events.verify_chain(body["events"], body["sitting_id"])
     form = canonical.loads(sitting["form"])

@@ -18,14 +18,14 @@ from tests.conftest import ThreadServer
 from tests.helpers import signed_headers
 
 
-def test_a_replayed_request_is_refused(sqlite_live: ThreadServer, make_engine: Any) -> None:
+def test_a_replayed_request_is_refused(live: ThreadServer, make_engine: Any) -> None:
     engine = make_engine()
-    sitting = engine.enrol(sqlite_live.url, sqlite_live.invite()["invitation"])
+    sitting = engine.enrol(live.url, live.invite()["invitation"])
     target = "/api/v1/sittings"
     headers = signed_headers(engine.enrolment().device_id, engine.keys.signing, "GET", target, b"")
-    first = requests.get(sqlite_live.url + target, headers=headers, timeout=10)
+    first = requests.get(live.url + target, headers=headers, timeout=10)
     assert first.status_code == 200 and first.json()["sittings"][0]["id"] == sitting["id"]
-    again = requests.get(sqlite_live.url + target, headers=headers, timeout=10)
+    again = requests.get(live.url + target, headers=headers, timeout=10)
     assert again.status_code == 401 and again.json()["error"] == "replayed"
 
 
@@ -132,9 +132,9 @@ def test_guessing_verification_codes_meets_a_limit(sqlite_live: ThreadServer) ->
     assert page.status_code == 429 and page.headers["Retry-After"]
 
 
-def test_unlock_code_releases_meet_a_limit(sqlite_live: ThreadServer, make_engine: Any) -> None:
+def test_unlock_code_releases_meet_a_limit(live: ThreadServer, make_engine: Any) -> None:
     engine = make_engine()
-    sitting = engine.enrol(sqlite_live.url, sqlite_live.invite()["invitation"])
+    sitting = engine.enrol(live.url, live.invite()["invitation"])
     engine.download(sitting["id"])
     codes = set()
     refused = 0
