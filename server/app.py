@@ -611,16 +611,35 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     )
 
 
+# Database errors that mean "not reachable just now", not a fault in the request or the
+# server: PostgreSQL's connection exceptions (class 08), its shutdowns and "cannot connect
+# now" (57P01-57P03), too many connections (53300); SQLite's lock wait that ran out.
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+
+
+def _unreachable(error: DBAPIError) -> bool:
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None) or ""
+    if state.startswith(_UNREACHABLE_STATES):
+        return True
+    return isinstance(error, OperationalError) and str(error.orig) in _SQLITE_BUSY
+
+
 async def _database_error(request: Request, error: Exception) -> Response:
-    """The database went away or refused for a moment (a restart, a failover, a lost
-    connection): a 503 the device retries, not a 500. Any other database error is a bug."""
+    """The database went away or stayed busy for a moment (a restart, a failover, a lost
+    connection, a lock held past the wait): a 503 the device retries, not a 500. Any other
+    database error (a missing table, a full disk, a deadlock) is a fault: a 500, logged with
+    its stack."""
     assert isinstance(error, DBAPIError)
-    if not (error.connection_invalidated or isinstance(error, OperationalError)):
+    if not _unreachable(error):
         return await _unexpected(request, error)
     log.warning(
-        "database unavailable on %s (%s)",
+        "database unavailable on %s: %s: %s",
         getattr(request.scope.get("route"), "path", "?"),
         type(error.orig).__name__,
+        str(error.orig).splitlines()[0][:200] if str(error.orig) else "",
     )
     return _error(
         503,

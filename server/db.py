@@ -535,7 +535,9 @@ def make_engine(url: str, *, reading: bool = False) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    sizes = {"pool_size": PG_POOL, "max_overflow": PG_OVERFLOW}
+    # Last in, first out: after a burst grows the pool, light traffic keeps reusing the same
+    # few connections (not pinged) and the rest age out, instead of cycling through all of them.
+    sizes = {"pool_size": PG_POOL, "max_overflow": PG_OVERFLOW, "pool_use_lifo": True}
     if reading:
         engine = create_engine(url, isolation_level="AUTOCOMMIT", **sizes)
     else:

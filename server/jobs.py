@@ -372,6 +372,11 @@ def _register(app: procrastinate.App, name: str) -> None:
     )(run)
 
 
+# How long a PostgreSQL worker waits before starting again after losing its database: doubled
+# at each failed start, up to the most.
+RESTART_FIRST_S, RESTART_MAX_S = 1.0, 30.0
+
+
 class JobFailed(Exception):
     """A task's attempt failed (already recorded): Procrastinate schedules the retry."""
 
@@ -426,51 +431,71 @@ class ProcrastinateWorker:
         self._run()
 
     def _run(self) -> None:
+        _bound.append(self.ctx)
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self._supervise())
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._started.set()
+            self._loop.close()
+
+    async def _supervise(self) -> None:
+        """Work until stopped; if the database goes away under the worker (a restart, a
+        failover), log it and start again, waiting 1, 2, 4 ... up to 30 s between tries, so
+        the process keeps working jobs once the database is back."""
+        self._task = asyncio.current_task()
+        pause = RESTART_FIRST_S
+        while True:
+            started = time.monotonic()
+            try:
+                await self._work()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the job worker stopped on a database error; starting it again")
+            self._started.set()  # whoever waits for the start need not wait for the database
+            if time.monotonic() - started > RESTART_MAX_S:
+                pause = RESTART_FIRST_S  # it had been working: a new outage
+            await asyncio.sleep(pause)
+            pause = min(RESTART_MAX_S, pause * 2)
+
+    async def _work(self) -> None:
         import procrastinate
 
-        _bound.append(self.ctx)
         app = _build_app(
             procrastinate.PsycopgConnector(
                 conninfo=_conninfo(self.ctx.settings.database_url),
                 kwargs={"application_name": "examgate-worker"},
             )
         )
-        self._loop = asyncio.new_event_loop()
 
         async def rescue_stalled() -> None:
             # A job whose worker died (no heartbeat for 30 s) is queued again.
             while True:
-                for job in await app.job_manager.get_stalled_jobs(queue=QUEUE):
-                    log.warning("job stalled; queued again", extra={"task": job.task_name})
-                    await app.job_manager.retry_job(job)
                 try:
+                    for job in await app.job_manager.get_stalled_jobs(queue=QUEUE):
+                        log.warning("job stalled; queued again", extra={"task": job.task_name})
+                        await app.job_manager.retry_job(job)
                     await asyncio.to_thread(schedule_periodic, self.ctx)
                 except Exception:
-                    log.exception("the periodic jobs could not be queued")
+                    log.exception("stalled and periodic jobs could not be queued")
                 await asyncio.sleep(STALLED_CHECK_S)
 
-        async def work() -> None:
-            async with app.open_async():
-                self._task = asyncio.current_task()
-                self._started.set()
-                rescuer = asyncio.create_task(rescue_stalled())
-                try:
-                    await app.run_worker_async(
-                        queues=[QUEUE],
-                        concurrency=self.concurrency,
-                        name=f"examgate-{threading.get_native_id()}",
-                        install_signal_handlers=False,
-                    )
-                finally:
-                    rescuer.cancel()
-
-        try:
-            self._loop.run_until_complete(work())
-        except asyncio.CancelledError:
-            pass
-        finally:
+        async with app.open_async():
             self._started.set()
-            self._loop.close()
+            rescuer = asyncio.create_task(rescue_stalled())
+            try:
+                await app.run_worker_async(
+                    queues=[QUEUE],
+                    concurrency=self.concurrency,
+                    name=f"examgate-{threading.get_native_id()}",
+                    install_signal_handlers=False,
+                )
+            finally:
+                rescuer.cancel()
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._loop is not None and self._task is not None and not self._loop.is_closed():

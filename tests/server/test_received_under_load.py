@@ -8,13 +8,16 @@ import dataclasses
 import json
 from typing import Any
 
+import pytest
 import requests
 
+from client.errors import ServerRefused
 from server import db, results
 from shared.models import LEVELS
 from tests.conftest import ThreadServer
 from tests.helpers import count, queued, run_queued, signed_headers, sit, stored_document
-from tests.security.attacker import begin, forged_submission, post
+from tests.security.attacker import answer_rest, begin, forged_submission, post
+from tests.server.test_exactly_once import DAY_MS, shift
 
 
 def under_load(server: ThreadServer) -> None:
@@ -155,3 +158,24 @@ def test_a_devices_polling_for_its_result_holds_no_job_back() -> None:
     assert _polling(scope("GET", "/ready"))
     assert not _polling(scope("POST", "/api/v1/submissions"))
     assert not _polling(scope("POST", "/api/v1/results/abc/shares"))
+
+
+def test_a_late_upload_under_load_is_refused_before_any_receipt(
+    live: ThreadServer, make_engine: Any
+) -> None:
+    """The last day to hand in (the assessment's, read with the sitting) is checked before a
+    receipt: a sitting sealed offline and uploaded eight days after its window closed gets the
+    sentence at once, and nothing is stored or queued."""
+    under_load(live)
+    engine = make_engine()
+    invitation = live.invite(offline=True, closes_ms=live.ctx.now_ms() + 3_600_000)
+    session = begin(engine, live, invitation)
+    answer_rest(session)
+    submission_id = engine.seal(session)
+    shift(live, 8 * DAY_MS, engine)
+    with pytest.raises(ServerRefused) as refused:
+        engine.sync(result_wait_s=0)
+    assert refused.value.code == "sync_deadline_passed"
+    assert "last day to hand it in" in str(refused.value)
+    assert count(live.ctx, "submissions") == 0
+    assert queued(live.ctx, "score", submission_id) == 0
