@@ -97,13 +97,13 @@ def defer(connection: Connection, name: str, key: str, first: bool = False) -> N
         task_ = _deferring_app().tasks[name]
         if first:
             task_.configure(connection=raw).defer(key=key)
-            _wake.set()
-            return
-        try:
-            with connection.begin_nested():  # a refused insert must not end the caller's work
-                task_.configure(connection=raw, queueing_lock=f"{name}:{key}"[:128]).defer(key=key)
-        except AlreadyEnqueued:
-            pass  # the same job is already waiting
+        else:
+            try:
+                with connection.begin_nested():  # a refused insert must not end the caller's work
+                    locked = task_.configure(connection=raw, queueing_lock=f"{name}:{key}"[:128])
+                    locked.defer(key=key)
+            except AlreadyEnqueued:
+                pass  # the same job is already waiting
     else:
         now = _now_ms()
         connection.execute(_DEFER, {"job_task": name, "job_key": key, "job_now": now})

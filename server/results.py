@@ -285,12 +285,11 @@ def _new_result_id(ctx: Context) -> str:
 def score_received(ctx: Context, submission_id: str) -> None:
     """Score a submission received under load, once. What scoring refuses (a log that does
     not verify) is kept as the submission's refusal: its device is told when it asks."""
-    with ctx.reader.connect() as connection:
-        row = connection.execute(_RECEIVED, {"id": submission_id}).mappings().first()
-    if row is None or row["scored"] or row["refusal"] is not None:
-        return  # unknown (erased), or done already
     try:
         with ctx.reader.connect() as connection:
+            row = connection.execute(_RECEIVED, {"id": submission_id}).mappings().first()
+            if row is None or row["scored"] or row["refusal"] is not None:
+                return  # unknown (erased), or done already
             sitting = own_sitting(connection, row["device_id"], row["sitting_id"])
         document = canonical.loads(row["document"])
         signed, stored = crypto.signed_document_bytes(document)

@@ -42,6 +42,14 @@ def sit(
     return session
 
 
+def sealed(make_engine: Any, live: Any, offline: bool = False) -> tuple[Engine, str]:
+    """A new device that sat an invitation of ``live`` (a ThreadServer) and sealed it: the
+    engine and its submission id, not yet uploaded."""
+    engine = make_engine()
+    submission_id = engine.seal(sit(engine, live.url, live.invite(offline=offline)))
+    return engine, submission_id
+
+
 def count(ctx: Context, table: str) -> int:
     with ctx.engine.connect() as connection:
         return int(

@@ -19,13 +19,7 @@ from server import credentials, db, jobs, metrics, results
 from server.bank.store import bump_version, cached_items
 from server.context import Context
 from tests.conftest import Templates, ThreadServer, venv_bin
-from tests.helpers import queued, run_queued, sit
-
-
-def sealed(make_engine: Any, live: ThreadServer, offline: bool = False) -> tuple[Any, str]:
-    engine = make_engine()
-    submission_id = engine.seal(sit(engine, live.url, live.invite(offline=offline)))
-    return engine, submission_id
+from tests.helpers import queued, run_queued, sealed
 
 
 def result_row(ctx: Context, submission_id: str) -> Any:

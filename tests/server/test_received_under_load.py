@@ -15,7 +15,7 @@ from client.errors import ServerRefused
 from server import db, results
 from shared.models import LEVELS
 from tests.conftest import ThreadServer
-from tests.helpers import count, queued, run_queued, signed_headers, sit, stored_document
+from tests.helpers import count, queued, run_queued, sealed, signed_headers, sit, stored_document
 from tests.security.attacker import answer_rest, begin, forged_submission, post
 from tests.server.test_exactly_once import DAY_MS, shift
 
@@ -36,8 +36,7 @@ def test_an_upload_under_load_is_receipted_at_once_and_scored_by_the_job(
     idle_live: ThreadServer, make_engine: Any
 ) -> None:
     under_load(idle_live)
-    engine = make_engine()
-    submission_id = engine.seal(sit(engine, idle_live.url, idle_live.invite()))
+    engine, submission_id = sealed(make_engine, idle_live)
     [delivered] = engine.sync(result_wait_s=0)
     assert delivered.submission_id == submission_id and delivered.result is None
     [status] = engine.outbox.statuses()
@@ -70,8 +69,7 @@ def test_a_repeat_and_a_job_run_twice_still_score_once(
     idle_live: ThreadServer, make_engine: Any
 ) -> None:
     under_load(idle_live)
-    engine = make_engine()
-    submission_id = engine.seal(sit(engine, idle_live.url, idle_live.invite()))
+    engine, submission_id = sealed(make_engine, idle_live)
     document = stored_document(engine, submission_id).encode()
     first = post(idle_live, engine, "/submissions", document)
     repeat = post(idle_live, engine, "/submissions", document)
@@ -119,8 +117,8 @@ def test_what_scoring_refuses_after_the_receipt_is_told_to_the_device(
 def test_below_the_limit_an_upload_is_scored_before_it_is_answered(
     idle_live: ThreadServer, make_engine: Any
 ) -> None:
-    engine = make_engine()  # the default limit: one upload at a time is scored inline
-    submission_id = engine.seal(sit(engine, idle_live.url, idle_live.invite()))
+    # The default limit: one upload at a time is scored inline.
+    engine, submission_id = sealed(make_engine, idle_live)
     response = post(
         idle_live, engine, "/submissions", stored_document(engine, submission_id).encode()
     )
